@@ -4,17 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Lambda functions of the workflow, by their short name (module in lambdas/ and suffix of the function name).
-FUNCTIONS = (
-    "validate_order",
-    "reserve_inventory",
-    "process_payment",
-    "send_notification",
-    "generate_receipt",
-    "release_inventory",
-    "mark_order_failed",
-)
-
 
 @dataclass(frozen=True)
 class StackNames:
