@@ -29,7 +29,7 @@ DEFAULT_POOL_CONNECTIONS = 64  # above the largest worker count the scripts star
 
 def client_config(max_pool_connections: int = DEFAULT_POOL_CONNECTIONS) -> Config:
     return Config(
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
         max_pool_connections=max_pool_connections,

@@ -1,0 +1,112 @@
+"""The shared CLI conventions of the four scripts: options, env fallbacks, one-line errors, exit codes."""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ("setup_infra.py", "teardown.py", "producer.py", "consumer.py")
+
+
+def run_script(script, *args, env=None):
+    return subprocess.run(
+        [sys.executable, str(ROOT / script), *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
+
+
+def clean_env(**extra):
+    """An environment with no AWS configuration at all, so nothing leaks in from the machine."""
+    import os
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BF_"))}
+    env.update(
+        AWS_CONFIG_FILE="/nonexistent/config",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/credentials",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    env.update(extra)
+    return env
+
+
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_shows_the_shared_options_with_their_env_fallbacks(script):
+    result = run_script(script, "--help", env=clean_env())
+    assert result.returncode == 0
+    help_text = " ".join(result.stdout.split())
+    for expected in (
+        "--target local|aws",
+        "[env var: BF_TARGET]",
+        "--endpoint-url TEXT",
+        "[env var: AWS_ENDPOINT_URL]",
+        "--region TEXT",
+        "[default: us-east-1] [env var: AWS_REGION, AWS_DEFAULT_REGION]",
+        "--prefix TEXT",
+        "[default: blackfriday] [env var: BF_PREFIX]",
+        "--debug",
+    ):
+        assert expected in help_text, f"{script} --help lacks {expected!r}"
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_unknown_target_is_one_line_exit_2(script):
+    result = run_script(script, "--target", "azure", env=clean_env())
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "Error: unknown target 'azure': use one of local, aws\n"
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_target_from_env_fallback_is_validated_too(script):
+    result = run_script(script, env=clean_env(BF_TARGET="gcp"))
+    assert (result.returncode, result.stderr) == (2, "Error: unknown target 'gcp': use one of local, aws\n")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_malformed_endpoint_url_is_one_line_exit_2(script):
+    result = run_script(script, "--endpoint-url", "localhost:4566", env=clean_env())
+    assert result.returncode == 2
+    assert result.stderr == (
+        "Error: --endpoint-url 'localhost:4566' is not an http(s) URL such as http://localhost:4566\n"
+    )
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_endpoint_that_does_not_answer_is_one_line_exit_2(script):
+    url = f"http://127.0.0.1:{closed_port()}"
+    result = run_script(script, env=clean_env(AWS_ENDPOINT_URL=url))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"Error: endpoint {url} does not answer\n"
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_aws_target_without_credentials_is_one_line_exit_2(script):
+    result = run_script(script, "--target", "aws", env=clean_env())
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "Error: no AWS credentials found for --target aws: configure a profile (aws configure), "
+        "set AWS_PROFILE, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
+    )
+
+
+def test_bad_prefix_names_the_rule_it_breaks():
+    result = run_script("setup_infra.py", "--prefix", "Black_Friday", env=clean_env())
+    assert result.returncode == 2
+    assert result.stderr == (
+        "Error: --prefix 'Black_Friday' must start with a lowercase letter and contain only lowercase "
+        "letters, digits and hyphens (S3 bucket naming rules)\n"
+    )
+
+
+def test_debug_shows_the_traceback_instead_of_one_line():
+    result = run_script("setup_infra.py", "--target", "azure", "--debug", env=clean_env())
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ConfigurationError: unknown target 'azure'" in result.stderr
