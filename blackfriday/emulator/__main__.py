@@ -1,0 +1,94 @@
+"""`python -m blackfriday.emulator status|start|stop|serve`: the local emulator's own small command.
+
+Exit codes as in blackfriday/cli.py: 0 done, 1 failure at run time (and `status` when none runs),
+2 usage or configuration (for instance, the port is taken by another program).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from blackfriday.cli import EXIT_RUNTIME_FAILURE, PipelineCommand, json_option
+from blackfriday.emulator import lifecycle
+from blackfriday.target import emulator_port
+from blackfriday.ui import Output
+
+
+class EmulatorCommands(PipelineCommand, click.Group):
+    """A command group with the project's one-line errors and exit codes."""
+
+
+port_option = click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="TCP port on 127.0.0.1.  [default: BF_EMULATOR_PORT or 4599]",
+)
+
+
+def describe(status: lifecycle.EmulatorStatus) -> dict:
+    return {"running": True, "url": status.url, "pid": status.pid, "port": status.port, "log": str(status.log_path)}
+
+
+@click.group(cls=EmulatorCommands)
+@click.option("--debug", is_flag=True, envvar="BF_DEBUG", help="Show full tracebacks on errors.")
+def main(debug):
+    """The local AWS emulator (moto with real Lambdas and Step Functions, no Docker)."""
+
+
+@main.command()
+@port_option
+@json_option
+def status(port, as_json):
+    """Show whether the emulator runs (exit 1 when it does not)."""
+    out = Output(as_json)
+    port = port or emulator_port()
+    running = lifecycle.status(port)
+    if as_json:
+        out.emit_json(describe(running) if running else {"running": False, "port": port})
+    elif running:
+        out.say(f"emulator running at {running.url} (pid {running.pid}, log {running.log_path})")
+    else:
+        out.say(f"emulator not running on port {port}")
+    if running is None:
+        sys.exit(EXIT_RUNTIME_FAILURE)
+
+
+@main.command()
+@port_option
+@json_option
+def start(port, as_json):
+    """Start the emulator in the background unless it already runs."""
+    out = Output(as_json)
+    running = lifecycle.ensure_running(port)
+    if as_json:
+        out.emit_json({**describe(running), "started": running.started})
+    else:
+        verb = "started" if running.started else "already running"
+        out.say(f"emulator {verb} at {running.url} (pid {running.pid}, log {running.log_path})")
+
+
+@main.command()
+@port_option
+def stop(port):
+    """Stop the emulator (its Lambda workers stop with it)."""
+    port = port or emulator_port()
+    if lifecycle.stop(port):
+        Output().say(f"emulator on port {port} stopped")
+    else:
+        Output().say(f"emulator not running on port {port}")
+
+
+@main.command()
+@port_option
+@click.option("--no-fixes", is_flag=True, hidden=True, help="Leave moto's hot spots unpatched (benchmark baseline).")
+def serve(port, no_fixes):
+    """Run the emulator in the foreground (Ctrl-C stops it)."""
+    from blackfriday.emulator.server import serve as serve_forever
+
+    serve_forever(port or emulator_port(), fixes=not no_fixes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Serve moto's WSGI app in the foreground, with the Step Functions interpreter on and Lambdas that really run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+
+from blackfriday.emulator import HEALTH_PATH, SERVICE_NAME
+from blackfriday.target import EMULATOR_HOST
+
+log = logging.getLogger("blackfriday.emulator")
+
+
+def configure_moto(port: int) -> None:
+    """Settings that must be in place before moto handles a request."""
+    # The Step Functions interpreter calls Lambda, SNS, DynamoDB... over HTTP at localhost:$MOTO_PORT.
+    os.environ["MOTO_PORT"] = str(port)
+    from moto.core.config import default_user_config
+
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+
+
+class HealthRoute:
+    """Answers our health route so lifecycle code can tell this emulator from another program on the port."""
+
+    def __init__(self, app, port: int):
+        self.app = app
+        self.body = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port}).encode()
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(self.body)))])
+            return [self.body]
+        return self.app(environ, start_response)
+
+
+def build_app(port: int, fixes: bool = True):
+    """moto's dispatcher wrapped with our health route; `fixes=False` leaves moto's hot spots (bench only)."""
+    configure_moto(port)
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return HealthRoute(DomainDispatcherApplication(create_backend_app), port)
+
+
+def quiet_request_handler():
+    """moto's request handler without one access-log line per request (a 10,000-order run makes ~100,000)."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietRequestHandler(MotoRequestHandler):
+        def log_request(self, code="-", size="-"):
+            if str(code).startswith("5"):
+                super().log_request(code, size)
+
+    return QuietRequestHandler
+
+
+def serve(port: int, fixes: bool = True) -> None:
+    """Run until SIGTERM/SIGINT, then stop the Lambda workers."""
+    from werkzeug.serving import make_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = build_app(port, fixes)
+    # threaded: one thread per connection, HTTP/1.1 keep-alive, so concurrent clients and the
+    # Step Functions interpreter's callbacks into this same server never wait on each other.
+    server = make_server(EMULATOR_HOST, port, app, threaded=True, request_handler=quiet_request_handler())
+    server.daemon_threads = True
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("%s pid %s listening on http://%s:%s (hot-spot fixes %s)", SERVICE_NAME, os.getpid(), EMULATOR_HOST, port, "on" if fixes else "off")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        log.info("%s stopped", SERVICE_NAME)
