@@ -1,0 +1,126 @@
+"""What the running pipeline looks like right now: a snapshot, and one order's journey."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from botocore.exceptions import ClientError
+
+from blackfriday.domain import PRODUCTS, order_key, receipt_key
+from blackfriday.resources.stack import StackInfo
+
+QUEUE_DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+def queue_depths(sqs, url: str) -> dict[str, int]:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=QUEUE_DEPTH_ATTRIBUTES)["Attributes"]
+    return {
+        "visible": int(attributes["ApproximateNumberOfMessages"]),
+        "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+    }
+
+
+def scan_all(dynamodb, table: str, **kwargs):
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table, **kwargs):
+        yield from page["Items"]
+
+
+def stock_levels(dynamodb, info: StackInfo) -> dict[str, int]:
+    return {
+        item["sku"]["S"]: int(item["stock"]["N"])
+        for item in scan_all(dynamodb, info.tables["inventory"], ProjectionExpression="sku, stock")
+    }
+
+
+def execution_counts(stepfunctions, state_machine_arn: str) -> dict[str, int]:
+    counts = Counter()
+    for page in stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
+        counts.update(execution["status"] for execution in page["executions"])
+    return {status: counts.get(status, 0) for status in EXECUTION_STATUSES}
+
+
+def snapshot(gateway, info: StackInfo, hottest: int = 6) -> dict:
+    sqs, dynamodb = gateway.client("sqs"), gateway.client("dynamodb")
+    queues = {}
+    for name, queue in info.queues.items():
+        queues[name] = {**queue_depths(sqs, queue.url), "dlq": queue_depths(sqs, queue.dlq_url)["visible"]}
+    queues["notifications"] = queue_depths(sqs, info.notifications.url)
+    orders = Counter(
+        item.get("status", {}).get("S", "UNKNOWN")
+        for item in scan_all(dynamodb, info.tables["orders"], ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"})
+    )
+    stock = stock_levels(dynamodb, info)
+    sold = {sku: PRODUCTS[sku].initial_stock - level for sku, level in stock.items() if sku in PRODUCTS}
+    hottest_skus = sorted(sold, key=lambda sku: (-sold[sku], sku))[:hottest]
+    return {
+        "queues": queues,
+        "orders": dict(sorted(orders.items())),
+        "executions": execution_counts(gateway.client("stepfunctions"), info.state_machine_arn),
+        "stock": [
+            {"sku": sku, "initial": PRODUCTS[sku].initial_stock, "stock": stock[sku], "sold": sold[sku]}
+            for sku in hottest_skus
+        ],
+    }
+
+
+def _get_json(s3, bucket: str, key: str) -> tuple[bool, object]:
+    """(exists, parsed JSON or the raw text when it is not JSON)."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return False, None
+    try:
+        return True, json.loads(body)
+    except ValueError:
+        return True, body[:200].decode("utf-8", "replace")
+
+
+def _last_step(stepfunctions, execution_arn: str) -> str | None:
+    """The last state the execution entered, read from its history newest first."""
+    pages = stepfunctions.get_paginator("get_execution_history").paginate(executionArn=execution_arn, reverseOrder=True)
+    for page in pages:
+        for event in page["events"]:
+            if event["type"].endswith("StateEntered"):
+                return event["stateEnteredEventDetails"]["name"]
+    return None
+
+
+def order_journey(gateway, names, info: StackInfo, order_id: str) -> dict:
+    s3, dynamodb, stepfunctions = gateway.client("s3"), gateway.client("dynamodb"), gateway.client("stepfunctions")
+    key = order_key(order_id)
+    uploaded, order = _get_json(s3, info.bucket, key)
+    execution = None
+    try:
+        described = stepfunctions.describe_execution(executionArn=names.execution_arn(order_id))
+        execution = {
+            "status": described["status"],
+            "started": described["startDate"].isoformat(),
+            "stopped": described["stopDate"].isoformat() if described.get("stopDate") else None,
+            "last_step": _last_step(stepfunctions, described["executionArn"]),
+            "error": described.get("error"),
+            "cause": described.get("cause"),
+        }
+    except stepfunctions.exceptions.ExecutionDoesNotExist:
+        pass
+    row = dynamodb.get_item(TableName=info.tables["orders"], Key={"orderId": {"S": order_id}}).get("Item")
+    has_receipt, receipt = _get_json(s3, info.bucket, receipt_key(order_id))
+    return {
+        "order_id": order_id,
+        "object": {"key": key, "uploaded": uploaded, "order": order},
+        "execution": execution,
+        "row": {name: next(iter(value.values())) for name, value in row.items()} if row else None,
+        "receipt": receipt if has_receipt else None,
+        "failure_reason": (row or {}).get("reason", {}).get("S"),
+    }
+
+
+def order_exists(gateway, info: StackInfo, order_id: str) -> bool:
+    try:
+        gateway.client("s3").head_object(Bucket=info.bucket, Key=order_key(order_id))
+        return True
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise

@@ -1,0 +1,240 @@
+"""The design's four invariants, checked from the system's own state after a run has drained.
+
+1. Every order ends in exactly one place: COMPLETED with one receipt, FAILED with a reason, or
+   (only for unreadable objects) its event in the shipping DLQ; completed + failed + dead-lettered = N.
+2. No order is processed twice: one execution per orderId, one receipt, one charge.
+3. For every SKU: initial stock - final stock = units in COMPLETED orders; stock >= 0.
+4. Sum of receipt totals = sum of successful payments; the analytics report's totals equal the
+   exact sums over the valid orders uploaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from blackfriday.domain import (
+    ORDERS_PREFIX,
+    PRODUCTS,
+    RECEIPTS_PREFIX,
+    REPORTS_PREFIX,
+    order_id_from_key,
+    units_by_sku,
+    validation_problems,
+)
+from blackfriday.resources.stack import StackInfo
+from blackfriday.status import scan_all, stock_levels
+
+READ_THREADS = 16
+SHOWN_PER_PROBLEM = 5  # examples named per failed invariant; the count says how many in all
+
+
+@dataclass
+class Invariant:
+    number: int
+    title: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def holds(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict:
+        return {"number": self.number, "title": self.title, "holds": self.holds, "problems": self.problems}
+
+
+def _examples(ids) -> str:
+    ids = sorted(ids)
+    shown = ", ".join(ids[:SHOWN_PER_PROBLEM])
+    return f"{shown}, … ({len(ids)} in all)" if len(ids) > SHOWN_PER_PROBLEM else shown
+
+
+def _list_keys(s3, bucket: str, prefix: str) -> list[str]:
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(item["Key"] for item in page.get("Contents", []))
+    return keys
+
+
+def _read_json_objects(s3, bucket: str, keys: list[str]) -> dict[str, object]:
+    """key -> parsed JSON, or None for an object that is not JSON. Reads in parallel on the shared client."""
+
+    def read(key):
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        try:
+            return key, json.loads(body)
+        except ValueError:
+            return key, None
+
+    with ThreadPoolExecutor(READ_THREADS) as pool:
+        return dict(pool.map(read, keys))
+
+
+def _dead_lettered_keys(sqs, dlq_url: str) -> Counter:
+    """Object keys named by the S3 events waiting in a DLQ, without consuming them.
+
+    Messages are received with a visibility timeout long enough to page through the whole DLQ, then
+    made visible again at once.
+    """
+    keys: Counter = Counter()
+    handles = []
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=120, WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            handles.append(message["ReceiptHandle"])
+            try:
+                records = json.loads(message["Body"]).get("Records", [])
+                keys.update(record["s3"]["object"]["key"] for record in records)
+            except (ValueError, AttributeError, KeyError, TypeError):
+                keys["<not an S3 event>"] += 1
+    for start in range(0, len(handles), 10):
+        entries = [
+            {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+            for index, handle in enumerate(handles[start : start + 10])
+        ]
+        sqs.change_message_visibility_batch(QueueUrl=dlq_url, Entries=entries)
+    return keys
+
+
+def _latest_report(s3, bucket: str) -> dict | None:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=REPORTS_PREFIX)
+    reports = [item for page in pages for item in page.get("Contents", [])]
+    if not reports:
+        return None
+    latest = max(reports, key=lambda item: (item["LastModified"], item["Key"]))
+    return json.loads(s3.get_object(Bucket=bucket, Key=latest["Key"])["Body"].read())
+
+
+def verify(gateway, names, info: StackInfo) -> list[Invariant]:
+    s3, sqs, dynamodb = gateway.client("s3"), gateway.client("sqs"), gateway.client("dynamodb")
+    stepfunctions = gateway.client("stepfunctions")
+
+    uploaded = _read_json_objects(s3, info.bucket, _list_keys(s3, info.bucket, ORDERS_PREFIX))
+    readable = {
+        order["orderId"]: order
+        for order in uploaded.values()
+        if isinstance(order, dict) and isinstance(order.get("orderId"), str)
+    }
+    unreadable_keys = {key for key, order in uploaded.items() if not (isinstance(order, dict) and order.get("orderId"))}
+    rows = {item["orderId"]["S"]: item for item in scan_all(dynamodb, info.tables["orders"])}
+    status = {order_id: row.get("status", {}).get("S") for order_id, row in rows.items()}
+    receipts = _read_json_objects(s3, info.bucket, _list_keys(s3, info.bucket, RECEIPTS_PREFIX))
+    receipt_ids = Counter(order_id_from_receipt(key) for key in receipts)
+    executions = Counter(
+        execution["name"]
+        for page in stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=info.state_machine_arn)
+        for execution in page["executions"]
+    )
+    dead_lettered = _dead_lettered_keys(sqs, info.queues["shipping"].dlq_url)
+
+    completed = {order_id for order_id in readable if status.get(order_id) == "COMPLETED"}
+    failed = {order_id for order_id in readable if status.get(order_id) == "FAILED"}
+    invariants = [
+        _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed),
+        _once(readable, executions, receipt_ids, rows),
+        _stock(stock_levels(dynamodb, info), readable, completed),
+        _money(receipts, rows, readable, _latest_report(s3, info.bucket)),
+    ]
+    return invariants
+
+
+def order_id_from_receipt(key: str) -> str:
+    return key[len(RECEIPTS_PREFIX) : -len(".json")]
+
+
+def _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed) -> Invariant:
+    check = Invariant(1, "every order ends in exactly one place")
+    unfinished = {order_id for order_id in readable if status.get(order_id) not in ("COMPLETED", "FAILED")}
+    if unfinished:
+        check.problems.append(f"orders neither COMPLETED nor FAILED: {_examples(unfinished)}")
+    without_receipt = {order_id for order_id in completed if not receipt_ids.get(order_id)}
+    if without_receipt:
+        check.problems.append(f"COMPLETED orders without a receipt: {_examples(without_receipt)}")
+    failed_with_receipt = {order_id for order_id in failed if receipt_ids.get(order_id)}
+    if failed_with_receipt:
+        check.problems.append(f"FAILED orders that also have a receipt: {_examples(failed_with_receipt)}")
+    without_reason = {order_id for order_id in failed if not rows[order_id].get("reason", {}).get("S")}
+    if without_reason:
+        check.problems.append(f"FAILED orders without a reason: {_examples(without_reason)}")
+    lost_unreadable = {key for key in unreadable_keys if not dead_lettered.get(key)}
+    if lost_unreadable:
+        check.problems.append(f"unreadable objects whose event is not in the shipping DLQ: {_examples(lost_unreadable)}")
+    total = len(readable) + len(unreadable_keys)
+    accounted = len(completed) + len(failed) + len(unreadable_keys - lost_unreadable)
+    if accounted != total:
+        check.problems.append(
+            f"completed {len(completed)} + failed {len(failed)} + dead-lettered "
+            f"{len(unreadable_keys - lost_unreadable)} = {accounted}, but {total} orders were uploaded"
+        )
+    return check
+
+
+def _once(readable, executions, receipt_ids, rows) -> Invariant:
+    check = Invariant(2, "no order is processed twice")
+    missing = set(readable) - set(executions)
+    if missing:
+        check.problems.append(f"orders with no execution: {_examples(missing)}")
+    repeated = {name for name, count in executions.items() if count > 1}
+    if repeated:
+        check.problems.append(f"orders with more than one execution: {_examples(repeated)}")
+    strangers = set(executions) - set(readable)
+    if strangers:
+        check.problems.append(f"executions for no uploaded order: {_examples(strangers)}")
+    extra_receipts = {order_id for order_id, count in receipt_ids.items() if count > 1 or order_id not in readable}
+    if extra_receipts:
+        check.problems.append(f"receipts that are repeated or belong to no order: {_examples(extra_receipts)}")
+    overcharged = {order_id for order_id, row in rows.items() if int(row.get("chargeCount", {}).get("N", "0")) > 1}
+    if overcharged:
+        check.problems.append(f"orders charged more than once: {_examples(overcharged)}")
+    return check
+
+
+def _stock(stock, readable, completed) -> Invariant:
+    check = Invariant(3, "stock moves only by the units of COMPLETED orders and never goes below zero")
+    sold = Counter()
+    for order_id in completed:
+        sold.update(units_by_sku(readable[order_id]))
+    for sku, product in PRODUCTS.items():
+        if sku not in stock:
+            check.problems.append(f"{sku}: missing from the Inventory table")
+            continue
+        if stock[sku] < 0:
+            check.problems.append(f"{sku}: stock is {stock[sku]}, below zero")
+        if product.initial_stock - stock[sku] != sold[sku]:
+            check.problems.append(
+                f"{sku}: initial {product.initial_stock} - final {stock[sku]} = "
+                f"{product.initial_stock - stock[sku]}, but COMPLETED orders hold {sold[sku]} units"
+            )
+    return check
+
+
+def _money(receipts, rows, readable, report) -> Invariant:
+    check = Invariant(4, "receipts match payments and the analytics report matches the valid orders")
+    receipt_total = sum(int(receipt.get("totalCents", 0)) for receipt in receipts.values() if isinstance(receipt, dict))
+    charged_total = sum(int(row["chargedCents"]["N"]) for row in rows.values() if "chargedCents" in row)
+    if receipt_total != charged_total:
+        check.problems.append(f"receipts total {receipt_total} cents, but payments total {charged_total} cents")
+    expected = {}
+    for order in readable.values():
+        if validation_problems(order):
+            continue
+        for item in order["items"]:
+            line = expected.setdefault(item["sku"], {"orders": 0, "units": 0, "revenueCents": 0})
+            line["units"] += item["quantity"]
+            line["revenueCents"] += item["quantity"] * item["unitPriceCents"]
+        for sku in {item["sku"] for item in order["items"]}:
+            expected[sku]["orders"] += 1
+    if report is None:
+        check.problems.append("no analytics report in reports/")
+        return check
+    reported = {line["sku"]: {k: line[k] for k in ("orders", "units", "revenueCents")} for line in report["skus"]}
+    for sku in sorted(set(expected) | set(reported)):
+        if expected.get(sku) != reported.get(sku):
+            check.problems.append(f"analytics for {sku}: report says {reported.get(sku)}, the valid orders sum to {expected.get(sku)}")
+    return check

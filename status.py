@@ -1,0 +1,87 @@
+"""A snapshot of the running pipeline, one order's journey, or a check of the design's invariants."""
+
+import click
+
+from blackfriday.cli import PipelineCommand, json_option, target_options
+from blackfriday.clients import AwsGateway
+from blackfriday.names import StackNames
+from blackfriday.resources.stack import describe_stack
+from blackfriday.status import order_journey, snapshot
+from blackfriday.ui import Output
+from blackfriday.verify import verify
+
+
+@click.command(cls=PipelineCommand)
+@target_options
+@json_option
+@click.option("--order", "order_id", metavar="ORDER_ID", help="Show one order's journey through the pipeline.")
+@click.option("--verify", "check", is_flag=True, help="Check the four invariants; exit 1 naming every one that fails.")
+def main(target, as_json, order_id, check):
+    """Show queue depths, orders and executions by status, and the hottest SKUs' stock."""
+    if order_id and check:
+        raise click.UsageError("--order and --verify cannot be combined")
+    out = Output(as_json)
+    gateway = AwsGateway(target)
+    gateway.check_reachable()
+    names = StackNames(target.prefix, gateway.account_id, target.region)
+    info = describe_stack(gateway, names)
+    if check:
+        report_invariants(out, verify(gateway, names, info))
+    elif order_id:
+        report_journey(out, order_journey(gateway, names, info, order_id))
+    else:
+        report_snapshot(out, snapshot(gateway, info))
+
+
+def report_snapshot(out, state):
+    if out.as_json:
+        return out.emit_json(state)
+    out.table(
+        "Queues",
+        ("queue", "visible", "in flight", "DLQ"),
+        [(name, depth["visible"], depth["in_flight"], depth.get("dlq", "-")) for name, depth in state["queues"].items()],
+    )
+    out.table("Orders by status", ("status", "orders"), state["orders"].items() or [("(none yet)", 0)])
+    out.table("Executions by status", ("status", "executions"), state["executions"].items())
+    out.table(
+        "Hottest SKUs",
+        ("sku", "initial", "stock", "sold"),
+        [(line["sku"], line["initial"], line["stock"], line["sold"]) for line in state["stock"]],
+    )
+
+
+def report_journey(out, journey):
+    if out.as_json:
+        return out.emit_json(journey)
+    if not journey["object"]["uploaded"] and journey["row"] is None and journey["execution"] is None:
+        raise click.ClickException(f"no order {journey['order_id']} in this stack")
+    execution = journey["execution"] or {}
+    rows = [
+        ("object", journey["object"]["key"] if journey["object"]["uploaded"] else "not uploaded"),
+        ("execution", execution.get("status", "never started")),
+        ("ended in step", execution.get("last_step") or "-"),
+        ("error", execution.get("error") or "-"),
+        ("status in Orders", (journey["row"] or {}).get("status", "no row")),
+        ("receipt", "yes" if journey["receipt"] else "no"),
+        ("failure reason", journey["failure_reason"] or "-"),
+    ]
+    out.table(f"Order {journey['order_id']}", ("", ""), rows)
+
+
+def report_invariants(out, invariants):
+    if out.as_json:
+        out.emit_json({"holds": all(item.holds for item in invariants), "invariants": [i.to_json() for i in invariants]})
+    else:
+        for invariant in invariants:
+            mark = "[green]holds[/green]" if invariant.holds else "[red]FAILS[/red]"
+            out.say(f"{invariant.number}. {invariant.title}: {mark}")
+            for problem in invariant.problems:
+                out.say(f"   - {problem}")
+    failing = [invariant for invariant in invariants if not invariant.holds]
+    if failing:
+        numbers = ", ".join(f"{invariant.number} ({invariant.title})" for invariant in failing)
+        raise click.ClickException(f"invariants failing: {numbers}")
+
+
+if __name__ == "__main__":
+    main()
