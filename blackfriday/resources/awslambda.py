@@ -1,0 +1,185 @@
+"""Lambda functions: deterministic deployment zips, create or converge code and configuration, log groups."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from blackfriday.resources.base import Action, error_code, error_message, retry_while
+
+RUNTIME = "python3.11"
+PACKAGE = "blackfriday"
+LOG_RETENTION_DAYS = 14
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so unchanged sources give the same CodeSha256
+ZIP_FILE_MODE = 0o100644 << 16
+
+
+def _imported_modules(source: str) -> set[str]:
+    """Dotted names of the project package's modules that a source file imports (absolute imports)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == PACKAGE)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.split(".")[0] == PACKAGE:
+            found.add(node.module)
+            # `from blackfriday import domain` names a module, not an attribute
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _module_file(root: Path, module: str) -> Path | None:
+    base = root.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def package_files(handler: Path, root: Path) -> dict[str, bytes]:
+    """The handler at the zip root plus every project module it imports, transitively, with their packages' __init__."""
+    files = {handler.name: handler.read_bytes()}
+    pending = list(_imported_modules(handler.read_text()))
+    while pending:
+        module = pending.pop()
+        path = _module_file(root, module)
+        if path is None:
+            continue  # an attribute imported from a module (from blackfriday.domain import PRODUCTS)
+        archive_name = path.relative_to(root).as_posix()
+        if archive_name in files:
+            continue
+        files[archive_name] = path.read_bytes()
+        pending.extend(_imported_modules(path.read_text()))
+        parts = module.split(".")
+        pending.extend(".".join(parts[:depth]) for depth in range(1, len(parts)))  # the enclosing packages
+    return files
+
+
+def build_zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
+            info.external_attr = ZIP_FILE_MODE
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+def code_sha256(zip_bytes: bytes) -> str:
+    """As Lambda reports it in CodeSha256."""
+    return base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode()
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    name: str
+    role_arn: str
+    handler: str
+    description: str
+    timeout: int
+    memory_mb: int
+    environment: dict[str, str]
+    zip_bytes: bytes
+
+    def settings(self) -> dict:
+        """The configuration as UpdateFunctionConfiguration takes it."""
+        return {
+            "Role": self.role_arn,
+            "Handler": self.handler,
+            "Runtime": RUNTIME,
+            "Description": self.description,
+            "Timeout": self.timeout,
+            "MemorySize": self.memory_mb,
+            "Environment": {"Variables": dict(self.environment)},
+        }
+
+
+def _role_not_assumable_yet(error) -> bool:
+    # A role created seconds ago is not yet visible to Lambda (IAM is eventually consistent).
+    return error_code(error) == "InvalidParameterValueException" and "cannot be assumed" in error_message(error)
+
+
+def _current_settings(configuration: dict) -> dict:
+    return {
+        "Role": configuration.get("Role"),
+        "Handler": configuration.get("Handler"),
+        "Runtime": configuration.get("Runtime"),
+        "Description": configuration.get("Description", ""),
+        "Timeout": configuration.get("Timeout"),
+        "MemorySize": configuration.get("MemorySize"),
+        "Environment": {"Variables": configuration.get("Environment", {}).get("Variables", {})},
+    }
+
+
+def ensure_function(lambda_client, config: FunctionConfig) -> Action:
+    """Create the function, or update its code and/or configuration in place; returns once it is ready."""
+    try:
+        current = lambda_client.get_function(FunctionName=config.name)["Configuration"]
+    except lambda_client.exceptions.ResourceNotFoundException:
+        retry_while(
+            lambda: lambda_client.create_function(FunctionName=config.name, Code={"ZipFile": config.zip_bytes}, **config.settings()),
+            _role_not_assumable_yet,
+        )
+        lambda_client.get_waiter("function_active_v2").wait(FunctionName=config.name)
+        return Action.CREATED
+    # An interrupted earlier run may have left it starting or mid-update.
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=config.name)
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
+    action = Action.UNCHANGED
+    if current.get("CodeSha256") != code_sha256(config.zip_bytes):
+        lambda_client.update_function_code(FunctionName=config.name, ZipFile=config.zip_bytes)
+        lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
+        action = Action.UPDATED
+    if _current_settings(current) != config.settings():
+        retry_while(
+            lambda: lambda_client.update_function_configuration(FunctionName=config.name, **config.settings()),
+            _role_not_assumable_yet,
+        )
+        lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
+        action = Action.UPDATED
+    return action
+
+
+def delete_function(lambda_client, name: str) -> bool:
+    try:
+        lambda_client.delete_function(FunctionName=name)
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
+def find_log_group(logs, name: str) -> dict | None:
+    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
+        for group in page["logGroups"]:
+            if group["logGroupName"] == name:
+                return group
+    return None
+
+
+def ensure_log_group(logs, name: str, retention_days: int = LOG_RETENTION_DAYS) -> Action:
+    """The function's log group, created ahead of Lambda so it does not keep logs forever."""
+    group = find_log_group(logs, name)
+    if group is None:
+        try:
+            logs.create_log_group(logGroupName=name)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass  # the function logged between our look-up and now
+        logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+        return Action.CREATED
+    if group.get("retentionInDays") != retention_days:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+        return Action.UPDATED
+    return Action.UNCHANGED
+
+
+def delete_log_group(logs, name: str) -> bool:
+    try:
+        logs.delete_log_group(logGroupName=name)
+    except logs.exceptions.ResourceNotFoundException:
+        return False
+    return True

@@ -1,0 +1,104 @@
+"""IAM roles: one per Lambda and one for the state machine, each with a single inline policy of exactly what it uses."""
+
+from __future__ import annotations
+
+import json
+
+from blackfriday.functions import FunctionSpec, resource_arns
+from blackfriday.names import StackNames
+from blackfriday.resources.base import Action, combined, policy, same_policy
+
+INLINE_POLICY_NAME = "least-privilege"
+
+
+def trust_policy(service: str) -> dict:
+    return policy({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+
+
+def log_group_arn(names: StackNames, log_group: str) -> str:
+    return names.arn("logs", f"log-group:{log_group}:*")
+
+
+def function_policy(names: StackNames, function: FunctionSpec) -> dict:
+    """The function's grants from FUNCTION_SPECS plus writing to its own log group, nothing else."""
+    arns = resource_arns(names)
+    statements = [
+        {"Sid": f"Grant{index}", "Effect": "Allow", "Action": sorted(grant.actions), "Resource": arns[grant.resource]}
+        for index, grant in enumerate(function.grants, start=1)
+    ]
+    statements.append(
+        {
+            "Sid": "OwnLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": log_group_arn(names, names.log_group(function.short_name)),
+        }
+    )
+    return policy(*statements)
+
+
+def role_arn(iam, role_name: str) -> str | None:
+    try:
+        return iam.get_role(RoleName=role_name)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        return None
+
+
+def _inline_policy_names(iam, role_name: str) -> list[str]:
+    return [name for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name) for name in page["PolicyNames"]]
+
+
+def _attached_policy_arns(iam, role_name: str) -> list[str]:
+    return [
+        item["PolicyArn"]
+        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+        for item in page["AttachedPolicies"]
+    ]
+
+
+def _ensure_only_policy(iam, role_name: str, document: dict) -> Action:
+    """Our inline policy as given, and no other inline or managed policy widening the role."""
+    action = Action.UNCHANGED
+    for other in _inline_policy_names(iam, role_name):
+        if other != INLINE_POLICY_NAME:
+            iam.delete_role_policy(RoleName=role_name, PolicyName=other)
+            action = Action.UPDATED
+    for attached in _attached_policy_arns(iam, role_name):
+        iam.detach_role_policy(RoleName=role_name, PolicyArn=attached)
+        action = Action.UPDATED
+    try:
+        current = iam.get_role_policy(RoleName=role_name, PolicyName=INLINE_POLICY_NAME)["PolicyDocument"]
+    except iam.exceptions.NoSuchEntityException:
+        current = None
+    if not same_policy(current, document):
+        iam.put_role_policy(RoleName=role_name, PolicyName=INLINE_POLICY_NAME, PolicyDocument=json.dumps(document))
+        action = Action.UPDATED
+    return action
+
+
+def ensure_role(iam, role_name: str, service: str, document: dict, description: str) -> tuple[Action, str]:
+    """A role only `service` may assume, whose only permissions are `document`."""
+    trust = trust_policy(service)
+    try:
+        role = iam.get_role(RoleName=role_name)["Role"]
+        created = Action.UNCHANGED
+        if not same_policy(role["AssumeRolePolicyDocument"], trust):
+            iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust))
+            created = Action.UPDATED
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust), Description=description)["Role"]
+        created = Action.CREATED
+    return combined(created, _ensure_only_policy(iam, role_name, document)), role["Arn"]
+
+
+def delete_role(iam, role_name: str) -> bool:
+    """Delete the role's policies, then the role; True when it existed."""
+    try:
+        for name in _inline_policy_names(iam, role_name):
+            iam.delete_role_policy(RoleName=role_name, PolicyName=name)
+        for attached in _attached_policy_arns(iam, role_name):
+            iam.detach_role_policy(RoleName=role_name, PolicyArn=attached)
+        iam.delete_role(RoleName=role_name)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True

@@ -1,0 +1,187 @@
+"""The orders bucket: encryption, public access block, TLS-only policy, and the filtered event notification."""
+
+from __future__ import annotations
+
+import json
+
+from botocore.exceptions import ClientError
+
+from blackfriday.cli import RunFailure
+from blackfriday.domain import ORDERS_PREFIX
+from blackfriday.names import StackNames
+from blackfriday.resources.base import Action, combined, error_code, error_message, policy, retry_while, same_policy
+
+ORDER_SUFFIX = ".json"
+NOTIFICATION_ID = "new-orders-to-sns"
+SSE_S3 = "AES256"
+BLOCK_ALL_PUBLIC_ACCESS = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+DELETE_BATCH = 1000  # DeleteObjects' limit
+
+
+def tls_only_policy(names: StackNames) -> dict:
+    return policy(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [names.bucket_arn, f"{names.bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+
+
+def notification_configuration(names: StackNames) -> dict:
+    """Only new orders notify: receipts/ and reports/ are written without waking anyone."""
+    return {
+        "TopicConfigurations": [
+            {
+                "Id": NOTIFICATION_ID,
+                "TopicArn": names.topic_arn(names.new_orders_topic),
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {
+                    "Key": {
+                        "FilterRules": [
+                            {"Name": "prefix", "Value": ORDERS_PREFIX},
+                            {"Name": "suffix", "Value": ORDER_SUFFIX},
+                        ]
+                    }
+                },
+            }
+        ]
+    }
+
+
+def bucket_exists(s3, bucket: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return True
+    except ClientError as error:
+        if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        if error_code(error) in ("403", "AccessDenied"):
+            raise RunFailure(f"bucket {bucket} exists but belongs to another account: choose another --prefix") from None
+        raise
+
+
+def _create_bucket(s3, names: StackNames) -> None:
+    location = {} if names.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": names.region}}
+    try:
+        s3.create_bucket(Bucket=names.bucket, **location)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    except s3.exceptions.BucketAlreadyExists:
+        raise RunFailure(f"bucket {names.bucket} is taken by another account: choose another --prefix") from None
+
+
+def _ensure_encryption(s3, bucket: str) -> Action:
+    try:
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    except ClientError as error:
+        if error_code(error) != "ServerSideEncryptionConfigurationNotFoundError":
+            raise
+        rules = []
+    algorithms = [rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for rule in rules]
+    if algorithms == [SSE_S3]:
+        return Action.UNCHANGED
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": SSE_S3}}]},
+    )
+    return Action.UPDATED
+
+
+def _ensure_public_access_block(s3, bucket: str) -> Action:
+    try:
+        current = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    except ClientError as error:
+        if error_code(error) != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        current = {}
+    if current == BLOCK_ALL_PUBLIC_ACCESS:
+        return Action.UNCHANGED
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=BLOCK_ALL_PUBLIC_ACCESS)
+    return Action.UPDATED
+
+
+def _ensure_bucket_policy(s3, bucket: str, desired: dict) -> Action:
+    try:
+        current = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    except ClientError as error:
+        if error_code(error) != "NoSuchBucketPolicy":
+            raise
+        current = None
+    if same_policy(current, desired):
+        return Action.UNCHANGED
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(desired))
+    return Action.UPDATED
+
+
+def ensure_bucket(s3, names: StackNames, tls_only: bool = True) -> Action:
+    """The bucket with SSE-S3, every public access blocked and (when the endpoint speaks TLS) a TLS-only policy."""
+    exists = bucket_exists(s3, names.bucket)
+    if not exists:
+        _create_bucket(s3, names)
+    steps = [_ensure_encryption(s3, names.bucket), _ensure_public_access_block(s3, names.bucket)]
+    if tls_only:
+        steps.append(_ensure_bucket_policy(s3, names.bucket, tls_only_policy(names)))
+    return combined(Action.UNCHANGED if exists else Action.CREATED, *steps)
+
+
+def _comparable_notifications(configuration: dict) -> dict:
+    def rules(entry: dict) -> list:
+        return sorted((rule["Name"].lower(), rule["Value"]) for rule in entry.get("Filter", {}).get("Key", {}).get("FilterRules", []))
+
+    return {
+        kind: sorted(
+            (entry.get("TopicArn") or entry.get("QueueArn") or entry.get("LambdaFunctionArn"), sorted(entry["Events"]), rules(entry))
+            for entry in configuration.get(kind, [])
+        )
+        for kind in ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations")
+    }
+
+
+def _destination_not_validated_yet(error: ClientError) -> bool:
+    # S3 checks it may publish to the topic; a topic policy set a moment ago may not have propagated.
+    return error_code(error) == "InvalidArgument" and "destination" in error_message(error).lower()
+
+
+def ensure_bucket_notification(s3, names: StackNames) -> Action:
+    """ObjectCreated under orders/*.json -> NewOrderEvents (put after the topic policy lets the bucket publish)."""
+    desired = notification_configuration(names)
+    current = s3.get_bucket_notification_configuration(Bucket=names.bucket)
+    if _comparable_notifications(current) == _comparable_notifications(desired):
+        return Action.UNCHANGED
+    retry_while(
+        lambda: s3.put_bucket_notification_configuration(Bucket=names.bucket, NotificationConfiguration=desired),
+        _destination_not_validated_yet,
+    )
+    had_any = any(current.get(kind) for kind in ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations"))
+    return Action.UPDATED if had_any else Action.CREATED
+
+
+def empty_and_delete_bucket(s3, bucket: str) -> int | None:
+    """Delete every object version and delete marker, then the bucket; the object count, None when absent."""
+    removed = 0
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            keys = [
+                {"Key": item["Key"], "VersionId": item["VersionId"]}
+                for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            for start in range(0, len(keys), DELETE_BATCH):
+                batch = keys[start : start + DELETE_BATCH]
+                errors = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True}).get("Errors", [])
+                if errors:
+                    first = errors[0]
+                    raise RunFailure(f"DeleteObjects on {bucket} failed for {len(errors)} objects, e.g. {first['Key']}: {first['Code']}")
+                removed += len(batch)
+        s3.delete_bucket(Bucket=bucket)
+    except s3.exceptions.NoSuchBucket:
+        return None
+    return removed

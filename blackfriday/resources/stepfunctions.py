@@ -1,0 +1,160 @@
+"""The order workflow: render the ASL file, derive the role's permissions from it, create or update in place."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from blackfriday.cli import RunFailure
+from blackfriday.names import StackNames
+from blackfriday.resources.base import Action, error_code, policy, retry_while
+
+PLACEHOLDER = re.compile(r"\$\{([a-z]+(?::[a-z_]+)?)\}")
+ANY_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+STANDARD = "STANDARD"
+DELETE_POLLS = 60  # x 2 s: a Standard state machine is DELETING for a moment after DeleteStateMachine
+DYNAMODB_INTEGRATIONS = {"getItem": "GetItem", "putItem": "PutItem", "updateItem": "UpdateItem", "deleteItem": "DeleteItem"}
+
+
+def placeholder_values(names: StackNames, function_arns: dict[str, str]) -> dict[str, str]:
+    """What each `${...}` of the ASL file stands for."""
+    values = {f"function:{short_name}": arn for short_name, arn in function_arns.items()}
+    values.update(
+        {
+            "topic:new_orders": names.topic_arn(names.new_orders_topic),
+            "topic:order_events": names.topic_arn(names.order_events_topic),
+            "topic:order_errors": names.topic_arn(names.order_errors_topic),
+            "table:orders": names.orders_table,
+            "table:inventory": names.inventory_table,
+            "table:analytics": names.analytics_table,
+            "bucket": names.bucket,
+        }
+    )
+    return values
+
+
+def render_definition(asl_path: Path, values: dict[str, str]) -> str:
+    """The ASL file with its placeholders filled in; stops on an unknown or leftover placeholder or invalid JSON."""
+    template = asl_path.read_text()
+    unknown = sorted({match for match in PLACEHOLDER.findall(template) if match not in values})
+    if unknown:
+        raise RunFailure(f"{asl_path}: unknown placeholders {', '.join('${' + item + '}' for item in unknown)}")
+    rendered = PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+    leftover = sorted(set(ANY_PLACEHOLDER.findall(rendered)))
+    if leftover:
+        raise RunFailure(f"{asl_path}: placeholders left after rendering: {', '.join(leftover)}")
+    try:
+        json.loads(rendered)
+    except json.JSONDecodeError as error:
+        raise RunFailure(f"{asl_path} is not valid JSON: {error}") from None
+    return rendered
+
+
+def _task_states(states: dict):
+    for state_name, state in states.items():
+        if state.get("Type") == "Task":
+            yield state_name, state
+        for branch in state.get("Branches", []):
+            yield from _task_states(branch["States"])
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from _task_states(processor["States"])
+
+
+def _literal(state_name: str, state: dict, field: str) -> str:
+    parameters = state.get("Parameters") or state.get("Arguments") or {}
+    if field not in parameters:
+        raise RunFailure(
+            f"state {state_name}: {field} must be a literal (no {field}.$) so the workflow role can name it"
+        )
+    return parameters[field]
+
+
+def _permission(names: StackNames, state_name: str, state: dict) -> tuple[str, str]:
+    """The one (action, resource ARN) a Task state needs."""
+    resource = state["Resource"]
+    if resource.startswith("arn:aws:lambda:"):
+        return "lambda:InvokeFunction", resource
+    integration = resource.removeprefix("arn:aws:states:::").split(".")[0]  # drop .sync / .waitForTaskToken
+    if integration == "lambda:invoke":
+        function = _literal(state_name, state, "FunctionName")
+        arn = function if function.startswith("arn:") else names.arn("lambda", f"function:{function}")
+        return "lambda:InvokeFunction", arn
+    if integration == "sns:publish":
+        return "sns:Publish", _literal(state_name, state, "TopicArn")
+    service, _, operation = integration.partition(":")
+    if service == "dynamodb" and operation in DYNAMODB_INTEGRATIONS:
+        return f"dynamodb:{DYNAMODB_INTEGRATIONS[operation]}", names.table_arn(_literal(state_name, state, "TableName"))
+    raise RunFailure(
+        f"state {state_name}: no least-privilege rule for Resource {resource}; "
+        "teach blackfriday/resources/stepfunctions.py which action and resource it needs"
+    )
+
+
+def workflow_policy(names: StackNames, definition: str) -> dict:
+    """Exactly the actions and resources the workflow's Task states use."""
+    resources_by_action: dict[str, set[str]] = defaultdict(set)
+    for state_name, state in _task_states(json.loads(definition)["States"]):
+        action, resource = _permission(names, state_name, state)
+        resources_by_action[action].add(resource)
+    return policy(
+        *(
+            {
+                "Sid": "Allow" + action.split(":")[0].capitalize() + action.split(":")[1],
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": sorted(resources),
+            }
+            for action, resources in sorted(resources_by_action.items())
+        )
+    )
+
+
+def describe_state_machine(sfn, arn: str) -> dict | None:
+    try:
+        machine = sfn.describe_state_machine(stateMachineArn=arn)
+    except sfn.exceptions.StateMachineDoesNotExist:
+        return None
+    return None if machine.get("status") == "DELETING" else machine
+
+
+def _not_ready_yet(error) -> bool:
+    # The role is not yet assumable by Step Functions (IAM propagation), or a teardown's delete is finishing.
+    return error_code(error) in ("AccessDeniedException", "StateMachineDeleting", "StateMachineAlreadyExists")
+
+
+def ensure_state_machine(sfn, names: StackNames, definition: str, role_arn: str) -> Action:
+    """Create the Standard workflow, or update it in place when the rendered definition or role differ."""
+    current = describe_state_machine(sfn, names.state_machine_arn)
+    if current is None:
+        retry_while(
+            lambda: sfn.create_state_machine(name=names.state_machine, definition=definition, roleArn=role_arn, type=STANDARD),
+            _not_ready_yet,
+        )
+        return Action.CREATED
+    if current.get("type", STANDARD) != STANDARD:
+        raise RunFailure(f"state machine {names.state_machine} exists as {current['type']}; it must be {STANDARD}: run teardown.py first")
+    if json.loads(current["definition"]) == json.loads(definition) and current["roleArn"] == role_arn:
+        return Action.UNCHANGED
+    retry_while(
+        lambda: sfn.update_state_machine(stateMachineArn=names.state_machine_arn, definition=definition, roleArn=role_arn),
+        lambda error: error_code(error) == "AccessDeniedException",
+    )
+    return Action.UPDATED
+
+
+def delete_state_machine(sfn, arn: str) -> bool:
+    """Delete and wait (bounded) until it is gone; True when it existed."""
+    if describe_state_machine(sfn, arn) is None:
+        return False
+    sfn.delete_state_machine(stateMachineArn=arn)
+    for _ in range(DELETE_POLLS):
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+        except sfn.exceptions.StateMachineDoesNotExist:
+            break
+        time.sleep(2)
+    return True
