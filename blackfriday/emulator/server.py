@@ -42,6 +42,11 @@ def build_app(port: int, fixes: bool = True):
     configure_moto(port)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from blackfriday.emulator import lambda_runtime, patches
+
+    lambda_runtime.install(port)
+    if fixes:
+        log.info("hot-spot fixes applied: %s", ", ".join(patches.apply_all()))
     return HealthRoute(DomainDispatcherApplication(create_backend_app), port)
 
 
@@ -60,6 +65,8 @@ def quiet_request_handler():
 def serve(port: int, fixes: bool = True) -> None:
     """Run until SIGTERM/SIGINT, then stop the Lambda workers."""
     from werkzeug.serving import make_server
+
+    from blackfriday.emulator import lambda_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = build_app(port, fixes)
@@ -80,4 +87,5 @@ def serve(port: int, fixes: bool = True) -> None:
         pass
     finally:
         server.server_close()
+        lambda_runtime.shutdown()
         log.info("%s stopped", SERVICE_NAME)
