@@ -78,6 +78,14 @@ class PaymentGatewayTimeout(OrderError):
     """Transient: the workflow retries it with backoff."""
 
 
+class InventoryBusy(OrderError):
+    """Transient: DynamoDB cancelled the stock transaction for a conflicting concurrent one; retried with backoff."""
+
+
+class OrderStateConflict(OrderError):
+    """The order's record forbids this step (e.g. charging an order that was never reserved)."""
+
+
 def order_total_cents(items: list[dict]) -> int:
     return sum(item["quantity"] * item["unitPriceCents"] for item in items)
 

@@ -27,21 +27,22 @@ class FunctionSpec:
     memory_mb: int = 256
 
 
+# TransactWriteItems has no IAM action of its own: each Update inside a transaction needs dynamodb:UpdateItem.
 _UPDATE_ORDER = Grant(("dynamodb:UpdateItem",), "orders_table")
-_STOCK = Grant(("dynamodb:UpdateItem", "dynamodb:TransactWriteItems", "dynamodb:ConditionCheckItem"), "inventory_table")
+_UPDATE_STOCK = Grant(("dynamodb:UpdateItem",), "inventory_table")
 
 FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "validate_order",
         "Checks schema, known SKUs, quantities and total; records the order as RECEIVED.",
         ("ORDERS_TABLE",),
-        (Grant(("dynamodb:PutItem", "dynamodb:UpdateItem"), "orders_table"),),
+        (_UPDATE_ORDER,),
     ),
     FunctionSpec(
         "reserve_inventory",
         "Reserves every item of the order or none (one conditional transaction).",
         ("INVENTORY_TABLE", "ORDERS_TABLE"),
-        (_STOCK, Grant(("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"), "orders_table")),
+        (_UPDATE_STOCK, _UPDATE_ORDER),
     ),
     FunctionSpec(
         "process_payment",
@@ -65,7 +66,7 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         "release_inventory",
         "Gives back exactly what the order reserved (compensation).",
         ("INVENTORY_TABLE", "ORDERS_TABLE"),
-        (_STOCK, Grant(("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"), "orders_table")),
+        (_UPDATE_STOCK, Grant(("dynamodb:GetItem", "dynamodb:UpdateItem"), "orders_table")),
     ),
     FunctionSpec(
         "mark_order_failed",

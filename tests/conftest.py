@@ -4,17 +4,20 @@
   logging to a temporary file; healthy before the first test uses it, killed at the end of the session.
 - `emulator_target`: a Target(kind=ENDPOINT) on that emulator, region us-east-1, a prefix unique to the test.
 - `emulator_gateway`: an AwsGateway for `emulator_target`.
+- `mock_workflow_stack`: the workflow's tables, bucket and topics under moto.mock_aws (no emulator).
 
 Mark tests that use them with `@pytest.mark.emulator`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import uuid
 
+import boto3
 import pytest
 
 from blackfriday.clients import AwsGateway
@@ -67,3 +70,72 @@ def emulator_target(emulator_url) -> Target:
 @pytest.fixture
 def emulator_gateway(emulator_target) -> AwsGateway:
     return AwsGateway(emulator_target)
+
+
+# --- The workflow's resources under moto.mock_aws (fulfillment functions and Lambda handlers) ---------------
+
+
+class MockWorkflowStack:
+    """Orders and Inventory tables (inventory seeded with the catalogue), the bucket, both topics, and a queue
+    subscribed to both topics (envelope delivery, so message attributes can be checked)."""
+
+    def __init__(self, names):
+        from blackfriday.domain import CATALOGUE
+        from blackfriday.functions import environment_values
+
+        self.names = names
+        self.environment = environment_values(names)
+        self.orders_table, self.inventory_table = names.orders_table, names.inventory_table
+        self.bucket = names.bucket
+        self.events_topic_arn = self.environment["ORDER_EVENTS_TOPIC_ARN"]
+        self.errors_topic_arn = self.environment["ORDER_ERRORS_TOPIC_ARN"]
+        self.dynamodb, self.s3 = boto3.client("dynamodb"), boto3.client("s3")
+        self.sns, self.sqs = boto3.client("sns"), boto3.client("sqs")
+        for table, key in ((self.orders_table, "orderId"), (self.inventory_table, "sku")):
+            self.dynamodb.create_table(
+                TableName=table,
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        for product in CATALOGUE:
+            self.set_stock(product.sku, product.initial_stock)
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.queue_url = self.sqs.create_queue(QueueName=names.notifications_queue)["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for topic in (names.order_events_topic, names.order_errors_topic):
+            topic_arn = self.sns.create_topic(Name=topic)["TopicArn"]
+            self.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+
+    def set_stock(self, sku: str, stock: int) -> None:
+        self.dynamodb.put_item(TableName=self.inventory_table, Item={"sku": {"S": sku}, "stock": {"N": str(stock)}})
+
+    def stock(self, sku: str) -> int:
+        return int(self.dynamodb.get_item(TableName=self.inventory_table, Key={"sku": {"S": sku}})["Item"]["stock"]["N"])
+
+    def order_record(self, order_id: str) -> dict:
+        return self.dynamodb.get_item(TableName=self.orders_table, Key={"orderId": {"S": order_id}}).get("Item", {})
+
+    def notifications(self) -> list[dict]:
+        """Every SNS envelope on the queue so far (drained): {"TopicArn", "Message", "MessageAttributes", ...}."""
+        envelopes = []
+        while messages := self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                envelopes.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return envelopes
+
+
+@pytest.fixture
+def mock_workflow_stack(monkeypatch) -> MockWorkflowStack:
+    from moto import mock_aws
+
+    from blackfriday.names import StackNames
+
+    for variable in [name for name in os.environ if name.startswith(("AWS_", "BF_"))]:
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", EMULATOR_REGION)
+    with mock_aws():
+        yield MockWorkflowStack(StackNames("bftest", "123456789012", EMULATOR_REGION))

@@ -1,0 +1,361 @@
+"""The workflow's operations on DynamoDB, S3 and SNS, one plain function per Lambda; the handlers only parse and call.
+
+Every function takes its boto3 clients and resource names as arguments, so the Lambdas, the tests and
+any script share the same code. Each step is safe to repeat (a Lambda retry or a re-delivered task):
+
+- reserve_inventory: one transaction takes every item's stock (condition stock >= qty) and records the
+  reservation on the order; a repeat finds the record and reserves nothing more.
+- release_inventory: gives back exactly the recorded reservation, once (marked releasedAt in the same transaction).
+- charge_payment: the charge is keyed by orderId with a conditional write; a repeat returns the first charge.
+- issue_receipt: the order becomes COMPLETED only from PAID; a repeat rewrites the same receipt and completes nothing.
+- fail_order: FAILED with the reason (never over COMPLETED), a charge refunded, one message on OrderErrors.
+
+Orders record (key orderId): status RECEIVED -> RESERVED -> PAID -> COMPLETED, or FAILED with reason and
+errorName; totalCents, customerId, reservedItems {sku: units}, paymentId, chargedCents, chargeCount,
+refundedCents, receiptKey and the time of each transition.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from blackfriday.domain import (
+    InventoryBusy,
+    OrderStateConflict,
+    OutOfStock,
+    authorize_payment,
+    order_id_from_key,
+    receipt_key,
+    units_by_sku,
+    validate_order,
+)
+
+RECEIVED = "RECEIVED"
+RESERVED = "RESERVED"
+PAID = "PAID"
+COMPLETED = "COMPLETED"
+FAILED = "FAILED"
+REASON_MAX_CHARS = 500  # a readable reason, not a stack trace
+CONDITION_FAILED = "ConditionalCheckFailed"
+STATUS = {"#status": "status"}  # a DynamoDB reserved word
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _number(value: int) -> dict:
+    return {"N": str(value)}
+
+
+def _text(value: str) -> dict:
+    return {"S": value}
+
+
+def _units_from_item(attribute: dict) -> dict[str, int]:
+    return {sku: int(units["N"]) for sku, units in attribute["M"].items()}
+
+
+def _order_key(order_id: str) -> dict:
+    return {"orderId": _text(order_id)}
+
+
+# --- ValidateOrder ---------------------------------------------------------------------------
+
+
+def accept_order(dynamodb, orders_table: str, order: object) -> dict:
+    """Validate (ValidationError names every problem) and record the order as RECEIVED; a repeat keeps a later status."""
+    validate_order(order)
+    dynamodb.update_item(
+        TableName=orders_table,
+        Key=_order_key(order["orderId"]),
+        UpdateExpression=(
+            "SET #status = if_not_exists(#status, :received), receivedAt = if_not_exists(receivedAt, :now), "
+            "customerId = :customer, totalCents = :total, createdAt = :created"
+        ),
+        ExpressionAttributeNames=STATUS,
+        ExpressionAttributeValues={
+            ":received": _text(RECEIVED),
+            ":now": _text(_now()),
+            ":customer": _text(order["customer"]["customerId"]),
+            ":total": _number(order["totalCents"]),
+            ":created": _text(str(order.get("createdAt", ""))),
+        },
+    )
+    return {"orderId": order["orderId"], "totalCents": order["totalCents"]}
+
+
+# --- ReserveInventory / ReleaseInventory -----------------------------------------------------
+
+
+def reserve_inventory(dynamodb, inventory_table: str, orders_table: str, order: dict) -> dict[str, int]:
+    """Take every item's units or none (OutOfStock); return what the order holds reserved."""
+    order_id = order["orderId"]
+    units = dict(sorted(units_by_sku(order).items()))
+    stock_updates = [
+        {
+            "Update": {
+                "TableName": inventory_table,
+                "Key": {"sku": _text(sku)},
+                "UpdateExpression": "SET stock = stock - :units",
+                "ConditionExpression": "stock >= :units",
+                "ExpressionAttributeValues": {":units": _number(count)},
+            }
+        }
+        for sku, count in units.items()
+    ]
+    reservation_record = {
+        "Update": {
+            "TableName": orders_table,
+            "Key": _order_key(order_id),
+            "UpdateExpression": "SET #status = :reserved, reservedItems = :items, reservedAt = :now",
+            "ConditionExpression": "attribute_not_exists(reservedItems)",
+            "ExpressionAttributeNames": STATUS,
+            "ExpressionAttributeValues": {
+                ":reserved": _text(RESERVED),
+                ":items": {"M": {sku: _number(count) for sku, count in units.items()}},
+                ":now": _text(_now()),
+            },
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+    try:
+        dynamodb.transact_write_items(TransactItems=[*stock_updates, reservation_record])
+    except dynamodb.exceptions.TransactionCanceledException as error:
+        reasons = error.response.get("CancellationReasons", [])
+        stock_reasons, record_reason = reasons[: len(units)], (reasons[len(units)] if len(reasons) > len(units) else {})
+        if record_reason.get("Code") == CONDITION_FAILED:  # a repeat: this order already holds its stock
+            return _units_from_item(record_reason["Item"]["reservedItems"])
+        short = [f"{sku} (wanted {units[sku]})" for sku, reason in zip(units, stock_reasons) if reason.get("Code") == CONDITION_FAILED]
+        if short:
+            raise OutOfStock(f"not enough stock for order {order_id}: {', '.join(short)}") from None
+        codes = sorted({reason.get("Code") for reason in reasons} - {"None", None})
+        raise InventoryBusy(f"stock transaction for order {order_id} cancelled ({', '.join(codes) or 'no reason given'})") from None
+    return units
+
+
+def release_inventory(dynamodb, inventory_table: str, orders_table: str, order_id: str) -> dict[str, int]:
+    """Give back exactly what the order reserved, once; nothing when it reserved nothing or is COMPLETED."""
+    record = dynamodb.get_item(
+        TableName=orders_table,
+        Key=_order_key(order_id),
+        ConsistentRead=True,
+        ProjectionExpression="reservedItems, releasedAt, #status",
+        ExpressionAttributeNames=STATUS,
+    ).get("Item", {})
+    if "reservedItems" not in record or "releasedAt" in record or record.get("status", {}).get("S") == COMPLETED:
+        return {}
+    units = _units_from_item(record["reservedItems"])
+    stock_returns = [
+        {
+            "Update": {
+                "TableName": inventory_table,
+                "Key": {"sku": _text(sku)},
+                "UpdateExpression": "SET stock = stock + :units",
+                "ExpressionAttributeValues": {":units": _number(count)},
+            }
+        }
+        for sku, count in units.items()
+    ]
+    release_record = {
+        "Update": {
+            "TableName": orders_table,
+            "Key": _order_key(order_id),
+            "UpdateExpression": "SET releasedAt = :now",
+            "ConditionExpression": "attribute_exists(reservedItems) AND attribute_not_exists(releasedAt) AND #status <> :completed",
+            "ExpressionAttributeNames": STATUS,
+            "ExpressionAttributeValues": {":now": _text(_now()), ":completed": _text(COMPLETED)},
+        }
+    }
+    try:
+        dynamodb.transact_write_items(TransactItems=[*stock_returns, release_record])
+    except dynamodb.exceptions.TransactionCanceledException as error:
+        reasons = error.response.get("CancellationReasons", [])
+        if len(reasons) > len(units) and reasons[len(units)].get("Code") == CONDITION_FAILED:
+            return {}  # released (or completed) between our read and our write
+        raise InventoryBusy(f"stock release for order {order_id} cancelled; it will be retried") from None
+    return units
+
+
+# --- ProcessPayment --------------------------------------------------------------------------
+
+
+def charge_payment(dynamodb, orders_table: str, order: dict, attempt: int) -> dict:
+    """Charge a RESERVED order through the gateway once; a repeat returns the recorded charge.
+
+    The gateway is idempotent on orderId (the same payment id every time); the conditional write makes
+    the charge itself happen once: chargeCount can only ever reach 1.
+    """
+    order_id, amount = order["orderId"], order["totalCents"]
+    payment_id = authorize_payment(order_id, amount, attempt)
+    try:
+        dynamodb.update_item(
+            TableName=orders_table,
+            Key=_order_key(order_id),
+            UpdateExpression="SET paymentId = :payment, chargedCents = :amount, #status = :paid, paidAt = :now ADD chargeCount :one",
+            ConditionExpression="attribute_not_exists(paymentId) AND #status = :reserved",
+            ExpressionAttributeNames=STATUS,
+            ExpressionAttributeValues={
+                ":payment": _text(payment_id),
+                ":amount": _number(amount),
+                ":paid": _text(PAID),
+                ":reserved": _text(RESERVED),
+                ":now": _text(_now()),
+                ":one": _number(1),
+            },
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException as error:
+        recorded = error.response.get("Item", {})
+        if "paymentId" in recorded:
+            return {"paymentId": recorded["paymentId"]["S"], "chargedCents": int(recorded["chargedCents"]["N"])}
+        status = recorded.get("status", {}).get("S", "unknown")
+        raise OrderStateConflict(f"order {order_id} is {status}, not {RESERVED}: it cannot be charged") from None
+    return {"paymentId": payment_id, "chargedCents": amount}
+
+
+# --- SendNotification ------------------------------------------------------------------------
+
+
+def publish_confirmation(sns, topic_arn: str, order: dict, payment: dict) -> str:
+    """The customer's confirmation on OrderEvents; orderId and totalCents also as message attributes for filtering."""
+    message = {
+        "event": "OrderConfirmed",
+        "orderId": order["orderId"],
+        "customerEmail": order["customer"]["email"],
+        "totalCents": order["totalCents"],
+        "currency": order["currency"],
+        "paymentId": payment["paymentId"],
+        "items": [{"sku": item["sku"], "quantity": item["quantity"]} for item in order["items"]],
+    }
+    return sns.publish(
+        TopicArn=topic_arn,
+        Subject=f"Order {order['orderId']} confirmed",
+        Message=json.dumps(message),
+        MessageAttributes={
+            "event": {"DataType": "String", "StringValue": "OrderConfirmed"},
+            "orderId": {"DataType": "String", "StringValue": order["orderId"]},
+            "totalCents": {"DataType": "Number", "StringValue": str(order["totalCents"])},
+        },
+    )["MessageId"]
+
+
+# --- GenerateReceipt -------------------------------------------------------------------------
+
+
+def receipt_document(order: dict, payment: dict) -> dict:
+    return {
+        "orderId": order["orderId"],
+        "customer": order["customer"],
+        "items": order["items"],
+        "currency": order["currency"],
+        "totalCents": payment["chargedCents"],
+        "paymentId": payment["paymentId"],
+        "paymentMethod": order.get("paymentMethod"),
+        "orderedAt": order.get("createdAt"),
+    }
+
+
+def issue_receipt(s3, dynamodb, bucket: str, orders_table: str, order: dict, payment: dict) -> dict:
+    """Write receipts/{orderId}.json, then mark the order COMPLETED from PAID (a repeat completes nothing)."""
+    order_id = order["orderId"]
+    key = receipt_key(order_id)
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(receipt_document(order, payment)).encode(), ContentType="application/json")
+    try:
+        dynamodb.update_item(
+            TableName=orders_table,
+            Key=_order_key(order_id),
+            UpdateExpression="SET #status = :completed, completedAt = :now, receiptKey = :key",
+            ConditionExpression="#status = :paid",
+            ExpressionAttributeNames=STATUS,
+            ExpressionAttributeValues={
+                ":completed": _text(COMPLETED),
+                ":paid": _text(PAID),
+                ":now": _text(_now()),
+                ":key": _text(key),
+            },
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException as error:
+        status = error.response.get("Item", {}).get("status", {}).get("S", "unknown")
+        if status != COMPLETED:
+            raise OrderStateConflict(f"order {order_id} is {status}, not {PAID}: it cannot be completed") from None
+        return {"receiptKey": key, "completed": False}
+    return {"receiptKey": key, "completed": True}
+
+
+# --- MarkOrderFailed -------------------------------------------------------------------------
+
+
+def workflow_order_id(event: dict) -> str:
+    """The order's id, or, for an order too broken to carry one, the id in its S3 key."""
+    order = event.get("order")
+    if isinstance(order, dict) and isinstance(order.get("orderId"), str) and order["orderId"]:
+        return order["orderId"]
+    return order_id_from_key(event["source"]["key"])
+
+
+def describe_failure(error: dict) -> tuple[str, str]:
+    """(error name, readable reason) from a Step Functions Catch output {"Error", "Cause"}.
+
+    A Lambda's Cause is its error JSON {"errorType", "errorMessage", "stackTrace"}; a States.* Cause is text.
+    """
+    name = error.get("Error") or "States.Unknown"
+    cause = error.get("Cause") or ""
+    try:
+        message = json.loads(cause).get("errorMessage", cause)
+    except (ValueError, AttributeError):
+        message = cause
+    reason = f"{name}: {message}" if message else name
+    return name, reason[:REASON_MAX_CHARS]
+
+
+def fail_order(dynamodb, sns, orders_table: str, topic_arn: str, order_id: str, error: dict) -> dict:
+    """Mark the order FAILED with its reason, refund a charge, and tell OrderErrors; a COMPLETED order is left alone."""
+    error_name, reason = describe_failure(error)
+    try:
+        record = dynamodb.update_item(
+            TableName=orders_table,
+            Key=_order_key(order_id),
+            UpdateExpression="SET #status = :failed, reason = :reason, errorName = :name, failedAt = if_not_exists(failedAt, :now)",
+            ConditionExpression="attribute_not_exists(#status) OR #status <> :completed",
+            ExpressionAttributeNames=STATUS,
+            ExpressionAttributeValues={
+                ":failed": _text(FAILED),
+                ":completed": _text(COMPLETED),
+                ":reason": _text(reason),
+                ":name": _text(error_name),
+                ":now": _text(_now()),
+            },
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return {"orderId": order_id, "errorName": error_name, "reason": reason, "markedFailed": False}
+    if "chargedCents" in record:
+        _refund(dynamodb, orders_table, order_id, int(record["chargedCents"]["N"]))
+    sns.publish(
+        TopicArn=topic_arn,
+        Subject=f"Order {order_id} failed: {error_name}"[:100],
+        Message=json.dumps({"event": "OrderFailed", "orderId": order_id, "errorName": error_name, "reason": reason}),
+        MessageAttributes={
+            "event": {"DataType": "String", "StringValue": "OrderFailed"},
+            "orderId": {"DataType": "String", "StringValue": order_id},
+            "errorName": {"DataType": "String", "StringValue": error_name},
+        },
+    )
+    return {"orderId": order_id, "errorName": error_name, "reason": reason, "markedFailed": True}
+
+
+def _refund(dynamodb, orders_table: str, order_id: str, amount: int) -> None:
+    """A failed order keeps no charge: the simulated gateway voids it, so payments always equal receipts."""
+    try:
+        dynamodb.update_item(
+            TableName=orders_table,
+            Key=_order_key(order_id),
+            UpdateExpression="SET refundedCents = :amount, refundedAt = :now REMOVE chargedCents",
+            ConditionExpression="chargedCents = :amount",
+            ExpressionAttributeValues={":amount": _number(amount), ":now": _text(_now())},
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass  # a repeat: already refunded
