@@ -36,6 +36,8 @@ from blackfriday.cli import RunFailure, describe_client_error
 from blackfriday.clients import AwsGateway
 from blackfriday.domain import INVALID_KINDS, OrderGenerator, make_invalid, order_key, poison_body
 from blackfriday.names import StackNames
+from blackfriday.resources.s3 import bucket_exists
+from blackfriday.resources.stack import StackNotReady
 from blackfriday.target import ConfigurationError, Target
 from blackfriday.ui import Output
 
@@ -273,13 +275,11 @@ def describe_upload_error(error: Exception) -> str:
 class Spike:
     """Uploads `settings.orders` orders to `bucket` through one shared S3 client."""
 
-    def __init__(self, s3, bucket: str, settings: SpikeSettings,
-                 clock: Callable[[], float] = time.monotonic, epoch_ms: Callable[[], int] = lambda: time.time_ns() // 10**6):
+    def __init__(self, s3, bucket: str, settings: SpikeSettings, clock: Callable[[], float] = time.monotonic):
         self.s3 = s3
         self.bucket = bucket
         self.settings = settings
         self.clock = clock
-        self.epoch_ms = epoch_ms
         self.plan = UploadPlan(settings.seed, settings.invalid_rate, settings.poison_rate, settings.duplicate_rate)
         self.report = SpikeReport(settings.orders, settings.seed, bucket)
         self._lock = threading.Lock()
@@ -304,7 +304,8 @@ class Spike:
                 break
             self.report.submitted += 1
             on_progress(self.report)
-        self.report.interrupted = stop.is_set()
+        # A Ctrl-C after the last order was handed over only hurries nothing: the run is complete.
+        self.report.interrupted = stop.is_set() and self.report.submitted < self.settings.orders
         if self.report.interrupted or self.report.abandoned:
             self.report.submitted -= self._take_back(work)
         for _ in workers:
@@ -352,7 +353,7 @@ class Spike:
                 Key=planned.key,
                 Body=planned.body,
                 ContentType="application/json",
-                Metadata={UPLOADED_AT_METADATA: str(self.epoch_ms())},
+                Metadata={UPLOADED_AT_METADATA: str(time.time_ns() // 10**6)},
             )
         except Exception as error:  # noqa: BLE001 - botocore already retried; the failure is reported by key
             self._record_failure(planned.key, error, order_lost=not resend)
@@ -479,15 +480,13 @@ def show_summary(out: Output, report: SpikeReport) -> None:
 
 
 def orders_bucket(gateway: AwsGateway, target: Target) -> str:
-    """The stack's orders bucket; ConfigurationError (exit 2) when the stack is not set up."""
-    bucket = StackNames(target.prefix, gateway.account_id, target.region).bucket
-    try:
-        gateway.client("s3").head_bucket(Bucket=bucket)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket"):
-            raise ConfigurationError(f"the orders bucket {bucket} does not exist: run setup_infra.py first") from None
-        raise
-    return bucket
+    """The stack's orders bucket, the one resource the producer needs; StackNotReady (exit 2) without it."""
+    names = StackNames(target.prefix, gateway.account_id, target.region)
+    if not bucket_exists(gateway.client("s3"), names.bucket):
+        raise StackNotReady(
+            f"the orders bucket {names.bucket} does not exist (prefix {target.prefix!r}): run `python setup_infra.py` first"
+        )
+    return names.bucket
 
 
 def run_spike(target: Target, settings: SpikeSettings, out: Output) -> SpikeReport:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -17,14 +18,16 @@ from pathlib import Path
 import pytest
 from botocore.awsrequest import AWSResponse
 from click.testing import CliRunner
+from rich.console import Console
 
 import producer
 from blackfriday import producer as engine
 from blackfriday.clients import AwsGateway
 from blackfriday.domain import CATALOGUE, validate_order, validation_problems
 from blackfriday.names import StackNames
-from blackfriday.producer import Pacer, Spike, SpikeSettings, StratifiedPicks, UploadPlan, shape_rate
+from blackfriday.producer import Pacer, ProgressView, Spike, SpikeSettings, StratifiedPicks, UploadPlan, shape_rate
 from blackfriday.target import ConfigurationError
+from blackfriday.ui import Output
 
 ROOT = Path(__file__).resolve().parent.parent
 DOORBUSTERS = {product.sku for product in CATALOGUE if product.sku.startswith("DB-")}
@@ -178,6 +181,27 @@ def test_a_set_stop_ends_the_wait_at_once():
     stop = threading.Event()
     stop.set()
     assert Pacer(10, 1, "steady").wait_turn(0, stop) is False
+
+
+# --- On screen ----------------------------------------------------------------------------------
+
+
+def test_without_a_terminal_progress_is_a_plain_line_every_five_seconds():
+    # GIVEN output that is not a terminal and a clock under the test's control
+    out = Output()
+    out.human = Console(file=io.StringIO(), width=200)
+    fake = FakeTime()
+    report = engine.SpikeReport(orders=1000, seed=1, bucket="b", uploaded=200, failed=1, failed_orders=1)
+    with ProgressView(out, 1000, clock=fake.clock) as view:
+        # WHEN it is updated often over 12 seconds
+        for tick in range(121):
+            fake.now = tick / 10
+            view.update(report)
+    # THEN it printed at 5 s and 10 s only, with done/total, orders/s, failures and the ETA
+    assert out.human.file.getvalue().splitlines() == [
+        "uploaded 200/1,000 orders, 40 orders/s, 1 failed, ETA 20s",
+        "uploaded 200/1,000 orders, 20 orders/s, 1 failed, ETA 40s",
+    ]
 
 
 # --- Settings -------------------------------------------------------------------------------------
@@ -454,8 +478,14 @@ def test_ctrl_c_exits_130_without_a_traceback_after_reporting_what_was_uploaded(
 
 
 @pytest.mark.emulator
-def test_a_stack_without_its_bucket_is_exit_2_telling_to_run_setup_infra(emulator_target):
+def test_a_stack_without_its_bucket_is_exit_2_telling_to_run_setup_infra(emulator_target, emulator_gateway):
+    # GIVEN a prefix nobody set up
+    bucket = StackNames(emulator_target.prefix, emulator_gateway.account_id, emulator_target.region).bucket
+    # WHEN the producer is asked to upload
     result = invoke_producer(*target_args(emulator_target), "--orders", "5")
+    # THEN one line, exit 2, before anything is uploaded
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
-    assert "run `python setup_infra.py` first" in result.stderr or "run setup_infra.py first" in result.stderr
+    assert result.stderr == (
+        f"Error: the orders bucket {bucket} does not exist (prefix {emulator_target.prefix!r}): "
+        "run `python setup_infra.py` first\n"
+    )
