@@ -52,8 +52,8 @@ class UnsupportedRuntime(LambdaClientError):
     """Only Python zip functions run here; anything else gets this instead of moto's silent echo."""
 
     def __init__(self, message: str):
+        # AWS answers 502, which SDKs retry as transient: 400 makes the clear error come back at once.
         super().__init__("InvalidRuntimeException", message)
-        self.code = 502
 
 
 class InvalidRequestContent(LambdaClientError):
@@ -96,7 +96,7 @@ class FunctionConfig:
 class Invocation:
     payload: bytes
     errored: bool
-    output: str
+    log_text: str  # what went to CloudWatch Logs, for x-amz-log-result
 
 
 def error_payload(error_type: str, message: str) -> bytes:
@@ -374,7 +374,7 @@ class LambdaRuntime:
             # Unhandled, as AWS reports handler errors: Step Functions match Retry/Catch on errorType.
             response_headers["x-amz-function-error"] = "Unhandled"
         if header(request_headers, "x-amz-log-type") == "Tail":
-            tail = result.output.encode()[-LOG_TAIL_BYTES:]
+            tail = result.log_text.encode()[-LOG_TAIL_BYTES:]
             response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
         return result.payload
 
@@ -397,9 +397,8 @@ class LambdaRuntime:
                 if ready is not None:
                     return ready
             payload, errored, reusable, runtime_error = self.call(worker, pool.config, request_id, event)
-            output = worker.take_output() + runtime_error
-            self.write_logs(worker, request_id, output, started)
-            return Invocation(payload, errored, output)
+            log_text = self.write_logs(worker, request_id, worker.take_output() + runtime_error, started)
+            return Invocation(payload, errored, log_text)
         finally:
             pool.release(worker, reusable)
 
@@ -413,8 +412,8 @@ class LambdaRuntime:
         if "initError" in started:
             error = started["initError"]
             output = worker.take_output() + f"[ERROR] {error['errorType']}: {error['errorMessage']}\n"
-            self.write_logs(worker, request_id, output, time.monotonic())
-            return Invocation(json.dumps(error | {"stackTrace": error.get("stackTrace", [])}).encode(), True, output)
+            log_text = self.write_logs(worker, request_id, output, time.monotonic())
+            return Invocation(json.dumps(error | {"stackTrace": error.get("stackTrace", [])}).encode(), True, log_text)
         return None
 
     def call(self, worker: Worker, config: FunctionConfig, request_id: str, event: str) -> tuple[bytes, bool, bool, str]:
@@ -438,7 +437,7 @@ class LambdaRuntime:
             return json.dumps(response["error"]).encode(), True, True, ""
         return response["payload"].encode(), False, True, ""
 
-    def write_logs(self, worker: Worker, request_id: str, output: str, started: float) -> None:
+    def write_logs(self, worker: Worker, request_id: str, output: str, started: float) -> str:
         """START / the handler's output / END / REPORT in the worker's stream of /aws/lambda/<name>, as on AWS."""
         config = worker.config
         duration_ms = (time.monotonic() - started) * 1000
@@ -456,6 +455,7 @@ class LambdaRuntime:
             logs_backend.ensure_log_group(group)
             logs_backend.ensure_log_stream(group, worker.log_stream)
             logs_backend.put_log_events(group, worker.log_stream, [{"timestamp": now, "message": line} for line in lines])
+        return "\n".join(lines) + "\n"
 
     def stop_idle_workers(self) -> None:
         while not self.stopping.wait(min(IDLE_SECONDS, 10)):

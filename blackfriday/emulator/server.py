@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 from blackfriday.emulator import HEALTH_PATH, SERVICE_NAME
 from blackfriday.target import EMULATOR_HOST
@@ -37,6 +38,23 @@ class HealthRoute:
         return self.app(environ, start_response)
 
 
+# The services the pipeline calls. moto builds each service's Flask app on its first request (a
+# second for Lambda): building them in the background right after start keeps that off the first calls.
+WARM_SERVICES = ("s3", "sns", "sqs", "lambda", "iam", "sts", "dynamodb", "states", "logs", "monitoring")
+
+
+def warm_up(dispatcher) -> None:
+    for service in WARM_SERVICES:
+        dispatcher.get_application(
+            {
+                "PATH_INFO": "/",
+                "HTTP_HOST": f"{service}.us-east-1.amazonaws.com",
+                "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential=warm-up/20250101/us-east-1/{service}/aws4_request",
+                "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.ListTables",
+            }
+        )
+
+
 def build_app(port: int, fixes: bool = True):
     """moto's dispatcher wrapped with our health route; `fixes=False` leaves moto's hot spots (bench only)."""
     configure_moto(port)
@@ -47,7 +65,9 @@ def build_app(port: int, fixes: bool = True):
     lambda_runtime.install(port)
     if fixes:
         log.info("hot-spot fixes applied: %s", ", ".join(patches.apply_all()))
-    return HealthRoute(DomainDispatcherApplication(create_backend_app), port)
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    threading.Thread(target=warm_up, args=(dispatcher,), name="warm-up", daemon=True).start()
+    return HealthRoute(dispatcher, port)
 
 
 def quiet_request_handler():
