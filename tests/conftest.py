@@ -4,6 +4,7 @@
   logging to a temporary file; healthy before the first test uses it, killed at the end of the session.
 - `emulator_target`: a Target(kind=ENDPOINT) on that emulator, region us-east-1, a prefix unique to the test.
 - `emulator_gateway`: an AwsGateway for `emulator_target`.
+- `free_tcp_port`: a TCP port on 127.0.0.1 nothing listens on.
 - `mock_workflow_stack`: the workflow's tables, bucket and topics under moto.mock_aws (no emulator).
 
 Mark tests that use them with `@pytest.mark.emulator`.
@@ -59,6 +60,11 @@ def emulator_url(tmp_path_factory) -> str:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def free_tcp_port() -> int:
+    return free_port()
 
 
 @pytest.fixture

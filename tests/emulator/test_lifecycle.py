@@ -1,0 +1,101 @@
+"""Starting, finding and stopping the emulator in the background; a port taken by another program."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from blackfriday.emulator import lifecycle
+from blackfriday.emulator.__main__ import main as emulator_cli
+from blackfriday.target import ConfigurationError
+
+pytestmark = pytest.mark.emulator
+
+
+@pytest.fixture
+def state_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(lifecycle, "STATE_DIR", tmp_path)
+    return tmp_path
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        pass  # its access log would land in the CLI's captured stderr
+
+
+@pytest.fixture
+def other_program(free_tcp_port):
+    """An HTTP server that is not our emulator (it answers 501 to everything), on a free port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_tcp_port), QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield free_tcp_port
+    server.shutdown()
+    server.server_close()
+
+
+def run_cli(*args: str):
+    return CliRunner().invoke(emulator_cli, list(args))
+
+
+def test_start_status_stop_round_trip(state_dir, free_tcp_port):
+    port = str(free_tcp_port)
+    # GIVEN nothing on the port
+    assert lifecycle.status(free_tcp_port) is None
+    try:
+        # WHEN the emulator is ensured twice
+        started = lifecycle.ensure_running(free_tcp_port)
+        again = lifecycle.ensure_running(free_tcp_port)
+        # THEN the first call started it detached, logging to the state directory; the second found it
+        assert (started.started, started.url, started.port) == (True, f"http://127.0.0.1:{port}", free_tcp_port)
+        assert started.log_path == state_dir / f"emulator-{port}.log" and started.log_path.exists()
+        assert (state_dir / f"emulator-{port}.pid").read_text() == f"{started.pid}\n"
+        assert (again.started, again.pid) == (False, started.pid)
+        # AND the CLI reports it, as text and as JSON
+        status = run_cli("status", "--port", port)
+        assert (status.exit_code, status.output) == (
+            0, f"emulator running at {started.url} (pid {started.pid}, log {started.log_path})\n",
+        )
+        as_json = run_cli("status", "--port", port, "--json")
+        assert json.loads(as_json.output) == {
+            "running": True, "url": started.url, "pid": started.pid, "port": free_tcp_port, "log": str(started.log_path),
+        }
+    finally:
+        # WHEN it is stopped through the CLI
+        stopped = run_cli("stop", "--port", port)
+    # THEN it is gone, its pid file too; status says so with exit 1, and a second stop is harmless
+    assert (stopped.exit_code, stopped.output) == (0, f"emulator on port {port} stopped\n")
+    assert lifecycle.status(free_tcp_port) is None
+    assert not (state_dir / f"emulator-{port}.pid").exists()
+    assert (run_cli("status", "--port", port).exit_code, run_cli("status", "--port", port).output) == (
+        1, f"emulator not running on port {port}\n",
+    )
+    assert lifecycle.stop(free_tcp_port) is False
+
+
+def test_a_port_taken_by_another_program_is_a_configuration_error(state_dir, other_program):
+    expected = (
+        f"port {other_program} is taken by another program (not the blackfriday emulator): "
+        "stop it or choose another port with BF_EMULATOR_PORT"
+    )
+    # WHEN the emulator is looked for or started on a port another HTTP server holds
+    with pytest.raises(ConfigurationError) as raised:
+        lifecycle.ensure_running(other_program)
+    # THEN it refuses, says why, and starts nothing; the CLI says it in one line with exit 2
+    assert str(raised.value) == expected
+    assert not list(state_dir.iterdir())
+    for command in ("status", "start", "stop"):
+        result = run_cli(command, "--port", str(other_program))
+        assert (result.exit_code, result.output) == (2, f"Error: {expected}\n")
+
+
+def test_an_invalid_port_is_a_usage_error():
+    # WHEN the CLI gets a port out of range
+    result = run_cli("status", "--port", "70000")
+    # THEN one line, exit 2
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: Invalid value for '--port': 70000 is not in the range 1<=x<=65535")
