@@ -44,7 +44,7 @@ class PipelineCommand(click.Command):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
         except click.UsageError as error:
@@ -57,6 +57,8 @@ class PipelineCommand(click.Command):
         except click.Abort:
             click.echo("Interrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        # Without standalone mode click hands back ctx.exit(code) as the return value.
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:

@@ -110,3 +110,16 @@ def test_debug_shows_the_traceback_instead_of_one_line():
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert "ConfigurationError: unknown target 'azure'" in result.stderr
+
+
+def test_an_exit_code_chosen_by_a_command_reaches_the_shell():
+    import click
+    from click.testing import CliRunner
+
+    from blackfriday.cli import PipelineCommand
+
+    @click.command(cls=PipelineCommand)
+    def exits_three():
+        click.get_current_context().exit(3)
+
+    assert CliRunner().invoke(exits_three, []).exit_code == 3
