@@ -6,6 +6,7 @@
 - `emulator_gateway`: an AwsGateway for `emulator_target`.
 - `free_tcp_port`: a TCP port on 127.0.0.1 nothing listens on.
 - `mock_workflow_stack`: the workflow's tables, bucket and topics under moto.mock_aws (no emulator).
+- `deployed_stack`: the whole stack (real lambdas/ and ASL) deployed once on that emulator: (gateway, names, info).
 
 Mark tests that use them with `@pytest.mark.emulator`.
 """
@@ -17,12 +18,16 @@ import os
 import socket
 import subprocess
 import uuid
+from typing import NamedTuple
 
 import boto3
 import pytest
 
 from blackfriday.clients import AwsGateway
 from blackfriday.emulator import lifecycle
+from blackfriday.names import StackNames
+from blackfriday.resources.deploy import deploy
+from blackfriday.resources.stack import StackInfo, describe_stack
 from blackfriday.target import ENDPOINT, Target, local_endpoint_url
 
 EMULATOR_REGION = "us-east-1"
@@ -145,3 +150,42 @@ def mock_workflow_stack(monkeypatch) -> MockWorkflowStack:
     monkeypatch.setenv("AWS_DEFAULT_REGION", EMULATOR_REGION)
     with mock_aws():
         yield MockWorkflowStack(StackNames("bftest", "123456789012", EMULATOR_REGION))
+
+
+# --- The whole stack deployed once on the session's emulator (workflow and consumer tests) -------------------
+
+DEPLOYED_STACK_PREFIX = "bfshared"
+
+
+class DeployedStack(NamedTuple):
+    gateway: AwsGateway
+    names: StackNames
+    info: StackInfo
+
+
+@pytest.fixture(scope="session")
+def deployed_stack(emulator_url) -> DeployedStack:
+    """setup_infra's deploy of the real lambdas/ and ASL, once per session, prefix `bfshared`: (gateway, names, StackInfo).
+
+    Its queues start empty (the s3:TestEvent sent when the bucket notification is set is drained).
+    Shared by every test that asks for it: leave it as you found it (drain what you put in its queues),
+    or deploy a stack of your own with `emulator_target`'s unique prefix.
+    """
+    gateway = AwsGateway(Target(ENDPOINT, EMULATOR_REGION, DEPLOYED_STACK_PREFIX, emulator_url))
+    names = StackNames(DEPLOYED_STACK_PREFIX, gateway.account_id, EMULATOR_REGION)
+    deploy(gateway, names)
+    info = describe_stack(gateway, names)
+    for queue in info.queues.values():
+        drain_queue(gateway.client("sqs"), queue.url)
+    return DeployedStack(gateway, names, info)
+
+
+def drain_queue(sqs, queue_url: str) -> list[dict]:
+    """Receive and delete every visible message; returns them."""
+    drained = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+        sqs.delete_message_batch(
+            QueueUrl=queue_url, Entries=[{"Id": str(index), "ReceiptHandle": item["ReceiptHandle"]} for index, item in enumerate(messages)]
+        )
+        drained.extend(messages)
+    return drained

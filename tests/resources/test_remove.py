@@ -1,0 +1,57 @@
+"""Teardown: everything of the stack goes, nothing of a neighbouring stack, and what remains is found (moto.mock_aws)."""
+
+from __future__ import annotations
+
+from blackfriday.names import StackNames
+from blackfriday.resources.deploy import deploy
+from blackfriday.resources.remove import remaining_resources, remove_stack
+from blackfriday.resources.stack import describe_stack
+
+
+def test_remove_twice_deletes_everything_then_nothing(gateway, names, fixture_sources):
+    # GIVEN a deployed stack with objects, older versions and delete markers in a versioned bucket
+    deploy(gateway, names, fixture_sources.sources)
+    s3 = gateway.client("s3")
+    # moto 5.2.5 applies a Deny whose condition does not match (aws:SecureTransport) to every request: drop it here
+    s3.delete_bucket_policy(Bucket=names.bucket)
+    s3.put_bucket_versioning(Bucket=names.bucket, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"1", b"2"):
+        s3.put_object(Bucket=names.bucket, Key="receipts/a.json", Body=body)
+    s3.delete_object(Bucket=names.bucket, Key="receipts/a.json")
+
+    # WHEN it is removed twice
+    first = remove_stack(gateway, names)
+    second = remove_stack(gateway, names)
+
+    # THEN the first removal deletes every resource (3 versions in the bucket), the second finds nothing, nothing remains
+    assert f"s3 bucket {names.bucket} (3 object versions)" in first
+    assert len(first) == 45  # the 47 resources setup reports, less the notification and seed that go with their owners
+    assert second == []
+    assert remaining_resources(gateway, names) == []
+
+
+def test_remaining_resources_are_found(gateway, names):
+    # GIVEN a stack of which only a queue and a role survive
+    gateway.client("sqs").create_queue(QueueName=names.shipping_dlq)
+    gateway.client("iam").create_role(RoleName=names.state_machine_role, AssumeRolePolicyDocument="{}")
+
+    # WHEN the remaining resources are listed THEN both are named
+    assert remaining_resources(gateway, names) == [
+        f"sqs queue https://sqs.us-east-1.amazonaws.com/123456789012/{names.shipping_dlq}",
+        f"iam role {names.state_machine_role}",
+    ]
+
+
+def test_removing_a_stack_leaves_a_stack_whose_prefix_extends_it(gateway, names, fixture_sources):
+    # GIVEN two stacks side by side, "bftest" and "bftest-dev"
+    neighbour = StackNames("bftest-dev", names.account, names.region)
+    deploy(gateway, names, fixture_sources.sources)
+    deploy(gateway, neighbour, fixture_sources.sources)
+
+    # WHEN "bftest" is removed
+    remove_stack(gateway, names)
+
+    # THEN "bftest-dev" is still whole
+    assert remaining_resources(gateway, names) == []
+    assert describe_stack(gateway, neighbour).bucket == neighbour.bucket
+    assert len(remaining_resources(gateway, neighbour)) == 45
