@@ -12,6 +12,7 @@ a `with` block and undoes it (tests).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import logging
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import moto.backends
+import moto.core.utils as moto_utils
 from moto.core.utils import unix_time_millis
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sqs import models as sqs_models
@@ -125,6 +127,15 @@ def cached_boto_client_for(original: Callable) -> Callable:
         return client
 
     return boto_client_for
+
+
+# (d) `camelcase_to_underscores` walks its argument char by char with `istitle()` calls, and moto
+# calls it for every request (the action name) and ~14 times per `Queue.attributes`, which every
+# SendMessage builds: a fifth of the emulator's CPU under fan-out load. It is a pure function of a
+# short name: remember the answers. (e) `method_names_from_class` runs `inspect.getmembers` on the
+# response class for every JSON/query request; a class's methods do not change: remember them too.
+def memoized(original: Callable) -> Callable:
+    return functools.lru_cache(maxsize=4096)(original)
 
 
 # (b) SQS: moto finds visible, in-flight and delayed messages, and the message behind a receipt
@@ -301,6 +312,8 @@ Queue, Message, SQSBackend = sqs_models.Queue, sqs_models.Message, sqs_models.SQ
 
 PATCHES = (
     Patch(moto.backends, "list_of_moto_modules", "4f741a10b06500e840c3aaa1b4f02706e6f2bfbababc0e8a2a7b9c9d0e8957dc", cached_list_of_moto_modules),
+    Patch(moto_utils, "camelcase_to_underscores", "084cdc5bab92db95a0ebd8d554c70b212a057d35825b08ca3b80b202d4965eb3", memoized),
+    Patch(moto_utils, "method_names_from_class", "9dbac89d082b655fee902c450e69de9dbadf9699ad06411298494984b55138c3", memoized),
     Patch(boto_client, "boto_client_for", "1f44dc2ac8aa2179df62365a6e5ea377f1770ea828a0f107440a2554f1b4edb8", cached_boto_client_for),
     Patch(Queue, "messages", "03a531dbcbcf9aee2e61c7254c08946a499f5c57f2447a8f2e534aa85b067dea", indexed_messages),
     Patch(Queue, "approximate_number_of_messages", "d357a9506a56d2f8f9f364aa1e0a4739182106db6dbcede0e0699c00d1406eec", lambda original: indexed_count(original, lambda queue: len(VisibleMessages(queue)))),

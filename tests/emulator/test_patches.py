@@ -60,6 +60,25 @@ def test_module_list_is_computed_once_and_unchanged():
     assert second is first
 
 
+def test_name_conversions_are_remembered_and_unchanged():
+    import moto.core.responses
+    import moto.core.utils
+
+    names = ["ApproximateNumberOfMessages", "QueueArn", "SendMessageBatch", "KMSMasterKeyId", "", "x"]
+    expected = [moto.core.utils.camelcase_to_underscores(name) for name in names]
+    expected_methods = moto.core.utils.method_names_from_class(moto.core.responses.BaseResponse)
+    with patches.applied():
+        # GIVEN the fix, WHEN moto converts the same names twice, through the name its responses module imported
+        first = [moto.core.responses.camelcase_to_underscores(name) for name in names]
+        second = [moto.core.utils.camelcase_to_underscores(name) for name in names]
+        methods = moto.core.responses.method_names_from_class(moto.core.responses.BaseResponse)
+        hits = moto.core.utils.camelcase_to_underscores.cache_info().hits
+    # THEN the answers are moto's, and the second round came from the cache
+    assert first == second == expected
+    assert hits == len(names)
+    assert methods == expected_methods
+
+
 def test_step_functions_clients_are_shared_per_region_and_service():
     with patches.applied():
         # GIVEN the fix, WHEN the interpreter asks for clients as its Lambda task does
