@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from botocore.exceptions import ClientError
+
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.names import StackNames
 from blackfriday.resources.base import Action, error_code
@@ -107,12 +109,19 @@ def dashboard_body(names: StackNames) -> dict:
     }
 
 
+def current_dashboard(cloudwatch, name: str) -> dict | None:
+    try:
+        return json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"])
+    except ClientError as error:
+        # botocore models two exceptions with this code (DashboardNotFoundError, ResourceNotFound): match the code
+        if error_code(error) == "ResourceNotFound":
+            return None
+        raise
+
+
 def ensure_dashboard(cloudwatch, names: StackNames) -> Action:
     body = dashboard_body(names)
-    try:
-        current = json.loads(cloudwatch.get_dashboard(DashboardName=names.dashboard)["DashboardBody"])
-    except cloudwatch.exceptions.ResourceNotFound:
-        current = None
+    current = current_dashboard(cloudwatch, names.dashboard)
     if current == body:
         return Action.UNCHANGED
     cloudwatch.put_dashboard(DashboardName=names.dashboard, DashboardBody=json.dumps(body))
@@ -120,9 +129,7 @@ def ensure_dashboard(cloudwatch, names: StackNames) -> Action:
 
 
 def delete_dashboard(cloudwatch, name: str) -> bool:
-    try:
-        cloudwatch.get_dashboard(DashboardName=name)
-    except cloudwatch.exceptions.ResourceNotFound:
+    if current_dashboard(cloudwatch, name) is None:
         return False
     cloudwatch.delete_dashboards(DashboardNames=[name])
     return True

@@ -37,13 +37,6 @@ def function_policy(names: StackNames, function: FunctionSpec) -> dict:
     return policy(*statements)
 
 
-def role_arn(iam, role_name: str) -> str | None:
-    try:
-        return iam.get_role(RoleName=role_name)["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        return None
-
-
 def _inline_policy_names(iam, role_name: str) -> list[str]:
     return [name for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name) for name in page["PolicyNames"]]
 

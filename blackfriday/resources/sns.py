@@ -19,7 +19,7 @@ def new_orders_topic_policy(names: StackNames) -> dict:
             "Sid": "OnlyTheOrdersBucketPublishes",
             "Effect": "Allow",
             "Principal": {"Service": "s3.amazonaws.com"},
-            "Action": "sns:Publish",
+            "Action": "SNS:Publish",  # as AWS writes it in topic policies, so a re-read compares equal
             "Resource": topic_arn,
             "Condition": {
                 "ArnLike": {"aws:SourceArn": names.bucket_arn},

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from blackfriday.cli import RunFailure
 from blackfriday.names import StackNames
-from blackfriday.resources.base import Action, error_code, policy, retry_while
+from blackfriday.resources.base import Action, error_code, error_message, policy, retry_while
 
 PLACEHOLDER = re.compile(r"\$\{([a-z]+(?::[a-z_]+)?)\}")
 ANY_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
@@ -121,9 +121,15 @@ def describe_state_machine(sfn, arn: str) -> dict | None:
     return None if machine.get("status") == "DELETING" else machine
 
 
+def _role_not_assumable_yet(error) -> bool:
+    # A role created seconds ago: "Neither the global service principal states.amazonaws.com, nor the regional one
+    # is authorized to assume the provided role." (IAM is eventually consistent)
+    return error_code(error) == "AccessDeniedException" and "assume" in error_message(error)
+
+
 def _not_ready_yet(error) -> bool:
-    # The role is not yet assumable by Step Functions (IAM propagation), or a teardown's delete is finishing.
-    return error_code(error) in ("AccessDeniedException", "StateMachineDeleting", "StateMachineAlreadyExists")
+    # The role is not assumable yet, or a teardown's DeleteStateMachine is finishing.
+    return _role_not_assumable_yet(error) or error_code(error) == "StateMachineDeleting"
 
 
 def ensure_state_machine(sfn, names: StackNames, definition: str, role_arn: str) -> Action:
@@ -141,7 +147,7 @@ def ensure_state_machine(sfn, names: StackNames, definition: str, role_arn: str)
         return Action.UNCHANGED
     retry_while(
         lambda: sfn.update_state_machine(stateMachineArn=names.state_machine_arn, definition=definition, roleArn=role_arn),
-        lambda error: error_code(error) == "AccessDeniedException",
+        _role_not_assumable_yet,
     )
     return Action.UPDATED
 

@@ -39,7 +39,7 @@ def test_only_the_orders_bucket_of_this_account_may_publish_new_orders(deployed,
                 "Sid": "OnlyTheOrdersBucketPublishes",
                 "Effect": "Allow",
                 "Principal": {"Service": "s3.amazonaws.com"},
-                "Action": "sns:Publish",
+                "Action": "SNS:Publish",
                 "Resource": topic_arn,
                 "Condition": {
                     "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::bftest-orders-{ACCOUNT}-us-east-1"},

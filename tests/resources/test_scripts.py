@@ -110,11 +110,9 @@ def test_notify_email_subscribes_the_address_to_order_errors(mocked_aws):
     assert {change["resource"]: change["action"] for change in second["changes"]}[resource] == "unchanged"
 
 
-def test_teardown_on_local_without_an_emulator_has_nothing_to_do(aws_environment, monkeypatch):
+def test_teardown_on_local_without_an_emulator_has_nothing_to_do(aws_environment, monkeypatch, free_tcp_port):
     # GIVEN no emulator on the configured port (a port nothing listens on)
-    from tests.conftest import free_port
-
-    monkeypatch.setenv("BF_EMULATOR_PORT", str(free_port()))
+    monkeypatch.setenv("BF_EMULATOR_PORT", str(free_tcp_port))
 
     # WHEN teardown runs THEN it exits 0 having deleted nothing
     result = run(teardown, "--json")
