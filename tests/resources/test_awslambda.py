@@ -1,11 +1,18 @@
-"""Deployment packages: deterministic, with the handler at the root and exactly the project modules it imports."""
+"""Deployment packages (deterministic, handler at the root plus the project modules it imports) and function creation."""
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
-from blackfriday.resources.awslambda import ZIP_TIMESTAMP, build_zip, code_sha256, package_files
+import pytest
+from botocore.exceptions import ClientError
+
+from blackfriday.resources import base
+from blackfriday.resources.awslambda import ZIP_TIMESTAMP, FunctionConfig, build_zip, code_sha256, ensure_function, package_files
+from blackfriday.resources.base import Action
+from blackfriday.resources.iam import trust_policy
 from blackfriday.resources.deploy import PROJECT_ROOT
 
 
@@ -56,3 +63,53 @@ def test_unchanged_sources_give_the_same_zip_and_a_changed_one_another(tmp_path)
         assert [(info.filename, info.date_time) for info in archive.infolist()] == [("a.py", ZIP_TIMESTAMP), ("b.py", ZIP_TIMESTAMP)]
     # AND one changed byte changes the hash
     assert code_sha256(build_zip({**files, "a.py": b"A = 2\n"})) != code_sha256(first)
+
+
+def test_create_waits_out_a_role_not_yet_assumable(gateway, monkeypatch):
+    # GIVEN a role that Lambda cannot assume yet (IAM propagation: here it appears during the first back-off)
+    iam = gateway.client("iam")
+    sleeps = []
+
+    def back_off(seconds):
+        sleeps.append(seconds)
+        iam.create_role(RoleName="bftest-late-role", AssumeRolePolicyDocument=json.dumps(trust_policy("lambda.amazonaws.com")))
+
+    monkeypatch.setattr(base.time, "sleep", back_off)
+    config = FunctionConfig(
+        name="bftest-late",
+        role_arn="arn:aws:iam::123456789012:role/bftest-late-role",
+        handler="late.handler",
+        description="created once its role is visible",
+        timeout=3,
+        memory_mb=128,
+        environment={},
+        zip_bytes=build_zip({"late.py": b"def handler(event, context):\n    return 1\n"}),
+    )
+
+    # WHEN the function is ensured THEN it is created after one back-off, and a second ensure changes nothing
+    assert ensure_function(gateway.client("lambda"), config) is Action.CREATED
+    assert sleeps == [1.0]
+    assert ensure_function(gateway.client("lambda"), config) is Action.UNCHANGED
+
+
+def test_retries_are_bounded_and_only_for_the_retryable_error(monkeypatch):
+    # GIVEN a call that always fails the same way
+    monkeypatch.setattr(base.time, "sleep", lambda seconds: None)
+    calls = []
+
+    def failing(code: str):
+        def call():
+            calls.append(code)
+            raise ClientError({"Error": {"Code": code, "Message": "The role defined for the function cannot be assumed by Lambda."}}, "CreateFunction")
+
+        return call
+
+    # WHEN it is retried on the propagation error THEN it gives up after the given attempts, with the last error
+    with pytest.raises(ClientError):
+        base.retry_while(failing("InvalidParameterValueException"), lambda error: base.error_code(error) == "InvalidParameterValueException", attempts=4)
+    assert len(calls) == 4
+    # AND another error is raised at once
+    calls.clear()
+    with pytest.raises(ClientError):
+        base.retry_while(failing("AccessDenied"), lambda error: base.error_code(error) == "InvalidParameterValueException", attempts=4)
+    assert calls == ["AccessDenied"]

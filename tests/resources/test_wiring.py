@@ -11,6 +11,7 @@ from click.testing import CliRunner
 import setup_infra
 import teardown
 from blackfriday.clients import AwsGateway
+from blackfriday.emulator import lifecycle
 from blackfriday.names import StackNames
 from blackfriday.resources.deploy import deploy
 from blackfriday.resources.stack import describe_stack
@@ -121,19 +122,36 @@ def test_setup_again_on_the_shared_stack_reports_every_resource_unchanged(deploy
                                               "dlq_url": info.queues["shipping"].dlq_url, "dlq_arn": info.queues["shipping"].dlq_arn}  # fmt: skip
 
 
-def test_teardown_twice_on_the_emulator_leaves_nothing(emulator_target, tmp_path):
-    # GIVEN a stack of its own whose function has run (and logged)
-    gateway = AwsGateway(emulator_target)
-    names = StackNames(emulator_target.prefix, gateway.account_id, emulator_target.region)
-    deploy(gateway, names, FixtureSources(tmp_path).sources)
-    gateway.client("lambda").invoke(FunctionName=names.function("validate_order"), Payload=b"{}")
-    options = ["--endpoint-url", emulator_target.endpoint_url, "--prefix", names.prefix, "--json"]
+def test_local_target_starts_the_emulator_and_teardown_stops_it(monkeypatch, free_tcp_port):
+    # GIVEN no emulator on the local port
+    for variable in ("BF_TARGET", "AWS_ENDPOINT_URL", "BF_PREFIX"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("BF_EMULATOR_PORT", str(free_tcp_port))
+    url = f"http://127.0.0.1:{free_tcp_port}"
+    try:
+        # WHEN setup runs on --target local
+        setup = CliRunner().invoke(setup_infra.main, ["--target", "local", "--json"])
 
-    # WHEN teardown runs twice
-    first, second = (CliRunner().invoke(teardown.main, options) for _ in range(2))
+        # THEN it started the emulator, said where, and deployed the stack there
+        assert setup.exit_code == 0, setup.output
+        assert f"Started the local emulator at {url} (pid " in setup.stderr
+        document = json.loads(setup.stdout)
+        assert document["endpoint_url"] == url
+        # (a function that ran has written to its log group, which teardown must remove too)
+        gateway = AwsGateway(Target(ENDPOINT, "us-east-1", "blackfriday", url))
+        gateway.client("lambda").invoke(FunctionName=document["functions"]["validate_order"], Payload=b"{}")
 
-    # THEN both exit 0, the first deleted the stack and the second found nothing; nothing remains
-    assert (first.exit_code, second.exit_code) == (0, 0), first.output
-    assert len(json.loads(first.stdout)["deleted"]) == 45
-    assert json.loads(first.stdout)["remaining"] == []
-    assert json.loads(second.stdout) == {"deleted": [], "remaining": []}
+        # WHEN teardown runs with --keep-emulator, then again without
+        kept = CliRunner().invoke(teardown.main, ["--json", "--keep-emulator"])
+        assert kept.exit_code == 0, kept.output
+        assert lifecycle.status(free_tcp_port) is not None
+        stopped = CliRunner().invoke(teardown.main, ["--json"])
+
+        # THEN the first removed the whole stack and left the emulator running; the second found nothing and stopped it
+        assert len(json.loads(kept.stdout)["deleted"]) == 45
+        assert json.loads(kept.stdout)["remaining"] == []
+        assert stopped.exit_code == 0 and json.loads(stopped.stdout) == {"deleted": [], "remaining": []}
+        assert f"Stopped the local emulator at {url}." in stopped.stderr
+        assert lifecycle.status(free_tcp_port) is None
+    finally:
+        lifecycle.stop(free_tcp_port)
