@@ -1,0 +1,185 @@
+"""One consumer run: build the pools, watch them, decide when to stop, stop cleanly, sum up.
+
+Stopping: SIGINT/SIGTERM, --duration, --until-empty or a fatal queue error set `stop`. Workers
+then receive nothing more, finish the message in hand, delete what is done and give back the rest;
+meanwhile the visibility extender, the execution tracker and the queue monitor keep running. A
+second signal exits at once (exit 130): messages not yet deleted reappear after their visibility timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from blackfriday.consumer.analytics import AnalyticsHandler, read_demand, write_report
+from blackfriday.consumer.fulfillment import FulfillmentHandler
+from blackfriday.consumer.monitor import QueueMonitor
+from blackfriday.consumer.pool import PoolSettings, QueuePool
+from blackfriday.consumer.stats import LatencySample, PoolStats
+from blackfriday.consumer.summary import RunSummary
+from blackfriday.consumer.tracker import ExecutionTracker
+from blackfriday.consumer.visibility import VisibilityExtender
+from blackfriday.resources.stack import StackInfo
+
+QUEUES = ("shipping", "analytics")
+POOL_FOR_QUEUE = {"shipping": "fulfillment", "analytics": "analytics"}
+CHECK_SECONDS = 1.0
+DRAINED_CHECKS = 2  # --until-empty needs the queues seen drained on consecutive checks, a second apart
+JOIN_SLICE_SECONDS = 0.5
+EXIT_AT_ONCE = 130
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    queues: tuple[str, ...] = QUEUES
+    workers: int = 4
+    max_inflight: int = 100
+    wait_seconds: int = 5
+    visibility_timeout: int | None = None  # None: each queue's own VisibilityTimeout
+    until_empty: bool = False
+    duration: float | None = None
+
+    @property
+    def background_threads(self) -> int:
+        return 3  # visibility extender, execution tracker, queue monitor
+
+    @property
+    def connections_needed(self) -> int:
+        """Clients' connection pool size: every worker and background thread may hold one at once."""
+        return self.workers * len(self.queues) + self.background_threads + 1
+
+
+def queue_visibility_timeout(sqs, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    return int(attributes["VisibilityTimeout"])
+
+
+class Consumer:
+    def __init__(self, gateway, stack: StackInfo, settings: ConsumerSettings):
+        self.gateway = gateway
+        self.stack = stack
+        self.settings = settings
+        self.stop = threading.Event()  # workers: receive nothing more
+        self.shutdown = threading.Event()  # background threads: the pools are done
+        self.stop_reason = ""
+        self.failure = ""
+        self.latency = LatencySample()
+        sqs = gateway.client("sqs")
+        self.extender = VisibilityExtender(sqs)
+        self.monitor = QueueMonitor(sqs, {name: stack.queues[name] for name in QUEUES})
+        self.pools: dict[str, QueuePool] = {}
+        self.tracker: ExecutionTracker | None = None
+        for queue in settings.queues:
+            self.pools[queue] = self._build_pool(queue)
+        self.started_at = time.monotonic()
+        self.seconds = 0.0
+
+    def _build_pool(self, queue: str) -> QueuePool:
+        info = self.stack.queues[queue]
+        timeout = self.settings.visibility_timeout or queue_visibility_timeout(self.gateway.client("sqs"), info.url)
+        stats = PoolStats(POOL_FOR_QUEUE[queue])
+        if queue == "shipping":
+            stepfunctions = self.gateway.client("stepfunctions")
+            self.tracker = ExecutionTracker(stepfunctions, self.stack.state_machine_arn, self.settings.max_inflight, self.latency, stats)
+            handler = FulfillmentHandler(stepfunctions, self.tracker, stats)
+        else:
+            handler = AnalyticsHandler(self.gateway.client("dynamodb"), self.stack.tables["analytics"], stats)
+        settings = PoolSettings(self.settings.workers, self.settings.wait_seconds, timeout)
+        return QueuePool(self.gateway, info, settings, handler, self.extender, self.stop, self._fail, stats)
+
+    # --- stopping ----------------------------------------------------------------------------
+
+    def request_stop(self, reason: str) -> None:
+        if not self.stop.is_set():
+            self.stop_reason = reason
+            self.stop.set()
+
+    def _fail(self, message: str) -> None:
+        self.failure = self.failure or message
+        self.request_stop("failure")
+
+    def _on_signal(self, signum, frame) -> None:
+        if self.stop.is_set():
+            # os._exit: worker threads may sit in a long poll; nothing they hold is deleted.
+            os.write(2, b"\nSecond interrupt: exiting now; messages not yet deleted reappear after their visibility timeout.\n")
+            os._exit(EXIT_AT_ONCE)
+        self.request_stop(signal.Signals(signum).name)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def drained(self) -> bool:
+        """Every selected queue empty (nothing visible, in flight or delayed), nothing in hand, no execution open."""
+        if any(pool.stats.in_hand for pool in self.pools.values()):
+            return False
+        if self.tracker is not None and not self.tracker.settled:
+            return False
+        depths = self.monitor.sample()
+        return all(depths[queue].drained for queue in self.pools)
+
+    # --- the run -----------------------------------------------------------------------------
+
+    def _background(self, target) -> threading.Thread:
+        thread = threading.Thread(target=target, args=(self.shutdown,), name=target.__qualname__, daemon=True)
+        thread.start()
+        return thread
+
+    def run(self, on_tick=None) -> RunSummary:
+        """Run until a stop; `on_tick(consumer)` is called about once a second (the dashboard).
+
+        Must be called from the main thread (it installs the SIGINT/SIGTERM handlers)."""
+        previous = {signum: signal.signal(signum, self._on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            if self.tracker is not None:
+                self.tracker.adopt_running()
+            self.started_at = time.monotonic()
+            background = [self._background(self.extender.run), self._background(self.monitor.run)]
+            if self.tracker is not None:
+                background.append(self._background(self.tracker.run))
+            for pool in self.pools.values():
+                pool.start()
+            self._watch(on_tick)
+            for pool in self.pools.values():
+                while pool.is_alive():
+                    pool.join(JOIN_SLICE_SECONDS)
+            self.shutdown.set()
+            for thread in background:
+                thread.join()
+            self.seconds = self.elapsed()
+            return self._summarise()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _watch(self, on_tick) -> None:
+        drained_checks = 0
+        while not self.stop.wait(CHECK_SECONDS):
+            if on_tick is not None:
+                on_tick(self)
+            if self.settings.duration is not None and self.elapsed() >= self.settings.duration:
+                self.request_stop("duration")
+            elif self.settings.until_empty:
+                try:
+                    drained_checks = drained_checks + 1 if self.drained() else 0
+                except (ClientError, BotoCoreError):
+                    drained_checks = 0  # the monitor reports the error; ask again next time
+                if drained_checks >= DRAINED_CHECKS:
+                    self.request_stop("until-empty")
+
+    def _summarise(self) -> RunSummary:
+        if self.tracker is not None:
+            try:
+                self.tracker.poll()  # outcomes of executions that closed since the last poll
+            except (ClientError, BotoCoreError) as error:
+                self.tracker.stats.error(f"tracking executions failed: {error}")
+        depths = self.monitor.sample()
+        report = report_key = None
+        if "analytics" in self.pools:
+            report = read_demand(self.gateway.client("dynamodb"), self.stack.tables["analytics"])
+            report_key = write_report(self.gateway.client("s3"), self.stack.bucket, report)
+        return RunSummary.collect(self, depths, report, report_key)

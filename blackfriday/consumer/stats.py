@@ -1,0 +1,85 @@
+"""Thread-safe counters and a bounded latency sample: the numbers the dashboard and the summary show."""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections import Counter
+
+
+class PoolStats:
+    """Counters of one pool (received, started, duplicates, errors...), the messages in hand, the last error."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._counts: Counter[str] = Counter()
+        self._in_hand = 0
+        self._last_error = ""
+        self._lock = threading.Lock()
+
+    def add(self, counter: str, amount: int = 1) -> None:
+        with self._lock:
+            self._counts[counter] += amount
+
+    def error(self, description: str) -> None:
+        with self._lock:
+            self._counts["errors"] += 1
+            self._last_error = description
+
+    def hold(self, amount: int) -> None:
+        """Messages received and not yet deleted or given back (negative to let go)."""
+        with self._lock:
+            self._in_hand += amount
+
+    def count(self, counter: str) -> int:
+        with self._lock:
+            return self._counts[counter]
+
+    @property
+    def in_hand(self) -> int:
+        with self._lock:
+            return self._in_hand
+
+    @property
+    def last_error(self) -> str:
+        with self._lock:
+            return self._last_error
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+class LatencySample:
+    """Percentiles over a bounded reservoir (Vitter's algorithm R): exact up to `capacity` values, memory flat after."""
+
+    def __init__(self, capacity: int = 10_000, seed: int = 0):
+        self.capacity = capacity
+        self._values: list[float] = []
+        self._seen = 0
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self._seen += 1
+            if len(self._values) < self.capacity:
+                self._values.append(seconds)
+                return
+            slot = self._random.randrange(self._seen)
+            if slot < self.capacity:
+                self._values[slot] = seconds
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return self._seen
+
+    def percentiles(self, *ranks: float) -> tuple[float | None, ...]:
+        """Nearest-rank percentiles (0-100); None while nothing was measured."""
+        with self._lock:
+            ordered = sorted(self._values)
+        if not ordered:
+            return tuple(None for _ in ranks)
+        return tuple(ordered[min(len(ordered), max(1, math.ceil(rank * len(ordered) / 100))) - 1] for rank in ranks)
