@@ -29,7 +29,7 @@ import moto.core.utils as moto_utils
 from moto.core.utils import unix_time_millis
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sqs import models as sqs_models
-from moto.sqs.exceptions import ReceiptHandleIsInvalid
+from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 from moto.stepfunctions.parser.asl.utils import boto_client
 
 log = logging.getLogger("blackfriday.emulator.patches")
@@ -147,6 +147,9 @@ def memoized(original: Callable) -> Callable:
 # every other message of the queue is visible. Counts cost O(in flight + delayed), deletes O(1)
 # lookups, receives stop scanning once they have their batch. FIFO queues (deduplication, groups)
 # keep moto's own code: the pipeline uses standard queues.
+MAXIMUM_TOTAL_VISIBILITY_MS = 43200 * 1000  # SQS: a message stays invisible 12 hours at most in all
+
+
 class QueueIndex:
     def __init__(self) -> None:
         self.key = uuid.uuid4().hex  # stored on messages instead of the queue: received messages get deep-copied
@@ -298,6 +301,31 @@ def indexed_purge_queue(original: Callable) -> Callable:
     return purge_queue
 
 
+# The consumer extends the visibility of in-flight messages while their workflows run; moto finds
+# the message behind the receipt handle by scanning the queue. Same checks, found through the index.
+def indexed_change_message_visibility(original: Callable) -> Callable:
+    def change_message_visibility(self, queue_name: str, receipt_handle: str, visibility_timeout: int) -> None:
+        queue = self.get_queue(queue_name)
+        if queue.fifo_queue:
+            return original(self, queue_name, receipt_handle, visibility_timeout)
+        index = index_of(queue)
+        message = index.handles.get(receipt_handle)
+        if message is None or not index.holds(message):
+            raise ReceiptHandleIsInvalid
+        given_visibility_timeout = unix_time_millis() + int(visibility_timeout) * 1000
+        if given_visibility_timeout - message.sent_timestamp > MAXIMUM_TOTAL_VISIBILITY_MS:
+            raise InvalidParameterValue(
+                f"Value {visibility_timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
+                "VisibilityTimeout for the message is beyond the limit [43200 seconds]"
+            )
+        message.change_visibility(visibility_timeout)
+        if message.visible and message in queue.pending_messages:
+            queue.pending_messages.remove(message)  # visible again: no longer in flight
+        return None
+
+    return change_message_visibility
+
+
 # ReceiveMessage checks each received message's retention through get_queue_attributes, which
 # builds every attribute (the three counts included) three times: read the one value directly.
 def direct_retention_check(original: Callable) -> Callable:
@@ -323,16 +351,20 @@ PATCHES = (
     Patch(Queue, "delete_message", "fa6fd5b9bd2cafb4aaacd79da7fc656e513e1513197c2939ff002f9ebfd4be46", indexed_delete_message),
     Patch(Message, "mark_received", "98e7ec115c7fcb9f34b06f42cb88a96ee9b595870bdad0105e25c4d8df462c97", indexed_mark_received),
     Patch(Message, "change_visibility", "fcde8986de1390dce4e6015305233a4545ff8193b2d98b7cf5ae544a9d543084", indexed_change_visibility),
+    Patch(SQSBackend, "change_message_visibility", "f0e9df5f66627114c9249020675ff5accee62a9cab5e797442538c13ac593b99", indexed_change_message_visibility),
     Patch(SQSBackend, "purge_queue", "443ea1ae7b15230caa656fd9915e50d18868a7efc9d37c4da9a0e999c725766a", indexed_purge_queue),
     Patch(SQSBackend, "is_message_valid_based_on_retention_period", "cca23b94a5f3af9d9c5af1c09ee5e615017bdf6bd032301cb321c06c7e595d4b", direct_retention_check),
 )
 # What the fixes rely on without replacing it: the server calls `backends.list_of_moto_modules()`
 # through the module; ReceiveMessage iterates `queue.messages`, moves
 # messages to the DLQ with `queue._messages.remove` + `add_message`, and marks them received.
+# (SendMessageBatch and ChangeMessageVisibilityBatch go through the patched single-message methods.)
 RELIED_ON = (
     Fingerprint(DomainDispatcherApplication, "get_backend_for_host", "1f41972c1e4e660fbf4e4ddfeeed2fdff56dc105a8f8e1bf015640f710ef511a"),
     Fingerprint(SQSBackend, "receive_message", "065f3e5e7d2144089ce3b5d16d9306243ccd2f3ee11b44beb851292fadb7652f"),
-    Fingerprint(SQSBackend, "change_message_visibility", "f0e9df5f66627114c9249020675ff5accee62a9cab5e797442538c13ac593b99"),
+    Fingerprint(SQSBackend, "send_message_batch", "0707ad219481c867546327a5e0f42421187e1706202c68f9d8e87be597d3417a"),
+    Fingerprint(SQSBackend, "delete_message_batch", "53c0bc5d5f51468ad2e6311da0417ec613b5da28d33337c66a3f1f51d99147b2"),
+    Fingerprint(SQSBackend, "change_message_visibility_batch", "6194b4570c67a1a0ca8c8b323ecdbf4bf851515379a5145c8396ada0d93da963"),
 )
 
 

@@ -131,6 +131,17 @@ def sqs_story() -> list:
     outcome(lambda: sqs.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle"))
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=in_flight[1]["ReceiptHandle"], VisibilityTimeout=0)
     counts(url)
+    outcome(lambda: sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=in_flight[2]["ReceiptHandle"], VisibilityTimeout=43201))
+    outcome(lambda: sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=in_flight[0]["ReceiptHandle"], VisibilityTimeout=5))  # deleted
+    batch = sqs.change_message_visibility_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "kept", "ReceiptHandle": in_flight[2]["ReceiptHandle"], "VisibilityTimeout": IN_FLIGHT_SECONDS},
+            {"Id": "unknown", "ReceiptHandle": "not-a-handle", "VisibilityTimeout": 0},
+        ],
+    )
+    seen.append([[entry["Id"] for entry in batch.get("Successful", [])], [entry["Code"] for entry in batch.get("Failed", [])]])
+    counts(url)
     first_pass = receive(url, 10, 0)  # visible again at once: received once more
     counts(url)
     receive(url, 10, 0)
@@ -140,6 +151,11 @@ def sqs_story() -> list:
     outcome(lambda: sqs.delete_message(QueueUrl=url, ReceiptHandle=first_pass[0]["ReceiptHandle"]))  # now in the DLQ
     from_dlq = receive(dlq_url, 10, IN_FLIGHT_SECONDS)
     outcome(lambda: sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=from_dlq[0]["ReceiptHandle"]))
+    batch = sqs.delete_message_batch(
+        QueueUrl=dlq_url,
+        Entries=[{"Id": "old-handle", "ReceiptHandle": first_pass[1]["ReceiptHandle"]}, {"Id": "unknown", "ReceiptHandle": "not-a-handle"}],
+    )  # a message moved to the DLQ keeps its earlier receipt handles there
+    seen.append([[entry["Id"] for entry in batch.get("Successful", [])], [entry["Code"] for entry in batch.get("Failed", [])]])
     counts(dlq_url)
     sqs.purge_queue(QueueUrl=url)
     counts(url)
@@ -160,3 +176,4 @@ def test_sqs_fix_behaves_exactly_as_moto():
     assert actual == expected
     assert expected[0] == ["12", "0", "1"]  # the story does exercise visible, in-flight and delayed messages
     assert expected[2] == ["9", "3", "1"]
+    assert [["kept"], ["ReceiptHandleIsInvalid"]] in expected and [["old-handle"], ["ReceiptHandleIsInvalid"]] in expected
