@@ -7,7 +7,7 @@ from blackfriday.clients import AwsGateway
 from blackfriday.emulator import lifecycle
 from blackfriday.names import StackNames
 from blackfriday.resources.confirm import confirm_on_aws
-from blackfriday.resources.remove import remaining_resources, remove_stack
+from blackfriday.resources.remove import remaining_after_settling, remove_stack
 from blackfriday.ui import Output
 
 
@@ -30,7 +30,8 @@ def main(target, as_json, yes, keep_emulator):
         out.say(f"Target: {target.describe()}")
         with out.human.status("Removing the stack...") as progress:
             deleted = remove_stack(gateway, names, report=lambda resource: progress.update(f"deleted {resource}"))
-            remaining = remaining_resources(gateway, names)
+            progress.update("Checking that nothing of the stack remains...")
+            remaining = remaining_after_settling(gateway, names)
         if target.is_local and not keep_emulator and lifecycle.stop():
             out.say(f"Stopped the local emulator at {target.endpoint_url}.")
     if as_json:

@@ -6,12 +6,18 @@ Only the exact names a prefix derives are touched: `--prefix blackfriday` never 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.names import StackNames
 from blackfriday.resources import awslambda, cloudwatch, dynamodb, iam, s3, sns, sqs, stepfunctions
 from blackfriday.resources.stack import table_names, topic_arns
+
+
+SETTLE_POLLS = 18  # x SETTLE_DELAY_SECONDS: SQS lists a deleted queue for up to 60 s; other lists lag briefly too
+SETTLE_DELAY_SECONDS = 5.0
+UNDELETABLE_SUBSCRIPTIONS = ("PendingConfirmation", "Deleted")
 
 
 def _queue_names(names: StackNames) -> list[str]:
@@ -92,7 +98,8 @@ def remaining_resources(gateway, names: StackNames) -> list[str]:
         f"sns subscription {item['SubscriptionArn']}"
         for page in sns_client.get_paginator("list_subscriptions").paginate()
         for item in page["Subscriptions"]
-        if item["TopicArn"] in topics or item["Endpoint"] in queue_arns
+        # an unconfirmed e-mail subscription is no resource one can delete: it expires with its topic
+        if (item["TopicArn"] in topics or item["Endpoint"] in queue_arns) and item["SubscriptionArn"] not in UNDELETABLE_SUBSCRIPTIONS
     ]
     queue_urls = _listed(gateway.client("sqs"), "list_queues", "QueueUrls", lambda url: url, QueueNamePrefix=names.prefix)
     found += [f"sqs queue {url}" for url in queue_urls if url.rsplit("/", 1)[1] in queues]
@@ -126,3 +133,14 @@ def remaining_resources(gateway, names: StackNames) -> list[str]:
         if name == names.dashboard
     ]  # fmt: skip
     return found
+
+
+def remaining_after_settling(gateway, names: StackNames) -> list[str]:
+    """remaining_resources, asked again (bounded) while eventually consistent list calls still show deleted things."""
+    remaining = remaining_resources(gateway, names)
+    for _ in range(SETTLE_POLLS):
+        if not remaining:
+            break
+        time.sleep(SETTLE_DELAY_SECONDS)
+        remaining = remaining_resources(gateway, names)
+    return remaining

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from blackfriday.names import StackNames
+from blackfriday.resources import remove
 from blackfriday.resources.deploy import deploy
 from blackfriday.resources.remove import remaining_resources, remove_stack
 from blackfriday.resources.stack import describe_stack
@@ -55,3 +56,15 @@ def test_removing_a_stack_leaves_a_stack_whose_prefix_extends_it(gateway, names,
     assert remaining_resources(gateway, names) == []
     assert describe_stack(gateway, neighbour).bucket == neighbour.bucket
     assert len(remaining_resources(gateway, neighbour)) == 45
+
+
+def test_a_deleted_resource_still_listed_for_a_while_is_waited_out(monkeypatch, names):
+    # GIVEN a list call that shows a deleted queue once more (SQS lists one for up to 60 s)
+    answers = [["sqs queue bftest-ShippingQueue"], []]
+    sleeps = []
+    monkeypatch.setattr(remove, "remaining_resources", lambda gateway, stack: answers.pop(0))
+    monkeypatch.setattr(remove.time, "sleep", sleeps.append)
+
+    # WHEN teardown checks what remains THEN it asks again after a pause and finds nothing
+    assert remove.remaining_after_settling(None, names) == []
+    assert sleeps == [remove.SETTLE_DELAY_SECONDS]

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 import setup_infra
 import teardown
 from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.resources import remove
 from tests.resources.helpers import ACCOUNT
 
 AWS = ["--target", "aws", "--yes", "--prefix", "bftest"]
@@ -67,14 +68,17 @@ def test_teardown_twice_exits_0_and_leaves_nothing(mocked_aws):
 
 
 def test_teardown_exits_1_naming_what_remains(mocked_aws, monkeypatch):
-    # GIVEN a resource that survives deletion
-    monkeypatch.setattr(teardown, "remaining_resources", lambda gateway, names: ["sqs queue bftest-ShippingDLQ"])
+    # GIVEN a resource that survives deletion, however long teardown waits for the lists to settle
+    checks = []
+    monkeypatch.setattr(remove, "remaining_resources", lambda gateway, names: checks.append(names) or ["sqs queue bftest-ShippingDLQ"])
+    monkeypatch.setattr(remove.time, "sleep", lambda seconds: None)
 
     # WHEN teardown runs THEN it still prints its document, and exits 1 naming the survivor
     result = run(teardown, *AWS, "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {"deleted": [], "remaining": ["sqs queue bftest-ShippingDLQ"]}
     assert result.stderr.endswith("Error: 1 resources remain: sqs queue bftest-ShippingDLQ\n")
+    assert len(checks) == 1 + remove.SETTLE_POLLS
 
 
 @pytest.mark.parametrize("script", [setup_infra, teardown], ids=["setup", "teardown"])
