@@ -72,7 +72,11 @@ def bucket_exists(s3, bucket: str) -> bool:
 def _create_bucket(s3, names: StackNames) -> None:
     location = {} if names.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": names.region}}
     try:
-        s3.create_bucket(Bucket=names.bucket, **location)
+        retry_while(
+            lambda: s3.create_bucket(Bucket=names.bucket, **location),
+            # the same name deleted moments ago (teardown, then setup) is briefly "in progress"
+            lambda error: error_code(error) == "OperationAborted",
+        )
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
     except s3.exceptions.BucketAlreadyExists:
