@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.names import StackNames
 from blackfriday.resources import awslambda, cloudwatch, dynamodb, iam, s3, sns, sqs, stepfunctions
 from blackfriday.resources.stack import table_names, topic_arns
-
 
 SETTLE_POLLS = 18  # x SETTLE_DELAY_SECONDS: SQS lists a deleted queue for up to 60 s; other lists lag briefly too
 SETTLE_DELAY_SECONDS = 5.0
@@ -75,63 +75,54 @@ def remove_stack(gateway, names: StackNames, report: Callable[[str], None] = lam
     return deleted
 
 
-def _listed(client, operation: str, items_key: str, name_of: Callable[[dict], str], **arguments) -> list[str]:
+class Listing(NamedTuple):
+    """One paginated list call, and how to read a resource name from an item of its answer."""
+
+    kind: str
+    service: str
+    operation: str
+    items_key: str
+    name_of: Callable
+    arguments: dict
+
+
+def _listings(names: StackNames) -> list[tuple[Listing, set[str]]]:
+    """Each list call with the names in it that belong to the stack."""
     return [
-        name_of(item)
-        for page in client.get_paginator(operation).paginate(**arguments)
-        for item in page.get(items_key, [])
-    ]
+        (Listing("s3 bucket", "s3", "list_buckets", "Buckets", lambda item: item["Name"], {}), {names.bucket}),
+        (Listing("sns topic", "sns", "list_topics", "Topics", lambda item: item["TopicArn"].rsplit(":", 1)[1], {}),
+         {names.new_orders_topic, names.order_events_topic, names.order_errors_topic}),
+        (Listing("sqs queue", "sqs", "list_queues", "QueueUrls", lambda url: url.rsplit("/", 1)[1], {"QueueNamePrefix": names.prefix}),
+         set(_queue_names(names))),
+        (Listing("dynamodb table", "dynamodb", "list_tables", "TableNames", lambda name: name, {}), set(table_names(names).values())),
+        (Listing("lambda function", "lambda", "list_functions", "Functions", lambda item: item["FunctionName"], {}),
+         {names.function(item.short_name) for item in FUNCTION_SPECS}),
+        (Listing("log group", "logs", "describe_log_groups", "logGroups", lambda item: item["logGroupName"], {"logGroupNamePrefix": f"/aws/lambda/{names.prefix}-"}),
+         {names.log_group(item.short_name) for item in FUNCTION_SPECS}),
+        (Listing("iam role", "iam", "list_roles", "Roles", lambda item: item["RoleName"], {}), set(_role_names(names))),
+        (Listing("state machine", "stepfunctions", "list_state_machines", "stateMachines", lambda item: item["name"], {}), {names.state_machine}),
+        (Listing("alarm", "cloudwatch", "describe_alarms", "MetricAlarms", lambda item: item["AlarmName"], {"AlarmNamePrefix": f"{names.prefix}-"}),
+         set(_alarm_names(names))),
+        (Listing("dashboard", "cloudwatch", "list_dashboards", "DashboardEntries", lambda item: item["DashboardName"], {"DashboardNamePrefix": names.prefix}),
+         {names.dashboard}),
+    ]  # fmt: skip
 
 
 def remaining_resources(gateway, names: StackNames) -> list[str]:
     """Every resource of the stack that the services' list calls still show."""
+    found = []
+    for listing, owned in _listings(names):
+        for page in gateway.client(listing.service).get_paginator(listing.operation).paginate(**listing.arguments):
+            found += [f"{listing.kind} {name}" for name in map(listing.name_of, page.get(listing.items_key, [])) if name in owned]
     topics = set(topic_arns(names).values())
     queue_arns = {names.queue_arn(queue) for queue in _queue_names(names)}
-    functions = {names.function(item.short_name) for item in FUNCTION_SPECS}
-    log_groups = {names.log_group(item.short_name) for item in FUNCTION_SPECS}
-    roles, alarms, tables = set(_role_names(names)), set(_alarm_names(names)), set(table_names(names).values())
-    queues = set(_queue_names(names))
-    found = [f"s3 bucket {name}" for name in _listed(gateway.client("s3"), "list_buckets", "Buckets", lambda item: item["Name"]) if name == names.bucket]
-    sns_client = gateway.client("sns")
-    found += [f"sns topic {arn}" for arn in _listed(sns_client, "list_topics", "Topics", lambda item: item["TopicArn"]) if arn in topics]
-    found += [
-        f"sns subscription {item['SubscriptionArn']}"
-        for page in sns_client.get_paginator("list_subscriptions").paginate()
-        for item in page["Subscriptions"]
-        # an unconfirmed e-mail subscription is no resource one can delete: it expires with its topic
-        if (item["TopicArn"] in topics or item["Endpoint"] in queue_arns) and item["SubscriptionArn"] not in UNDELETABLE_SUBSCRIPTIONS
-    ]
-    queue_urls = _listed(gateway.client("sqs"), "list_queues", "QueueUrls", lambda url: url, QueueNamePrefix=names.prefix)
-    found += [f"sqs queue {url}" for url in queue_urls if url.rsplit("/", 1)[1] in queues]
-    found += [f"dynamodb table {name}" for name in _listed(gateway.client("dynamodb"), "list_tables", "TableNames", lambda name: name) if name in tables]
-    found += [
-        f"lambda function {name}"
-        for name in _listed(gateway.client("lambda"), "list_functions", "Functions", lambda item: item["FunctionName"])
-        if name in functions
-    ]
-    found += [
-        f"log group {name}"
-        for name in _listed(gateway.client("logs"), "describe_log_groups", "logGroups", lambda item: item["logGroupName"], logGroupNamePrefix=f"/aws/lambda/{names.prefix}-")
-        if name in log_groups
-    ]  # fmt: skip
-    found += [f"iam role {name}" for name in _listed(gateway.client("iam"), "list_roles", "Roles", lambda item: item["RoleName"]) if name in roles]
-    found += [
-        f"state machine {item['name']}"
-        for page in gateway.client("stepfunctions").get_paginator("list_state_machines").paginate()
-        for item in page["stateMachines"]
-        if item["stateMachineArn"] == names.state_machine_arn
-    ]
-    cloudwatch_client = gateway.client("cloudwatch")
-    found += [
-        f"alarm {name}"
-        for name in _listed(cloudwatch_client, "describe_alarms", "MetricAlarms", lambda item: item["AlarmName"], AlarmNamePrefix=f"{names.prefix}-")
-        if name in alarms
-    ]  # fmt: skip
-    found += [
-        f"dashboard {name}"
-        for name in _listed(cloudwatch_client, "list_dashboards", "DashboardEntries", lambda item: item["DashboardName"], DashboardNamePrefix=names.prefix)
-        if name == names.dashboard
-    ]  # fmt: skip
+    for page in gateway.client("sns").get_paginator("list_subscriptions").paginate():
+        found += [
+            f"sns subscription {item['SubscriptionArn']}"
+            for item in page["Subscriptions"]
+            # an unconfirmed e-mail subscription is no resource one can delete: it expires with its topic
+            if (item["TopicArn"] in topics or item["Endpoint"] in queue_arns) and item["SubscriptionArn"] not in UNDELETABLE_SUBSCRIPTIONS
+        ]
     return found
 
 

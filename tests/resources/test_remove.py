@@ -38,7 +38,7 @@ def test_remaining_resources_are_found(gateway, names):
 
     # WHEN the remaining resources are listed THEN both are named
     assert remaining_resources(gateway, names) == [
-        f"sqs queue https://sqs.us-east-1.amazonaws.com/123456789012/{names.shipping_dlq}",
+        f"sqs queue {names.shipping_dlq}",
         f"iam role {names.state_machine_role}",
     ]
 
