@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from urllib.parse import unquote_plus
 
 from blackfriday.domain import (
     ORDERS_PREFIX,
@@ -90,7 +91,8 @@ def _dead_lettered_keys(sqs, dlq_url: str) -> Counter:
             handles.append(message["ReceiptHandle"])
             try:
                 records = json.loads(message["Body"]).get("Records", [])
-                keys.update(record["s3"]["object"]["key"] for record in records)
+                # Event keys are URL-encoded (S3 encodes spaces and specials; moto encodes "/" too).
+                keys.update(unquote_plus(record["s3"]["object"]["key"]) for record in records)
             except (ValueError, AttributeError, KeyError, TypeError):
                 keys["<not an S3 event>"] += 1
     for start in range(0, len(handles), 10):
