@@ -7,6 +7,7 @@
 - `free_tcp_port`: a TCP port on 127.0.0.1 nothing listens on.
 - `mock_workflow_stack`: the workflow's tables, bucket and topics under moto.mock_aws (no emulator).
 - `deployed_stack`: the whole stack (real lambdas/ and ASL) deployed once on that emulator: (gateway, names, info).
+- `deploy_own_stack`: deploys another such stack under a fresh prefix (for tests that change stock or records).
 
 Mark tests that use them with `@pytest.mark.emulator`.
 """
@@ -163,21 +164,32 @@ class DeployedStack(NamedTuple):
     info: StackInfo
 
 
+def deploy_stack(emulator_url: str, prefix: str) -> DeployedStack:
+    """setup_infra's deploy of the real lambdas/ and ASL under `prefix`, its fan-out queues drained."""
+    gateway = AwsGateway(Target(ENDPOINT, EMULATOR_REGION, prefix, emulator_url))
+    names = StackNames(prefix, gateway.account_id, EMULATOR_REGION)
+    deploy(gateway, names)
+    info = describe_stack(gateway, names)
+    for queue in info.queues.values():
+        drain_queue(gateway.client("sqs"), queue.url)
+    return DeployedStack(gateway, names, info)
+
+
 @pytest.fixture(scope="session")
 def deployed_stack(emulator_url) -> DeployedStack:
     """setup_infra's deploy of the real lambdas/ and ASL, once per session, prefix `bfshared`: (gateway, names, StackInfo).
 
     Its queues start empty (the s3:TestEvent sent when the bucket notification is set is drained).
     Shared by every test that asks for it: leave it as you found it (drain what you put in its queues),
-    or deploy a stack of your own with `emulator_target`'s unique prefix.
+    or deploy a stack of your own with `deploy_own_stack`.
     """
-    gateway = AwsGateway(Target(ENDPOINT, EMULATOR_REGION, DEPLOYED_STACK_PREFIX, emulator_url))
-    names = StackNames(DEPLOYED_STACK_PREFIX, gateway.account_id, EMULATOR_REGION)
-    deploy(gateway, names)
-    info = describe_stack(gateway, names)
-    for queue in info.queues.values():
-        drain_queue(gateway.client("sqs"), queue.url)
-    return DeployedStack(gateway, names, info)
+    return deploy_stack(emulator_url, DEPLOYED_STACK_PREFIX)
+
+
+@pytest.fixture(scope="session")
+def deploy_own_stack(emulator_url):
+    """deploy_own_stack() -> DeployedStack: the real stack under a fresh prefix, for tests that change its data."""
+    return lambda: deploy_stack(emulator_url, "t" + uuid.uuid4().hex[:12])
 
 
 def drain_queue(sqs, queue_url: str) -> list[dict]:

@@ -19,6 +19,8 @@ LAMBDA_SERVICE_ERRORS = {
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 }
+# The execution environment died (crash, timeout): every step is idempotent, so another try is safe.
+LAMBDA_ENVIRONMENT_ERRORS = {"Lambda.Unknown", "Runtime.ExitError", "Sandbox.Timedout"}
 PLACEHOLDERS = {f"function:{item.short_name}" for item in FUNCTION_SPECS} | {
     "topic:order_events", "topic:order_errors", "table:orders", "table:inventory", "bucket"}
 
@@ -53,13 +55,15 @@ def test_the_happy_path_is_the_five_steps_in_order(definition):
     assert definition["States"]["OrderCompleted"] == {"Type": "Succeed"}
 
 
-def test_every_task_calls_its_own_lambda_and_retries_lambda_service_errors(definition):
+def test_every_task_calls_its_own_lambda_and_retries_lambda_service_and_environment_errors(definition):
     for name, state in tasks(definition).items():
         short_name = re.fullmatch(r"\$\{function:(\w+)\}", state["Resource"]).group(1)
         assert short_name in {item.short_name for item in FUNCTION_SPECS}, name
-        first_retrier = state["Retry"][0]
-        assert set(first_retrier["ErrorEquals"]) == LAMBDA_SERVICE_ERRORS, name
-        assert (first_retrier["BackoffRate"], first_retrier["JitterStrategy"]) == (2, "FULL"), name
+        service_retrier, environment_retrier = state["Retry"][:2]
+        assert set(service_retrier["ErrorEquals"]) == LAMBDA_SERVICE_ERRORS, name
+        assert set(environment_retrier["ErrorEquals"]) == LAMBDA_ENVIRONMENT_ERRORS, name
+        for retrier in (service_retrier, environment_retrier):
+            assert (retrier["BackoffRate"], retrier["JitterStrategy"]) == (2, "FULL"), name
 
 
 def test_every_task_catches_everything_as_its_last_catcher(definition):
