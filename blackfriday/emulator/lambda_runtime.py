@@ -1,7 +1,7 @@
 """Python Lambdas that really run, without Docker: moto's `LambdaFunction.invoke` replaced by warm workers.
 
 Each function gets a pool of worker processes (`lambda_worker.py`), spawned on first invoke and reused,
-one invocation at a time each, up to `BF_LAMBDA_MAX_WORKERS` (default 8) per function for concurrent
+one invocation at a time each, up to `BF_LAMBDA_MAX_WORKERS` (default 4) per function for concurrent
 invokes, like Lambda execution environments. A pool is retired when the function's code or
 configuration changes; workers idle for `BF_LAMBDA_IDLE_SECONDS` are stopped. Errors follow AWS:
 function error `Unhandled` with {"errorType", "errorMessage", "stackTrace"}, so Step Functions
@@ -38,7 +38,7 @@ from blackfriday.emulator.lambda_worker import FRAME_HEADER, LOG_MARKER_PREFIX
 log = logging.getLogger("blackfriday.emulator.lambda")
 
 WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
-MAX_WORKERS_PER_FUNCTION = int(os.environ.get("BF_LAMBDA_MAX_WORKERS", "8"))
+MAX_WORKERS_PER_FUNCTION = int(os.environ.get("BF_LAMBDA_MAX_WORKERS", "4"))
 IDLE_SECONDS = float(os.environ.get("BF_LAMBDA_IDLE_SECONDS", "300"))
 INIT_TIMEOUT_SECONDS = 10.0  # as on AWS: a handler module gets 10 s to import
 EVENT_INVOKE_THREADS = 32  # background runners for InvocationType=Event
