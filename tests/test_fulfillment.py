@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from blackfriday import fulfillment
 from blackfriday.domain import (
+    InventoryBusy,
     PRODUCTS,
     OrderGenerator,
     OrderStateConflict,
@@ -260,11 +263,13 @@ def test_issue_receipt_refuses_an_unpaid_order(mock_workflow_stack):
     accepted_and_reserved(stack, order)
     # WHEN its receipt is issued THEN the conflict is named and the order is not COMPLETED
     with pytest.raises(OrderStateConflict, match=r"^order order-1 is RESERVED, not PAID: it cannot be completed$"):
-        fulfillment.issue_receipt(stack.s3, stack.dynamodb, stack.bucket, stack.orders_table, order, {"paymentId": "p", "chargedCents": 5800})
+        payment = {"paymentId": "p", "chargedCents": 5800}
+        fulfillment.issue_receipt(stack.s3, stack.dynamodb, stack.bucket, stack.orders_table, order, payment)
     assert stack.order_record("order-1")["status"] == {"S": "RESERVED"}
 
 
-LAMBDA_CAUSE = json.dumps({"errorType": "OutOfStock", "errorMessage": "not enough stock for order order-1: DB-TV-65 (wanted 1)", "stackTrace": []})
+OUT_OF_STOCK_MESSAGE = "not enough stock for order order-1: DB-TV-65 (wanted 1)"
+LAMBDA_CAUSE = json.dumps({"errorType": "OutOfStock", "errorMessage": OUT_OF_STOCK_MESSAGE, "stackTrace": []})
 
 
 def test_describe_failure_reads_the_lambda_error_message():
@@ -343,3 +348,18 @@ def test_fail_order_leaves_a_completed_order_alone(mock_workflow_stack):
     record = stack.order_record(order["orderId"])
     assert (record["status"], record["chargedCents"]) == ({"S": "COMPLETED"}, {"N": "5800"})
     assert stack.notifications() == []
+
+
+def test_reserve_conflicting_with_a_concurrent_transaction_is_transient():
+    # GIVEN DynamoDB cancels the transaction for a conflict, as real AWS does under contention (moto never does)
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(dynamodb) as stubber:
+        stubber.add_client_error(
+            "transact_write_items",
+            service_error_code="TransactionCanceledException",
+            http_status_code=400,
+            modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}]},
+        )
+        # WHEN the reservation runs THEN InventoryBusy (retried by the workflow), not OutOfStock
+        with pytest.raises(InventoryBusy, match=r"^stock transaction for order order-1 cancelled \(TransactionConflict\)$"):
+            fulfillment.reserve_inventory(dynamodb, "Inventory", "Orders", order_for([("HM-LAMP", 1)]))

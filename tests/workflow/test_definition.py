@@ -21,6 +21,7 @@ LAMBDA_SERVICE_ERRORS = {
 }
 # The execution environment died (crash, timeout): every step is idempotent, so another try is safe.
 LAMBDA_ENVIRONMENT_ERRORS = {"Lambda.Unknown", "Runtime.ExitError", "Sandbox.Timedout"}
+FORWARD_STEPS = ("ValidateOrder", "ReserveInventory", "ProcessPayment", "SendNotification", "GenerateReceipt")
 PLACEHOLDERS = {f"function:{item.short_name}" for item in FUNCTION_SPECS} | {
     "topic:order_events", "topic:order_errors", "table:orders", "table:inventory", "bucket"}
 
@@ -51,7 +52,7 @@ def test_the_happy_path_is_the_five_steps_in_order(definition):
     while "Next" in definition["States"][name]:
         path.append(name)
         name = definition["States"][name]["Next"]
-    assert path + [name] == ["ValidateOrder", "ReserveInventory", "ProcessPayment", "SendNotification", "GenerateReceipt", "OrderCompleted"]
+    assert path + [name] == [*FORWARD_STEPS, "OrderCompleted"]
     assert definition["States"]["OrderCompleted"] == {"Type": "Succeed"}
 
 
@@ -95,8 +96,7 @@ def test_compensation_ends_in_the_fail_state_with_the_domain_error(definition):
     assert states["MarkOrderFailed"]["Next"] == "OrderFailed"
     assert set(catch_targets(states["MarkOrderFailed"]).values()) == {"OrderFailed"}
     # The caught error stays at $.error on the way (the compensation steps' own errors go elsewhere).
-    assert {catcher["ResultPath"] for name in ("ValidateOrder", "ReserveInventory", "ProcessPayment", "SendNotification", "GenerateReceipt")
-            for catcher in states[name]["Catch"]} == {"$.error"}
+    assert {catcher["ResultPath"] for name in FORWARD_STEPS for catcher in states[name]["Catch"]} == {"$.error"}
     assert states["MarkOrderFailed"]["Parameters"]["error.$"] == "$.error"
     assert {key: states["OrderFailed"][key] for key in ("Type", "ErrorPath", "CausePath")} == {
         "Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}

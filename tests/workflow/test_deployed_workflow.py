@@ -26,8 +26,8 @@ pytestmark = pytest.mark.emulator
 
 SCARCE_SKU = "DB-TV-65"
 CONTENDERS = 20
-EXECUTIONS_DEADLINE_SECONDS = 180
-LAMBDA_ENVIRONMENT_ERRORS = {"Lambda.Unknown", "Runtime.ExitError", "Sandbox.Timedout"}  # retried by every Task  # a hang fails the test instead of blocking the suite; not a timing assertion
+EXECUTIONS_DEADLINE_SECONDS = 180  # a hang fails the test instead of blocking the suite; not a timing assertion
+LAMBDA_ENVIRONMENT_ERRORS = {"Lambda.Unknown", "Runtime.ExitError", "Sandbox.Timedout"}  # retried by every Task
 
 
 def order_for(tag: str, outcome: str, items: list[tuple[str, int]]) -> dict:
@@ -93,7 +93,8 @@ def drain(sqs, queue_url: str, expected: int) -> dict[str, list[dict]]:
     received = 0
     deadline = time.monotonic() + EXECUTIONS_DEADLINE_SECONDS
     while time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1 if received >= expected else 0).get("Messages", [])
+        wait_seconds = 1 if received >= expected else 0  # once all arrived, one last wait proves nothing more comes
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds).get("Messages", [])
         if not messages and received >= expected:
             break
         for message in messages:
@@ -125,7 +126,9 @@ def run(workflow_stack) -> Run:
         arns = list(pool.map(lambda order: start(stepfunctions, info.state_machine_arn, info.bucket, order), orders.values()))
     executions = wait_for(stepfunctions, info.state_machine_arn, arns)
     records = {
-        order["orderId"]: dynamodb.get_item(TableName=orders_table, Key={"orderId": {"S": order["orderId"]}}, ConsistentRead=True).get("Item", {})
+        order["orderId"]: dynamodb.get_item(
+            TableName=orders_table, Key={"orderId": {"S": order["orderId"]}}, ConsistentRead=True
+        ).get("Item", {})
         for order in orders.values()
     }
     # Each order tells the notifications queue exactly once: a confirmation or a failure.
