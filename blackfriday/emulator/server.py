@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from blackfriday.emulator import HEALTH_PATH, SERVICE_NAME
+from blackfriday.emulator import SERVICE_NAME
 from blackfriday.target import EMULATOR_HOST
 
 log = logging.getLogger("blackfriday.emulator")
@@ -22,20 +22,6 @@ def configure_moto(port: int) -> None:
     from moto.core.config import default_user_config
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
-
-
-class HealthRoute:
-    """Answers our health route so lifecycle code can tell this emulator from another program on the port."""
-
-    def __init__(self, app, port: int):
-        self.app = app
-        self.body = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port}).encode()
-
-    def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == HEALTH_PATH:
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(self.body)))])
-            return [self.body]
-        return self.app(environ, start_response)
 
 
 # The services the pipeline calls. moto builds each service's Flask app on its first request (a
@@ -60,14 +46,16 @@ def build_app(port: int, fixes: bool = True):
     configure_moto(port)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from blackfriday.emulator import lambda_runtime, patches
+    from blackfriday.emulator import gate, lambda_runtime, patches
 
     lambda_runtime.install(port)
     if fixes:
         log.info("hot-spot fixes applied: %s", ", ".join(patches.apply_all()))
     dispatcher = DomainDispatcherApplication(create_backend_app)
     threading.Thread(target=warm_up, args=(dispatcher,), name="warm-up", daemon=True).start()
-    return HealthRoute(dispatcher, port)
+    gate.install()
+    health = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port}).encode()
+    return gate.RequestGate(dispatcher, health)
 
 
 def quiet_request_handler():
