@@ -4,14 +4,16 @@ moto's in-memory backends are not thread-safe: under concurrent requests DynamoD
 fail with "dictionary changed size during iteration" (HTTP 500) and conditional writes can race,
 which would break "stock never below zero whatever the concurrency". The GIL already serialises
 their Python work, so one lock costs little. Two kinds of request must not hold it while they wait:
-- Lambda invocations wait for a worker process whose handler calls back into this server;
+- Lambda invocations wait for a worker process whose handler calls back into this server (those moto
+  makes from inside a gated request, such as SNS delivering to a Lambda, release the gate: `released()`);
 - SQS long polls wait for messages that only another request can add.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from blackfriday.emulator import HEALTH_PATH
 
@@ -47,6 +49,35 @@ class RequestGate:
                 _gate.inside = False
 
 
+@contextlib.contextmanager
+def released() -> Iterator[None]:
+    """Let other requests into the backends while this thread, inside a gated request, waits."""
+    if not getattr(_gate, "inside", False):
+        yield
+        return
+    BACKENDS_LOCK.release()
+    _gate.inside = False
+    try:
+        yield
+    finally:
+        BACKENDS_LOCK.acquire()
+        _gate.inside = True
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Touch the backends from a thread that is not inside a gated request (Lambda logs of an invocation)."""
+    if getattr(_gate, "inside", False):
+        yield
+        return
+    with BACKENDS_LOCK:
+        _gate.inside = True
+        try:
+            yield
+        finally:
+            _gate.inside = False
+
+
 def wait_for_messages_outside_the_gate(original: Callable) -> Callable:
     """Queue.wait_for_messages, called by a long-polling ReceiveMessage, without holding the gate.
 
@@ -57,14 +88,9 @@ def wait_for_messages_outside_the_gate(original: Callable) -> Callable:
     def wait_for_messages(self, timeout: int) -> None:
         if not getattr(_gate, "inside", False):
             return original(self, timeout)
-        BACKENDS_LOCK.release()
-        _gate.inside = False
-        try:
-            with self._messages_lock:
-                self._messages_lock.wait(timeout=min(timeout, LONG_POLL_SLICE_SECONDS))
-        finally:
-            BACKENDS_LOCK.acquire()
-            _gate.inside = True
+        with released(), self._messages_lock:
+            self._messages_lock.wait(timeout=min(timeout, LONG_POLL_SLICE_SECONDS))
+        return None
 
     return wait_for_messages
 

@@ -33,6 +33,7 @@ from moto.awslambda import models as lambda_models
 from moto.awslambda.exceptions import LambdaClientError
 from moto.core.utils import unix_time_millis
 
+from blackfriday.emulator import gate
 from blackfriday.emulator.lambda_worker import FRAME_HEADER, LOG_MARKER_PREFIX
 
 log = logging.getLogger("blackfriday.emulator.lambda")
@@ -131,9 +132,12 @@ class Worker:
             os.close(request_read)
             os.close(response_write)
         self.output_fd = self.process.stdout.fileno()
-        self.poller = select.poll()
+        self.poller = select.poll()  # response and output: waiting for a response
         self.poller.register(self.response_fd, select.POLLIN)
         self.poller.register(self.output_fd, select.POLLIN)
+        self.output_poller = select.poll()  # output only: collecting what is left of it
+        self.output_poller.register(self.output_fd, select.POLLIN)
+        self.output_closed = False  # the handler closed its stdout and stderr: this worker is not reused
         self.response_buffer = bytearray()
 
     def environment(self, code_dir: Path, endpoint_url: str) -> dict[str, str]:
@@ -184,10 +188,13 @@ class Worker:
             response = self.complete_frame()
             if response is not None:
                 return response
-            for fd, _ in self.poll(deadline):
+            for fd, _ in self.poll(self.poller, deadline):
                 chunk = os.read(fd, 65536)
                 if fd == self.output_fd:
                     self.pending_output += chunk
+                    if not chunk:
+                        self.output_closed = True
+                        self.poller.unregister(self.output_fd)
                 elif chunk:
                     self.response_buffer += chunk
                 else:
@@ -204,11 +211,12 @@ class Worker:
         del self.response_buffer[:end]
         return json.loads(body)
 
-    def poll(self, deadline: float) -> list:
+    @staticmethod
+    def poll(poller, deadline: float) -> list:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError()
-        events = self.poller.poll(remaining * 1000)
+        events = poller.poll(remaining * 1000)
         if not events:
             raise TimeoutError()
         return events
@@ -217,19 +225,19 @@ class Worker:
         """The marker was written before the response, so it is already in the pipe (or the worker died)."""
         while marker not in self.pending_output:
             try:
-                ready = [fd for fd, _ in self.poll(deadline) if fd == self.output_fd]
+                self.poll(self.output_poller, deadline)
             except TimeoutError:
                 return
-            if ready:
-                chunk = os.read(self.output_fd, 65536)
-                if not chunk:
-                    return
-                self.pending_output += chunk
+            chunk = os.read(self.output_fd, 65536)
+            if not chunk:
+                self.output_closed = True
+                return
+            self.pending_output += chunk
         self.pending_output = self.pending_output.replace(marker, b"")
 
     def take_output(self) -> str:
         """Everything the worker printed since the last call, including what is still in the pipe."""
-        while self.alive_or_has_output():
+        while self.output_poller.poll(0):
             chunk = os.read(self.output_fd, 65536)
             if not chunk:
                 break
@@ -237,9 +245,6 @@ class Worker:
         output = self.pending_output.decode("utf-8", errors="replace")
         self.pending_output = bytearray()
         return output
-
-    def alive_or_has_output(self) -> bool:
-        return any(fd == self.output_fd for fd, _ in self.poller.poll(0))
 
     @property
     def alive(self) -> bool:
@@ -327,7 +332,6 @@ class LambdaRuntime:
         self.workers_per_function = workers_per_function
         self.pools: dict[str, WorkerPool] = {}
         self.lock = threading.Lock()
-        self.logs_lock = threading.Lock()
         self.code_root = Path(tempfile.mkdtemp(prefix="blackfriday-lambda-"))
         self.code_dirs: dict[str, Path] = {}
         self.event_runner = ThreadPoolExecutor(EVENT_INVOKE_THREADS, thread_name_prefix="lambda-event")
@@ -369,7 +373,8 @@ class LambdaRuntime:
         if invocation_type == "Event":
             self.event_runner.submit(self.run_logged, function, event)
             return b""
-        result = self.run(function, event)
+        with gate.released():  # moto invoking from inside a request (SNS, SQS event source): the handler calls back
+            result = self.run(function, event)
         if result.errored:
             # Unhandled, as AWS reports handler errors: Step Functions match Retry/Catch on errorType.
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -405,12 +410,14 @@ class LambdaRuntime:
     def start_worker(self, worker: Worker, request_id: str) -> Invocation | None:
         """None when the worker is ready; else the invocation's result (an init error), the worker discarded."""
         try:
-            started = worker.start()
-        except (WorkerGone, TimeoutError):
-            exit_code = worker.exit_code()
-            started = {"initError": {"errorType": "Runtime.ExitError", "errorMessage": exit_message(request_id, exit_code)}}
-        if "initError" in started:
-            error = started["initError"]
+            outcome = worker.start()
+        except TimeoutError:
+            message = f"RequestId: {request_id} Error: Init timed out after {INIT_TIMEOUT_SECONDS:.2f} seconds"
+            outcome = {"initError": {"errorType": "Sandbox.Timedout", "errorMessage": message}}
+        except WorkerGone:
+            outcome = {"initError": {"errorType": "Runtime.ExitError", "errorMessage": exit_message(request_id, worker.exit_code())}}
+        if "initError" in outcome:
+            error = outcome["initError"]
             output = worker.take_output() + f"[ERROR] {error['errorType']}: {error['errorMessage']}\n"
             log_text = self.write_logs(worker, request_id, output, time.monotonic())
             return Invocation(json.dumps(error | {"stackTrace": error.get("stackTrace", [])}).encode(), True, log_text)
@@ -433,9 +440,10 @@ class LambdaRuntime:
         except WorkerGone:
             message = exit_message(request_id, worker.exit_code())
             return error_payload("Runtime.ExitError", message), True, False, message + "\n"
+        reusable = not worker.output_closed
         if "error" in response:
-            return json.dumps(response["error"]).encode(), True, True, ""
-        return response["payload"].encode(), False, True, ""
+            return json.dumps(response["error"]).encode(), True, reusable, ""
+        return response["payload"].encode(), False, reusable, ""
 
     def write_logs(self, worker: Worker, request_id: str, output: str, started: float) -> str:
         """START / the handler's output / END / REPORT in the worker's stream of /aws/lambda/<name>, as on AWS."""
@@ -450,8 +458,8 @@ class LambdaRuntime:
         now = int(unix_time_millis())
         group = f"/aws/lambda/{config.function_name}"
         account_id = config.function_arn.split(":")[4]
-        logs_backend = lambda_models.logs_backends[account_id][config.region]
-        with self.logs_lock:
+        with gate.held():  # invocations run outside the gate, and moto's logs backend is not thread-safe
+            logs_backend = lambda_models.logs_backends[account_id][config.region]
             logs_backend.ensure_log_group(group)
             logs_backend.ensure_log_stream(group, worker.log_stream)
             logs_backend.put_log_events(group, worker.log_stream, [{"timestamp": now, "message": line} for line in lines])

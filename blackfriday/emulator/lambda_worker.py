@@ -116,9 +116,12 @@ class HandlerError(Exception):
 
 
 def flush_output(request_id):
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.write(1, LOG_MARKER_PREFIX + request_id.encode() + b"\n")
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.write(1, LOG_MARKER_PREFIX + request_id.encode() + b"\n")
+    except (OSError, ValueError):
+        pass  # the handler closed its output: the parent stops reading it at end of file
 
 
 def run(request, handler):

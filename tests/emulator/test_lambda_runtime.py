@@ -53,6 +53,9 @@ MISBEHAVING_HANDLER = """
             os._exit(0)
         if action == "set":
             return {"a", "b"}
+        if action == "close-output":
+            os.close(1)
+            os.close(2)
         if action == "garbage":
             sys.stdout.write("\\x00\\x1b[31m{not json" + "x" * 200_000)  # more than a pipe holds, no newline
             os.write(2, b"\\xff\\xfe raw bytes\\n")
@@ -160,6 +163,11 @@ def test_garbage_output_never_mixes_into_the_response(functions, misbehaving):
     assert json.loads(response["Payload"].read())["invocations"] == 1
     tail = base64.b64decode(response["LogResult"]).decode()
     assert "\ufffd\ufffd raw bytes" in tail and tail.rstrip().split("\n")[-1].startswith("REPORT RequestId: ")
+    # AND a handler that closes its stdout and stderr still answers; its broken worker is replaced
+    closed, closed_error = functions.invoke(misbehaving, {"action": "close-output"})
+    after, after_error = functions.invoke(misbehaving)
+    assert (closed_error, closed["invocations"]) == (None, 2)
+    assert (after_error, after["invocations"]) == (None, 1)
 
 
 def test_output_and_logging_land_in_the_functions_log_group(functions, misbehaving, emulator_gateway):
@@ -199,6 +207,36 @@ def test_event_invocation_is_accepted_and_runs_in_the_background(functions, inve
     waiter.wait(TableName=inventory_table)
     item = poll_item(dynamodb, inventory_table, "async-1")
     assert item == {"sku": {"S": "async-1"}, "stock": {"N": "7"}}
+
+
+def test_a_lambda_subscribed_to_a_topic_runs_when_a_message_is_published(functions, inventory_table, emulator_gateway):
+    # GIVEN a handler that records each SNS message in DynamoDB, subscribed to a topic (moto invokes it
+    # from inside the Publish request, and the handler calls back into the emulator)
+    name = functions.deploy(
+        "subscriber",
+        """
+        import os
+        import boto3
+
+        dynamodb = boto3.client("dynamodb")
+
+        def handler(event, context):
+            message = event["Records"][0]["Sns"]["Message"]
+            # two calls: the write happens only if the first call came back while Publish was still running
+            dynamodb.describe_table(TableName=os.environ["TABLE"])
+            dynamodb.put_item(TableName=os.environ["TABLE"], Item={"sku": {"S": message}, "stock": {"N": "1"}})
+        """,
+        environment={"TABLE": inventory_table},
+    )
+    sns = emulator_gateway.client("sns")
+    topic_arn = sns.create_topic(Name=f"{functions.prefix}-events")["TopicArn"]
+    function_arn = functions.lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="lambda", Endpoint=function_arn)
+    # WHEN a message is published
+    sns.publish(TopicArn=topic_arn, Message="from-sns")
+    # THEN the handler ran and its write is there
+    dynamodb = emulator_gateway.client("dynamodb")
+    assert dynamodb.get_item(TableName=inventory_table, Key={"sku": {"S": "from-sns"}})["Item"] == {"sku": {"S": "from-sns"}, "stock": {"N": "1"}}
 
 
 def poll_item(dynamodb, table: str, sku: str, attempts: int = 100) -> dict | None:
