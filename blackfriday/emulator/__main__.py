@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from blackfriday.cli import EXIT_RUNTIME_FAILURE, PipelineCommand, json_option
+from blackfriday.cli import EXIT_RUNTIME_FAILURE, PipelineCommand, UsageProblem, json_option
 from blackfriday.emulator import lifecycle
 from blackfriday.target import emulator_port
 from blackfriday.ui import Output
@@ -87,7 +87,11 @@ def serve(port, no_fixes):
     """Run the emulator in the foreground (Ctrl-C stops it)."""
     from blackfriday.emulator.server import serve as serve_forever
 
-    serve_forever(port or emulator_port(), fixes=not no_fixes)
+    port = port or emulator_port()
+    running = lifecycle.status(port)  # another program on the port: ConfigurationError, exit 2
+    if running is not None:
+        raise UsageProblem(f"the emulator already runs at {running.url} (pid {running.pid})")
+    serve_forever(port, fixes=not no_fixes)
 
 
 if __name__ == "__main__":

@@ -122,8 +122,14 @@ def ensure_running(port: int | None = None) -> EmulatorStatus:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # survives the script that started it and its Ctrl-C
         )
+    try:
+        wait_until_healthy(url, process, log_path)
+    except EmulatorStartError:
+        running = status(port)  # another script started one at the same moment: use it
+        if running is None:
+            raise
+        return running
     pid_path_for(port).write_text(f"{process.pid}\n")
-    wait_until_healthy(url, process, log_path)
     return EmulatorStatus(url, process.pid, port, log_path, started=True)
 
 

@@ -99,3 +99,13 @@ def test_an_invalid_port_is_a_usage_error():
     # THEN one line, exit 2
     assert result.exit_code == 2
     assert result.output.startswith("Error: Invalid value for '--port': 70000 is not in the range 1<=x<=65535")
+
+
+def test_serve_refuses_a_port_our_emulator_already_serves(emulator_url):
+    # GIVEN the session's emulator
+    port = emulator_url.rsplit(":", 1)[1]
+    # WHEN another one is asked to serve on its port
+    result = run_cli("serve", "--port", port)
+    # THEN it says so in one line, exit 2, and does not start
+    pid = lifecycle.status(int(port)).pid
+    assert (result.exit_code, result.output) == (2, f"Error: the emulator already runs at {emulator_url} (pid {pid})\n")
