@@ -78,13 +78,13 @@ def _get_json(s3, bucket: str, key: str) -> tuple[bool, object]:
 
 
 def _last_step(stepfunctions, execution_arn: str) -> str | None:
-    """The last state the execution entered, read from its history newest first."""
-    pages = stepfunctions.get_paginator("get_execution_history").paginate(executionArn=execution_arn, reverseOrder=True)
-    for page in pages:
+    """The last state the execution entered, from its history (oldest first)."""
+    last = None
+    for page in stepfunctions.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
         for event in page["events"]:
             if event["type"].endswith("StateEntered"):
-                return event["stateEnteredEventDetails"]["name"]
-    return None
+                last = event["stateEnteredEventDetails"]["name"]
+    return last
 
 
 def order_journey(gateway, names, info: StackInfo, order_id: str) -> dict:
