@@ -6,7 +6,7 @@ from blackfriday.cli import PipelineCommand, RunFailure, UsageProblem, json_opti
 from blackfriday.clients import DEFAULT_POOL_CONNECTIONS, AwsGateway
 from blackfriday.consumer.dashboard import Dashboard
 from blackfriday.consumer.redrive import redrive
-from blackfriday.consumer.run import QUEUES, Consumer, ConsumerSettings
+from blackfriday.consumer.run import MAX_INFLIGHT_AWS, MAX_INFLIGHT_EMULATOR, QUEUES, Consumer, ConsumerSettings
 from blackfriday.names import StackNames
 from blackfriday.resources.stack import describe_stack
 from blackfriday.ui import Output
@@ -25,7 +25,11 @@ def parse_queues(value: str) -> tuple[str, ...]:
 @json_option
 @click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True, help="Worker threads in each pool.")
 @click.option("--queues", "queue_list", default=",".join(QUEUES), show_default=True, help="Which queues to drain: shipping, analytics, or both (comma-separated).")
-@click.option("--max-inflight", type=click.IntRange(min=1), default=100, show_default=True, help="Most workflow executions open at once; fulfillment workers wait for room.")
+@click.option(
+    "--max-inflight",
+    type=click.IntRange(min=1),
+    help=f"Most workflow executions open at once; fulfillment workers wait for room.  [default: {MAX_INFLIGHT_AWS} on AWS, {MAX_INFLIGHT_EMULATOR} on an emulator]",
+)
 @click.option("--until-empty", is_flag=True, help="Exit once the queues are drained and every execution has closed.")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Exit after this many seconds.")
 @click.option("--no-dashboard", is_flag=True, help="Plain progress lines instead of the live dashboard (the default when stdout is not a terminal).")
@@ -37,7 +41,7 @@ def main(target, as_json, workers, queue_list, max_inflight, until_empty, durati
     settings = ConsumerSettings(
         queues=parse_queues(queue_list),
         workers=workers,
-        max_inflight=max_inflight,
+        max_inflight=max_inflight or (MAX_INFLIGHT_AWS if target.is_aws else MAX_INFLIGHT_EMULATOR),
         wait_seconds=wait_seconds,
         visibility_timeout=visibility_timeout,
         until_empty=until_empty,

@@ -194,15 +194,18 @@ class QueuePool:
         handles = [message["ReceiptHandle"] for message in messages]
         self.stats.hold(len(messages))
         self.extender.track(self.queue.url, handles, received_at)
+        verdicts: dict[Verdict, list[str]] = {verdict: [] for verdict in Verdict}
         try:
-            verdicts: dict[Verdict, list[str]] = {verdict: [] for verdict in Verdict}
             for message in messages:
                 verdict = Verdict.RELEASE if self.stop.is_set() else self.handle_message(message)
                 verdicts[verdict].append(message["ReceiptHandle"])
+        finally:
+            # Untracked before they are deleted, so the extender never renews a handle that no longer exists.
+            self.extender.untrack(self.queue.url, handles)
+        try:
             self._delete(verdicts[Verdict.DONE])
             self._make_visible(verdicts[Verdict.RETRY_NOW] + verdicts[Verdict.RELEASE])
         finally:
-            self.extender.untrack(self.queue.url, handles)
             self.stats.hold(-len(messages))
 
     def handle_message(self, message: dict) -> Verdict:

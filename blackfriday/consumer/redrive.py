@@ -54,14 +54,14 @@ def redrive(gateway, queue_name: str, queue: QueueInfo) -> RedriveResult:
     sqs = gateway.client("sqs")
     if endpoint_has_move_tasks(gateway.target):
         try:
-            return RedriveResult(queue_name, _move_task(sqs, queue), MOVE_TASK)
+            return RedriveResult(queue_name, move_task(sqs, queue), MOVE_TASK)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") not in UNSUPPORTED_CODES:
                 raise
-    return RedriveResult(queue_name, _move_by_hand(sqs, queue), BY_HAND)
+    return RedriveResult(queue_name, move_by_hand(sqs, queue), BY_HAND)
 
 
-def _move_task(sqs, queue: QueueInfo) -> int:
+def move_task(sqs, queue: QueueInfo) -> int:
     handle = sqs.start_message_move_task(SourceArn=queue.dlq_arn, DestinationArn=queue.arn)["TaskHandle"]
     while True:
         tasks = sqs.list_message_move_tasks(SourceArn=queue.dlq_arn, MaxResults=10)["Results"]
@@ -73,7 +73,7 @@ def _move_task(sqs, queue: QueueInfo) -> int:
         time.sleep(TASK_POLL_SECONDS)
 
 
-def _move_by_hand(sqs, queue: QueueInfo) -> int:
+def move_by_hand(sqs, queue: QueueInfo) -> int:
     to_move = queue_depth(sqs, queue).dlq
     moved = 0
     while moved < to_move:

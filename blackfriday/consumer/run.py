@@ -32,13 +32,17 @@ CHECK_SECONDS = 1.0
 DRAINED_CHECKS = 2  # --until-empty needs the queues seen drained on consecutive checks, a second apart
 JOIN_SLICE_SECONDS = 0.5
 EXIT_AT_ONCE = 130
+MAX_INFLIGHT_AWS = 100
+# An emulator runs every execution's interpreter in one Python process: beyond a few dozen open
+# executions they only slow each other down (and every other request with them).
+MAX_INFLIGHT_EMULATOR = 16
 
 
 @dataclass(frozen=True)
 class ConsumerSettings:
     queues: tuple[str, ...] = QUEUES
     workers: int = 4
-    max_inflight: int = 100
+    max_inflight: int = MAX_INFLIGHT_AWS
     wait_seconds: int = 5
     visibility_timeout: int | None = None  # None: each queue's own VisibilityTimeout
     until_empty: bool = False

@@ -69,12 +69,12 @@ class VisibilityExtender:
         renewed = 0
         for queue_url, handles in due.items():
             for start in range(0, len(handles), SQS_BATCH):
-                renewed += self._renew(queue_url, handles[start : start + SQS_BATCH])
+                renewed += self._renew(queue_url, handles[start : start + SQS_BATCH], now)
         return renewed
 
-    def _renew(self, queue_url: str, handles: list[str]) -> int:
+    def _renew(self, queue_url: str, handles: list[str], renewed_at: float) -> int:
+        """`renewed_at`: taken before the call, so the new deadline is never later than SQS's."""
         queue = self._queues[queue_url]
-        renewed_at = time.monotonic()
         entries = [{"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": queue.timeout} for index, handle in enumerate(handles)]
         try:
             response = self.sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
