@@ -30,7 +30,11 @@ from moto.core.utils import unix_time_millis
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
+from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from blackfriday.emulator.transactions import item_level_backup
 
 log = logging.getLogger("blackfriday.emulator.patches")
 
@@ -338,6 +342,26 @@ def direct_retention_check(original: Callable) -> Callable:
 
 Queue, Message, SQSBackend = sqs_models.Queue, sqs_models.Message, sqs_models.SQSBackend
 
+# (d) Every execution parses its state machine's definition again with ANTLR
+# (ExecutionWorker._get_evaluation_entrypoint): about 60 ms of server CPU per execution for the
+# order workflow, more than all its Lambda calls. The parsed program holds no execution state (retry
+# counters live in each execution's Environment heap), so one parse per definition serves them all.
+PARSED_DEFINITIONS_KEPT = 16
+
+
+def cached_entrypoint(original: Callable) -> Callable:
+    @functools.lru_cache(maxsize=PARSED_DEFINITIONS_KEPT)
+    def parse(definition: str):
+        from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+        return AmazonStateLanguageParser.parse(definition)[0]
+
+    def _get_evaluation_entrypoint(self):
+        return parse(self._evaluation_details.state_machine_details.definition)
+
+    return _get_evaluation_entrypoint
+
+
 PATCHES = (
     Patch(moto.backends, "list_of_moto_modules", "4f741a10b06500e840c3aaa1b4f02706e6f2bfbababc0e8a2a7b9c9d0e8957dc", cached_list_of_moto_modules),
     Patch(moto_utils, "camelcase_to_underscores", "084cdc5bab92db95a0ebd8d554c70b212a057d35825b08ca3b80b202d4965eb3", memoized),
@@ -354,6 +378,8 @@ PATCHES = (
     Patch(SQSBackend, "change_message_visibility", "f0e9df5f66627114c9249020675ff5accee62a9cab5e797442538c13ac593b99", indexed_change_message_visibility),
     Patch(SQSBackend, "purge_queue", "443ea1ae7b15230caa656fd9915e50d18868a7efc9d37c4da9a0e999c725766a", indexed_purge_queue),
     Patch(SQSBackend, "is_message_valid_based_on_retention_period", "cca23b94a5f3af9d9c5af1c09ee5e615017bdf6bd032301cb321c06c7e595d4b", direct_retention_check),
+    Patch(ExecutionWorker, "_get_evaluation_entrypoint", "2b25949ae855da8035b347b28ac72f90d7d6542bf26ef7e1f03a50ce6a981fde", cached_entrypoint),
+    Patch(DynamoDBBackend, "transact_write_items", "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4", item_level_backup),
 )
 # What the fixes rely on without replacing it: the server calls `backends.list_of_moto_modules()`
 # through the module; ReceiveMessage iterates `queue.messages`, moves

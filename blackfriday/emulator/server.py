@@ -46,12 +46,11 @@ def build_app(port: int, fixes: bool = True):
     configure_moto(port)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from blackfriday.emulator import gate, lambda_runtime, patches, transactions
+    from blackfriday.emulator import gate, lambda_runtime, patches
 
     lambda_runtime.install(port)
     if fixes:
         log.info("hot-spot fixes applied: %s", ", ".join(patches.apply_all()))
-        transactions.install()
     dispatcher = DomainDispatcherApplication(create_backend_app)
     threading.Thread(target=warm_up, args=(dispatcher,), name="warm-up", daemon=True).start()
     gate.install()

@@ -4,7 +4,7 @@ moto 5.2.5's `DynamoDBBackend.transact_write_items` deep-copies every table a tr
 before running it, to restore on cancellation. Each ReserveInventory and ReleaseInventory writes
 the Orders table, so every transaction copies all orders so far: 45 ms at 3,000 orders and growing,
 quadratic over a 10,000-order run. (Without the request gate the restore also erased concurrent
-writes.) This fix snapshots only the touched items and restores those; moto's own code still runs
+writes.) This fix (registered in patches.py) snapshots only the touched items and restores those; moto's own code still runs
 the checks and writes, it just keeps the live tables as its "backup".
 """
 
@@ -62,6 +62,13 @@ def _restore(backend, table, key: dict, snapshot) -> None:
 
 
 def item_level_backup(original: Callable) -> Callable:
+    """Wrap moto's transact_write_items (a Patch in patches.py); installs the `copy` stand-in it needs."""
+    import moto.dynamodb.models as dynamodb_models
+    from moto.dynamodb.models.table import Table
+
+    if not isinstance(dynamodb_models.copy, _CopyKeepingTables):
+        dynamodb_models.copy = _CopyKeepingTables(Table)  # inert outside our transactions
+
     def transact_write_items(self, transact_items):
         touched = _touched_keys(self, transact_items)
         if touched is None:
@@ -78,12 +85,3 @@ def item_level_backup(original: Callable) -> Callable:
             _keeping_tables.active = False
 
     return transact_write_items
-
-
-def install() -> None:
-    import moto.dynamodb.models as dynamodb_models
-    from moto.dynamodb.models.table import Table
-
-    dynamodb_models.copy = _CopyKeepingTables(Table)
-    backend = dynamodb_models.DynamoDBBackend
-    backend.transact_write_items = item_level_backup(backend.transact_write_items)

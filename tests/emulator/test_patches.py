@@ -177,3 +177,25 @@ def test_sqs_fix_behaves_exactly_as_moto():
     assert expected[0] == ["12", "0", "1"]  # the story does exercise visible, in-flight and delayed messages
     assert expected[2] == ["9", "3", "1"]
     assert [["kept"], ["ReceiptHandleIsInvalid"]] in expected and [["old-handle"], ["ReceiptHandleIsInvalid"]] in expected
+
+
+def test_a_definition_is_parsed_once_and_its_program_serves_every_execution():
+    # GIVEN the parse cache over ExecutionWorker._get_evaluation_entrypoint
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    def worker_for(definition):
+        details = SimpleNamespace(state_machine_details=SimpleNamespace(definition=definition))
+        return SimpleNamespace(_evaluation_details=details)
+
+    first = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    second = json.dumps({"StartAt": "Stop", "States": {"Stop": {"Type": "Fail", "Error": "Nope"}}})
+    with patches.applied():
+        entrypoint = ExecutionWorker._get_evaluation_entrypoint
+        # WHEN executions of the same and of another definition ask for their program
+        programs = [entrypoint(worker_for(definition)) for definition in (first, first, second)]
+    # THEN the same definition yields the very same parsed program, another definition its own
+    assert programs[0] is programs[1]
+    assert programs[2] is not programs[0]
+    assert type(programs[0]).__name__ == "Program"
