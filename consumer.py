@@ -33,7 +33,7 @@ def parse_queues(value: str) -> tuple[str, ...]:
 @click.option("--until-empty", is_flag=True, help="Exit once the queues are drained and every execution has closed.")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Exit after this many seconds.")
 @click.option("--no-dashboard", is_flag=True, help="Plain progress lines instead of the live dashboard (the default when stdout is not a terminal).")
-@click.option("--wait-seconds", type=click.IntRange(0, 20), default=5, show_default=True, help="Long-poll wait of each receive; a stop waits for at most this long.")
+@click.option("--wait-seconds", type=click.IntRange(1, 20), default=5, show_default=True, help="Long-poll wait of each receive; a stop waits for at most this long.")
 @click.option("--visibility-timeout", type=click.IntRange(1, 43200), help="Visibility timeout of received messages, kept extended while work lasts.  [default: the queue's]")
 @click.option("--redrive", "redrive_queue", type=click.Choice(QUEUES), help="Move that queue's DLQ messages back to it, report how many, and exit.")
 def main(target, as_json, workers, queue_list, max_inflight, until_empty, duration, no_dashboard, wait_seconds, visibility_timeout, redrive_queue):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from blackfriday.cli import describe_client_error
 from blackfriday.consumer.analytics import AnalyticsHandler, read_demand, write_report
 from blackfriday.consumer.fulfillment import FulfillmentHandler
 from blackfriday.consumer.monitor import QueueMonitor
@@ -32,6 +33,7 @@ CHECK_SECONDS = 1.0
 DRAINED_CHECKS = 2  # --until-empty needs the queues seen drained on consecutive checks, a second apart
 JOIN_SLICE_SECONDS = 0.5
 EXIT_AT_ONCE = 130
+BACKGROUND_THREADS = 3  # visibility extender, execution tracker, queue monitor
 MAX_INFLIGHT_AWS = 100
 # An emulator runs every execution's interpreter in one Python process: beyond a few dozen open
 # executions they only slow each other down (and every other request with them).
@@ -49,13 +51,9 @@ class ConsumerSettings:
     duration: float | None = None
 
     @property
-    def background_threads(self) -> int:
-        return 3  # visibility extender, execution tracker, queue monitor
-
-    @property
     def connections_needed(self) -> int:
-        """Clients' connection pool size: every worker and background thread may hold one at once."""
-        return self.workers * len(self.queues) + self.background_threads + 1
+        """Clients' connection pool size: every worker, background thread and the main thread may hold one at once."""
+        return self.workers * len(self.queues) + BACKGROUND_THREADS + 1
 
 
 def queue_visibility_timeout(sqs, queue_url: str) -> int:
@@ -184,6 +182,9 @@ class Consumer:
         depths = self.monitor.sample()
         report = report_key = None
         if "analytics" in self.pools:
-            report = read_demand(self.gateway.client("dynamodb"), self.stack.tables["analytics"])
-            report_key = write_report(self.gateway.client("s3"), self.stack.bucket, report)
+            try:
+                report = read_demand(self.gateway.client("dynamodb"), self.stack.tables["analytics"])
+                report_key = write_report(self.gateway.client("s3"), self.stack.bucket, report)
+            except ClientError as error:  # the summary is still shown; the run ends with exit 1
+                self.failure = self.failure or describe_client_error(error, f"the analytics report of {self.stack.bucket}")
         return RunSummary.collect(self, depths, report, report_key)

@@ -124,5 +124,5 @@ class RunSummary:
         report = self.report
         rows = [(sku, demand.orders, demand.units, dollars(demand.revenue_cents)) for sku, demand in report.skus.items()]
         rows.append(("total", report.totals.orders, report.totals.units, dollars(report.totals.revenue_cents)))
-        out.table(f"Demand per SKU (s3://…/{self.report_key})", ("sku", "orders", "units", "revenue"), rows)
+        out.table(f"Demand per SKU (report {self.report_key})", ("sku", "orders", "units", "revenue"), rows)
         out.say(f"{report.rejected} order(s) rejected by validation (not aggregated).")
