@@ -31,7 +31,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 from moto.dynamodb.models import DynamoDBBackend
-from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from blackfriday.emulator.transactions import item_level_backup
@@ -379,6 +379,9 @@ PATCHES = (
     Patch(SQSBackend, "purge_queue", "443ea1ae7b15230caa656fd9915e50d18868a7efc9d37c4da9a0e999c725766a", indexed_purge_queue),
     Patch(SQSBackend, "is_message_valid_based_on_retention_period", "cca23b94a5f3af9d9c5af1c09ee5e615017bdf6bd032301cb321c06c7e595d4b", direct_retention_check),
     Patch(ExecutionWorker, "_get_evaluation_entrypoint", "2b25949ae855da8035b347b28ac72f90d7d6542bf26ef7e1f03a50ce6a981fde", cached_entrypoint),
+    # (e) extract_json builds a new jsonpath parser (a yacc table) for every path of every state of
+    # every execution; parsed paths hold no data, so each distinct path is parsed once.
+    Patch(json_path, "parse", "8e8fc5e91980418de2f2dda0105ef9082ea234aeb8625c1a96401aeb399e50b7", memoized),
     Patch(DynamoDBBackend, "transact_write_items", "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4", item_level_backup),
 )
 # What the fixes rely on without replacing it: the server calls `backends.list_of_moto_modules()`
@@ -390,6 +393,7 @@ RELIED_ON = (
     Fingerprint(SQSBackend, "receive_message", "065f3e5e7d2144089ce3b5d16d9306243ccd2f3ee11b44beb851292fadb7652f"),
     Fingerprint(SQSBackend, "send_message_batch", "0707ad219481c867546327a5e0f42421187e1706202c68f9d8e87be597d3417a"),
     Fingerprint(SQSBackend, "delete_message_batch", "53c0bc5d5f51468ad2e6311da0417ec613b5da28d33337c66a3f1f51d99147b2"),
+    Fingerprint(json_path, "extract_json", "932245247973780c72287b75597e70031472f0cd764f35a199100d8a195987a4"),
     Fingerprint(SQSBackend, "change_message_visibility_batch", "6194b4570c67a1a0ca8c8b323ecdbf4bf851515379a5145c8396ada0d93da963"),
 )
 
