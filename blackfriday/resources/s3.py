@@ -170,14 +170,21 @@ def ensure_bucket_notification(s3, names: StackNames) -> Action:
 
 
 def empty_and_delete_bucket(s3, bucket: str) -> int | None:
-    """Delete every object version and delete marker, then the bucket; the object count, None when absent."""
+    """Delete every object version and delete marker, then the bucket; the object count, None when absent.
+
+    Each round lists from the start again: paging on with a key marker past objects that were just
+    deleted skips the rest on some endpoints (moto ended a 1,681-object listing after the first page).
+    """
     removed = 0
     try:
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        while True:
+            page = s3.list_object_versions(Bucket=bucket, MaxKeys=DELETE_BATCH)
             keys = [
                 {"Key": item["Key"], "VersionId": item["VersionId"]}
                 for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
             ]
+            if not keys:
+                break
             for start in range(0, len(keys), DELETE_BATCH):
                 batch = keys[start : start + DELETE_BATCH]
                 errors = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True}).get("Errors", [])
