@@ -1,0 +1,145 @@
+"""The whole story at small scale with the real scripts, then status.py: snapshot, one order's journey, --verify.
+
+One spike (invalid, poison and duplicate injections) runs once for the module; the tamper tests each
+change one piece of state, check that --verify names the broken invariant, and put the state back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from blackfriday.domain import PRODUCTS, receipt_key
+
+pytestmark = pytest.mark.emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+ORDERS = 120
+RUN_TIMEOUT_SECONDS = 300  # a bound for a hung process, far above a normal run
+
+
+def script(*args, timeout=RUN_TIMEOUT_SECONDS):
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BF_"))}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def story(emulator_url, deploy_own_stack):
+    # GIVEN a stack, a spike with every injection uploaded while the consumer drains it
+    stack = deploy_own_stack()
+    target = ["--endpoint-url", emulator_url, "--prefix", stack.names.prefix]
+    producer = subprocess.Popen(
+        [sys.executable, "producer.py", *target, "--orders", str(ORDERS), "--seed", "8",
+         "--invalid-rate", "0.05", "--poison-rate", "0.03", "--duplicate-rate", "0.05", "--json"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    consumer = script("consumer.py", *target, "--until-empty", "--json", "--no-dashboard", "--wait-seconds", "1", "--visibility-timeout", "10")
+    produced = json.loads(producer.communicate(timeout=RUN_TIMEOUT_SECONDS)[0])
+    assert producer.returncode == 0 and consumer.returncode == 0, consumer.stderr[-2000:]
+    # the consumer may have caught up before the last upload: a second pass drains the rest
+    again = script("consumer.py", *target, "--until-empty", "--json", "--no-dashboard", "--wait-seconds", "1", "--visibility-timeout", "10")
+    assert again.returncode == 0, again.stderr[-2000:]
+    return stack, target, produced
+
+
+def test_verify_passes_after_the_story_with_every_injection(story):
+    stack, target, produced = story
+    assert (produced["uploaded"], produced["invalid"], produced["poison"], produced["duplicates"]) == (120, 6, 3, 6)
+    # WHEN the invariants are checked from the system's own state
+    result = script("status.py", *target, "--verify", "--json")
+    # THEN all four hold, and the exit code says so
+    document = json.loads(result.stdout)
+    assert result.returncode == 0, result.stdout
+    assert [(item["number"], item["holds"], item["problems"]) for item in document["invariants"]] == [
+        (1, True, []), (2, True, []), (3, True, []), (4, True, []),
+    ]
+
+
+def test_snapshot_counts_every_order_once(story):
+    stack, target, produced = story
+    result = script("status.py", *target, "--json")
+    snapshot = json.loads(result.stdout)
+    assert result.returncode == 0
+    readable = produced["uploaded"] - produced["poison"]
+    assert sum(snapshot["orders"].values()) == readable
+    assert set(snapshot["orders"]) <= {"COMPLETED", "FAILED"}
+    assert snapshot["executions"]["SUCCEEDED"] == snapshot["orders"].get("COMPLETED", 0)
+    assert snapshot["executions"]["FAILED"] == snapshot["orders"].get("FAILED", 0)
+    assert snapshot["executions"]["RUNNING"] == 0
+    assert snapshot["queues"]["shipping"] == {"visible": 0, "in_flight": 0, "dlq": produced["poison"]}
+    assert len(snapshot["stock"]) == 6
+
+
+def completed_and_failed(stack):
+    dynamodb = stack.gateway.client("dynamodb")
+    rows = dynamodb.scan(TableName=stack.info.tables["orders"])["Items"]
+    completed = sorted(row["orderId"]["S"] for row in rows if row["status"]["S"] == "COMPLETED")
+    failed = sorted(row["orderId"]["S"] for row in rows if row["status"]["S"] == "FAILED")
+    return completed, failed
+
+
+def test_order_journey_of_a_completed_and_of_a_failed_order(story):
+    stack, target, _ = story
+    completed, failed = completed_and_failed(stack)
+    # WHEN one completed order's journey is shown
+    journey = json.loads(script("status.py", *target, "--order", completed[0], "--json").stdout)
+    # THEN it has its object, a succeeded execution, its COMPLETED row and its receipt
+    assert journey["object"]["uploaded"] is True
+    assert journey["execution"]["status"] == "SUCCEEDED"
+    assert journey["row"]["status"] == "COMPLETED"
+    assert journey["receipt"]["orderId"] == completed[0]
+    assert journey["failure_reason"] is None
+    # AND a failed order shows the step it ended in and why
+    journey = json.loads(script("status.py", *target, "--order", failed[0], "--json").stdout)
+    assert journey["execution"]["status"] == "FAILED"
+    assert journey["execution"]["last_step"] == "OrderFailed"
+    assert journey["execution"]["error"] in ("ValidationError", "OutOfStock", "PaymentDeclined")
+    assert journey["failure_reason"].startswith(journey["execution"]["error"] + ":")
+    assert journey["receipt"] is None
+
+
+def test_an_unknown_order_is_one_line_exit_1(story):
+    _, target, _ = story
+    result = script("status.py", *target, "--order", "no-such-order")
+    assert (result.returncode, result.stderr) == (1, "Error: no order no-such-order in this stack\n")
+
+
+def test_verify_names_invariant_1_when_a_receipt_is_deleted(story):
+    stack, target, _ = story
+    s3 = stack.gateway.client("s3")
+    order_id = completed_and_failed(stack)[0][0]
+    receipt = s3.get_object(Bucket=stack.info.bucket, Key=receipt_key(order_id))["Body"].read()
+    s3.delete_object(Bucket=stack.info.bucket, Key=receipt_key(order_id))
+    try:
+        # WHEN a receipt disappears
+        result = script("status.py", *target, "--verify")
+    finally:
+        s3.put_object(Bucket=stack.info.bucket, Key=receipt_key(order_id), Body=receipt)
+    # THEN --verify exits 1 naming the invariant and the order (and the money no longer adds up)
+    assert result.returncode == 1
+    assert f"COMPLETED orders without a receipt: {order_id}" in result.stdout
+    assert result.stderr.startswith("Error: invariants failing: 1 (every order ends in exactly one place), 4 (")
+
+
+def test_verify_names_invariant_3_when_a_stock_count_changes(story):
+    stack, target, _ = story
+    dynamodb = stack.gateway.client("dynamodb")
+    table = stack.info.tables["inventory"]
+    sku = "GC-50"
+    before = dynamodb.get_item(TableName=table, Key={"sku": {"S": sku}})["Item"]["stock"]["N"]
+    dynamodb.update_item(TableName=table, Key={"sku": {"S": sku}}, UpdateExpression="SET stock = stock - :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    try:
+        # WHEN one unit of stock vanishes
+        result = script("status.py", *target, "--verify")
+    finally:
+        dynamodb.update_item(TableName=table, Key={"sku": {"S": sku}}, UpdateExpression="SET stock = :n", ExpressionAttributeValues={":n": {"N": before}})
+    # THEN --verify exits 1 naming invariant 3 and the SKU
+    sold = PRODUCTS[sku].initial_stock - int(before)
+    assert result.returncode == 1
+    assert f"{sku}: initial {PRODUCTS[sku].initial_stock} - final {int(before) - 1} = {sold + 1}, but COMPLETED orders hold {sold} units" in result.stdout
+    assert result.stderr == "Error: invariants failing: 3 (stock moves only by the units of COMPLETED orders and never goes below zero)\n"
