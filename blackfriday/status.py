@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from botocore.exceptions import ClientError
-
 from blackfriday.domain import PRODUCTS, order_key, receipt_key
 from blackfriday.resources.stack import StackInfo
 
@@ -115,12 +113,3 @@ def order_journey(gateway, names, info: StackInfo, order_id: str) -> dict:
         "failure_reason": (row or {}).get("reason", {}).get("S"),
     }
 
-
-def order_exists(gateway, info: StackInfo, order_id: str) -> bool:
-    try:
-        gateway.client("s3").head_object(Bucket=info.bucket, Key=order_key(order_id))
-        return True
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
