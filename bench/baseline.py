@@ -11,6 +11,7 @@ emulator as the real scripts: only the way of working differs.
 import json
 import sys
 import time
+from urllib.parse import unquote_plus
 
 import click
 
@@ -60,7 +61,7 @@ def consume(endpoint_url, prefix, orders):
         messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, WaitTimeSeconds=5).get("Messages", [])
         for message in messages:
             for record in json.loads(message["Body"]).get("Records", []):
-                bucket, key = record["s3"]["bucket"]["name"], record["s3"]["object"]["key"]
+                bucket, key = record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"])
                 order = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
                 execution = stepfunctions.start_execution(
                     stateMachineArn=info.state_machine_arn,

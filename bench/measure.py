@@ -19,6 +19,9 @@ def main() -> None:
         runpy.run_path(script, run_name="__main__")
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    except BaseException:
+        code = 1
+        raise
     finally:
         with open(out_path, "w") as out:
             json.dump(
