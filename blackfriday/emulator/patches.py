@@ -31,6 +31,9 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.parsing.validators import Validator
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
@@ -362,6 +365,49 @@ def cached_entrypoint(original: Callable) -> Callable:
     return _get_evaluation_entrypoint
 
 
+# (f) DynamoDB UpdateItem tokenises and parses its UpdateExpression on every call (~0.3 ms for the
+# order workflow's expressions). The parsed tree is a pure function of the string and is never
+# mutated: every UpdateExpressionValidator deep-copies it before resolving names and values into it
+# (Validator.__init__, fingerprinted in RELIED_ON). So parse each distinct expression once; an
+# invalid one raises each time (lru_cache does not keep exceptions).
+def memoized_classmethod(original: classmethod) -> classmethod:
+    return classmethod(functools.lru_cache(maxsize=1024)(original.__func__))
+
+
+# (g) moto validates every UpdateExpression with ten AST traversers. For each node each one builds a
+# new `_processing_map()` dict (twice) and runs isinstance checks against ABC classes (slow
+# `__instancecheck__`): half of UpdateItem's time. Which processor handles a node depends only on the
+# node's class (first isinstance match in map order) and the map is fixed per traverser instance, so
+# decide once per (traverser, node class). Same walk, same order, same hooks as moto's.
+def processor_for(traverser: Any, node_type: type) -> Callable | None:
+    by_type = traverser.__dict__.setdefault("_processor_by_node_type", {})
+    if node_type not in by_type:
+        by_type[node_type] = next(
+            (processor for class_key, processor in traverser._processing_map().items() if issubclass(node_type, class_key)),
+            None,
+        )
+    return by_type[node_type]
+
+
+def typed_traversal(original: Callable) -> Callable:
+    def traverse_node_recursively(self, node, child_id=-1):
+        if isinstance(node, Node):
+            parent_node = node.parent
+            if node.children is not None:
+                for i, child_node in enumerate(node.children):
+                    self.pre_processing_of_child(node, i)
+                    self.traverse_node_recursively(child_node, i)
+            processor = processor_for(self, type(node))
+            if processor is not None:
+                node = processor(node)
+                node.parent = parent_node
+                if parent_node:
+                    parent_node.children[child_id] = node
+        return node
+
+    return traverse_node_recursively
+
+
 PATCHES = (
     Patch(moto.backends, "list_of_moto_modules", "4f741a10b06500e840c3aaa1b4f02706e6f2bfbababc0e8a2a7b9c9d0e8957dc", cached_list_of_moto_modules),
     Patch(moto_utils, "camelcase_to_underscores", "084cdc5bab92db95a0ebd8d554c70b212a057d35825b08ca3b80b202d4965eb3", memoized),
@@ -383,6 +429,8 @@ PATCHES = (
     # every execution; parsed paths hold no data, so each distinct path is parsed once.
     Patch(json_path, "parse", "8e8fc5e91980418de2f2dda0105ef9082ea234aeb8625c1a96401aeb399e50b7", memoized),
     Patch(DynamoDBBackend, "transact_write_items", "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4", item_level_backup),
+    Patch(UpdateExpressionParser, "make", "2c00ed96d6e191f243b449166e75bfb38f307b2e19405bc0981847061e0dbee3", memoized_classmethod),
+    Patch(DepthFirstTraverser, "traverse_node_recursively", "d7f01d9b45cf9f64ac84751ec4c8cab3114e7c179350eb1b81ffe5f0a114aa78", typed_traversal),
 )
 # What the fixes rely on without replacing it: the server calls `backends.list_of_moto_modules()`
 # through the module; ReceiveMessage iterates `queue.messages`, moves
@@ -394,6 +442,7 @@ RELIED_ON = (
     Fingerprint(SQSBackend, "send_message_batch", "0707ad219481c867546327a5e0f42421187e1706202c68f9d8e87be597d3417a"),
     Fingerprint(SQSBackend, "delete_message_batch", "53c0bc5d5f51468ad2e6311da0417ec613b5da28d33337c66a3f1f51d99147b2"),
     Fingerprint(json_path, "extract_json", "932245247973780c72287b75597e70031472f0cd764f35a199100d8a195987a4"),
+    Fingerprint(Validator, "__init__", "9489b532dd0fb359e273711c1a67971f1b73af47ddbaa91868e9cc42a26ddbb3"),  # deep-copies the (cached) AST
     Fingerprint(SQSBackend, "change_message_visibility_batch", "6194b4570c67a1a0ca8c8b323ecdbf4bf851515379a5145c8396ada0d93da963"),
 )
 
