@@ -2,11 +2,12 @@
 
 import click
 
-from blackfriday.cli import PipelineCommand, RunFailure, UsageProblem, json_option, target_options
+from blackfriday.cli import PipelineCommand, json_option, target_options
 from blackfriday.clients import DEFAULT_POOL_CONNECTIONS, AwsGateway
 from blackfriday.consumer.dashboard import Dashboard
 from blackfriday.consumer.redrive import redrive
 from blackfriday.consumer.run import MAX_INFLIGHT_AWS, MAX_INFLIGHT_EMULATOR, QUEUES, Consumer, ConsumerSettings
+from blackfriday.errors import RunFailure, UsageProblem
 from blackfriday.names import StackNames
 from blackfriday.resources.stack import describe_stack
 from blackfriday.ui import Output

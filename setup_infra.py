@@ -4,12 +4,12 @@ import re
 
 import click
 
-from blackfriday.cli import PipelineCommand, UsageProblem, json_option, target_options, yes_option
+from blackfriday.cli import PipelineCommand, confirm_on_aws, json_option, target_options, yes_option
 from blackfriday.clients import AwsGateway
 from blackfriday.emulator import lifecycle
+from blackfriday.errors import UsageProblem
 from blackfriday.names import StackNames
 from blackfriday.resources.base import Action
-from blackfriday.resources.confirm import confirm_on_aws
 from blackfriday.resources.deploy import deploy, speaks_tls
 from blackfriday.resources.stack import describe_stack
 from blackfriday.ui import Output

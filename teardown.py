@@ -2,11 +2,11 @@
 
 import click
 
-from blackfriday.cli import PipelineCommand, RunFailure, json_option, target_options, yes_option
+from blackfriday.cli import PipelineCommand, confirm_on_aws, json_option, target_options, yes_option
 from blackfriday.clients import AwsGateway
 from blackfriday.emulator import lifecycle
+from blackfriday.errors import RunFailure
 from blackfriday.names import StackNames
-from blackfriday.resources.confirm import confirm_on_aws
 from blackfriday.resources.remove import remaining_after_settling, remove_stack
 from blackfriday.ui import Output
 

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "consumer_bench.json"
 SEED = 2026
 REGION = "us-east-1"
+STOP_SECONDS = 30
 
 
 def run_script(command: list[str]) -> dict:
@@ -80,6 +81,16 @@ def consumer_run(url: str, orders: int, queues: str, workers: int, workdir: Path
     }
 
 
+def stop_emulator(emulator: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if it has not exited: after a long run its shutdown can outlast any patience."""
+    emulator.terminate()
+    try:
+        emulator.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        emulator.kill()
+        emulator.wait()
+
+
 @click.command()
 @click.option("--orders", "order_counts", default="1000,10000", show_default=True, help="Backlog sizes, comma-separated.")
 @click.option("--queues", type=click.Choice(["shipping,analytics", "analytics"]), default="shipping,analytics", show_default=True, help="Pools to run.")
@@ -94,10 +105,9 @@ def main(order_counts, queues, workers):
             runs = []
             for orders in counts:
                 runs.append(consumer_run(url, orders, queues, workers, workdir))
-                out.say(f"{orders} orders: {runs[-1]['seconds']}s, consumer peak RSS {runs[-1]['peak_rss_mb']} MB")
+                out.say(f"{orders} orders: {runs[-1]['seconds']}s, consumer peak RSS {runs[-1]['peak_rss_mb']} MB, invariants {'hold' if runs[-1]['invariants_hold'] else 'FAIL'}")
         finally:
-            emulator.terminate()
-            emulator.wait(timeout=30)
+            stop_emulator(emulator)
     smallest, largest = runs[0], runs[-1]
     document = {
         "runs": runs,

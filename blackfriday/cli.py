@@ -12,31 +12,25 @@ import sys
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
-from blackfriday.target import DEFAULT_PREFIX, DEFAULT_REGION, TARGETS, ConfigurationError, resolve_target
+from blackfriday.errors import PipelineError, RunFailure, UsageProblem, describe_client_error
+from blackfriday.target import DEFAULT_PREFIX, DEFAULT_REGION, TARGETS, Target, resolve_target
+from blackfriday.ui import Output
 
 EXIT_RUNTIME_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class UsageProblem(click.ClickException):
+class UsageFailure(click.ClickException):
     """A usage or configuration error: one line, exit 2."""
 
     exit_code = EXIT_USAGE
 
 
-class RunFailure(click.ClickException):
+class RuntimeFailure(click.ClickException):
     """A failure at run time (an AWS call, a lost upload): one line, exit 1."""
 
     exit_code = EXIT_RUNTIME_FAILURE
-
-
-def describe_client_error(error: ClientError, resource: str | None = None) -> str:
-    operation = error.operation_name or "request"
-    code = error.response.get("Error", {}).get("Code", "Unknown")
-    message = error.response.get("Error", {}).get("Message", "")
-    on = f" on {resource}" if resource else ""
-    return f"{operation}{on} failed: {code}: {message}".rstrip(": ")
 
 
 class PipelineCommand(click.Command):
@@ -74,13 +68,16 @@ class PipelineCommand(click.Command):
 
 
 def translate_error(error: Exception) -> click.ClickException:
-    if isinstance(error, ConfigurationError):
-        return UsageProblem(str(error))
+    """The library's plain exceptions (and boto's) as one line with the project's exit code."""
+    if isinstance(error, UsageProblem):
+        return UsageFailure(str(error))
+    if isinstance(error, PipelineError):
+        return RuntimeFailure(str(error))
     if isinstance(error, ClientError):
-        return RunFailure(describe_client_error(error))
+        return RuntimeFailure(describe_client_error(error))
     if isinstance(error, BotoCoreError):
-        return RunFailure(str(error))
-    return RunFailure(f"{type(error).__name__}: {error}")
+        return RuntimeFailure(str(error))
+    return RuntimeFailure(f"{type(error).__name__}: {error}")
 
 
 def target_options(func):
@@ -127,3 +124,16 @@ def json_option(func):
 
 def yes_option(func):
     return click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on --target aws.")(func)
+
+
+def confirm_on_aws(out: Output, target: Target, account: str, intent: str, yes: bool) -> None:
+    """On --target aws: name the account and region, then ask unless --yes; no prompt without a terminal."""
+    if not target.is_aws:
+        return
+    out.say(f"AWS account {account}, region {target.region}: about to {intent}.")
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageProblem(f"--target aws asks for confirmation and standard input is not a terminal: pass --yes to {intent}")
+    if not click.confirm("Continue?", default=False, err=out.as_json):
+        raise RunFailure("not confirmed: nothing was changed")

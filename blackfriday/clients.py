@@ -14,7 +14,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from blackfriday.target import ConfigurationError, Target, endpoint_answers
+from blackfriday.errors import UsageProblem, error_code, error_message
+from blackfriday.target import Target, endpoint_answers
 
 # Credentials the emulator accepts; real ones are never sent to a local endpoint.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -67,23 +68,22 @@ class AwsGateway:
         return self.client("sts").get_caller_identity()["Account"]
 
     def check_reachable(self) -> None:
-        """Fail with a ConfigurationError (exit 2) before anything is touched when the target cannot answer."""
+        """Fail with a UsageProblem (exit 2) before anything is touched when the target cannot answer."""
         if self.target.endpoint_url is not None:
             if not endpoint_answers(self.target.endpoint_url):
                 hint = " (start it with `python setup_infra.py`)" if self.target.is_local else ""
-                raise ConfigurationError(f"endpoint {self.target.endpoint_url} does not answer{hint}")
+                raise UsageProblem(f"endpoint {self.target.endpoint_url} does not answer{hint}")
             return
         if self.session.get_credentials() is None:
-            raise ConfigurationError(
+            raise UsageProblem(
                 "no AWS credentials found for --target aws: configure a profile (aws configure), "
                 "set AWS_PROFILE, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
             )
         try:
             self.account_id  # noqa: B018 - resolves and caches the caller's account
         except NoCredentialsError:
-            raise ConfigurationError("no AWS credentials found for --target aws") from None
+            raise UsageProblem("no AWS credentials found for --target aws") from None
         except ClientError as error:
-            code = error.response["Error"]["Code"]
-            raise ConfigurationError(f"AWS rejected the credentials ({code}): {error.response['Error']['Message']}") from None
+            raise UsageProblem(f"AWS rejected the credentials ({error_code(error)}): {error_message(error)}") from None
         except BotoCoreError as error:
-            raise ConfigurationError(f"cannot reach AWS STS in {self.region}: {error}") from None
+            raise UsageProblem(f"cannot reach AWS STS in {self.region}: {error}") from None

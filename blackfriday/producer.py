@@ -32,13 +32,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from blackfriday.cli import RunFailure, describe_client_error
 from blackfriday.clients import AwsGateway
 from blackfriday.domain import INVALID_KINDS, OrderGenerator, make_invalid, order_key, poison_body
+from blackfriday.errors import RunFailure, StackNotReady, UsageProblem, describe_client_error
 from blackfriday.names import StackNames
 from blackfriday.resources.s3 import bucket_exists
-from blackfriday.resources.stack import StackNotReady
-from blackfriday.target import ConfigurationError, Target
+from blackfriday.target import Target
 from blackfriday.ui import Output
 
 SHAPES = ("steady", "ramp", "burst")
@@ -75,22 +74,22 @@ class SpikeSettings:
     def __post_init__(self):
         """Checks that span options (click checks each option's own range first)."""
         if self.orders < 1:
-            raise ConfigurationError(f"--orders must be at least 1, got {self.orders}")
+            raise UsageProblem(f"--orders must be at least 1, got {self.orders}")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
-            raise ConfigurationError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}, got {self.concurrency}")
+            raise UsageProblem(f"--concurrency must be between 1 and {MAX_CONCURRENCY}, got {self.concurrency}")
         if not math.isfinite(self.rate) or self.rate < 0:
-            raise ConfigurationError(f"--rate must be a non-negative number of orders per second, got {self.rate}")
+            raise UsageProblem(f"--rate must be a non-negative number of orders per second, got {self.rate}")
         if self.shape not in SHAPES:
-            raise ConfigurationError(f"--shape must be one of {', '.join(SHAPES)}, got {self.shape!r}")
+            raise UsageProblem(f"--shape must be one of {', '.join(SHAPES)}, got {self.shape!r}")
         for option, value in (
             ("--invalid-rate", self.invalid_rate),
             ("--poison-rate", self.poison_rate),
             ("--duplicate-rate", self.duplicate_rate),
         ):
             if not 0 <= value <= 1:  # also rejects NaN
-                raise ConfigurationError(f"{option} must be between 0 and 1, got {value}")
+                raise UsageProblem(f"{option} must be between 0 and 1, got {value}")
         if self.invalid_rate + self.poison_rate > 1:
-            raise ConfigurationError(
+            raise UsageProblem(
                 f"--invalid-rate {self.invalid_rate} and --poison-rate {self.poison_rate} add up to more than 1"
             )
 

@@ -8,6 +8,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from blackfriday.errors import UsageProblem
+
 LOCAL = "local"
 AWS = "aws"
 ENDPOINT = "endpoint"  # any AWS-compatible endpoint someone already runs
@@ -23,10 +25,6 @@ EMULATOR_HOST = "127.0.0.1"
 PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 PREFIX_MAX_LENGTH = 20
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-
-
-class ConfigurationError(Exception):
-    """Bad options or environment: reported as one line with exit code 2, before anything is touched."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class Target:
 def emulator_port() -> int:
     raw = os.environ.get("BF_EMULATOR_PORT", str(DEFAULT_EMULATOR_PORT))
     if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise ConfigurationError(f"BF_EMULATOR_PORT must be a TCP port number (1-65535), got {raw!r}")
+        raise UsageProblem(f"BF_EMULATOR_PORT must be a TCP port number (1-65535), got {raw!r}")
     return int(raw)
 
 
@@ -63,30 +61,30 @@ def local_endpoint_url(port: int | None = None) -> str:
 def validate_prefix(prefix: str) -> str:
     """Return the prefix if every resource name derived from it is valid, else say which rule it breaks."""
     if not prefix:
-        raise ConfigurationError("--prefix must not be empty")
+        raise UsageProblem("--prefix must not be empty")
     if len(prefix) > PREFIX_MAX_LENGTH:
-        raise ConfigurationError(
+        raise UsageProblem(
             f"--prefix {prefix!r} is {len(prefix)} characters; at most {PREFIX_MAX_LENGTH} keep the "
             "bucket, role and function names within AWS limits"
         )
     if not PREFIX_PATTERN.match(prefix):
-        raise ConfigurationError(
+        raise UsageProblem(
             f"--prefix {prefix!r} must start with a lowercase letter and contain only lowercase "
             "letters, digits and hyphens (S3 bucket naming rules)"
         )
     if prefix.endswith("-") or "--" in prefix:
-        raise ConfigurationError(f"--prefix {prefix!r} must not end with a hyphen or contain '--'")
+        raise UsageProblem(f"--prefix {prefix!r} must not end with a hyphen or contain '--'")
     return prefix
 
 
 def validate_endpoint_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"--endpoint-url {url!r} is not an http(s) URL such as http://localhost:4566")
+        raise UsageProblem(f"--endpoint-url {url!r} is not an http(s) URL such as http://localhost:4566")
     try:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        raise ConfigurationError(f"--endpoint-url {url!r} has an invalid port") from None
+        raise UsageProblem(f"--endpoint-url {url!r} has an invalid port") from None
     return url.rstrip("/")
 
 
@@ -94,14 +92,14 @@ def resolve_target(target: str | None, endpoint_url: str | None, region: str | N
     """Turn CLI options (already merged with their env fallbacks by click) into a Target."""
     kind = (target or LOCAL).strip().lower()
     if kind not in TARGETS:
-        raise ConfigurationError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
+        raise UsageProblem(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
     region = (region or DEFAULT_REGION).strip()
     if not REGION_PATTERN.match(region):
-        raise ConfigurationError(f"--region {region!r} is not an AWS region name such as us-east-1")
+        raise UsageProblem(f"--region {region!r} is not an AWS region name such as us-east-1")
     prefix = validate_prefix((prefix or DEFAULT_PREFIX).strip())
     if endpoint_url:
         if kind == AWS:
-            raise ConfigurationError(
+            raise UsageProblem(
                 "--target aws talks to real AWS: unset --endpoint-url / AWS_ENDPOINT_URL, or drop --target aws"
             )
         return Target(ENDPOINT, region, prefix, validate_endpoint_url(endpoint_url))

@@ -16,15 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
-from blackfriday.domain import (
-    ORDERS_PREFIX,
-    PRODUCTS,
-    RECEIPTS_PREFIX,
-    REPORTS_PREFIX,
-    order_id_from_key,
-    units_by_sku,
-    validation_problems,
-)
+from blackfriday.domain import ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, units_by_sku, validation_problems
 from blackfriday.resources.stack import StackInfo
 from blackfriday.status import scan_all, stock_levels
 

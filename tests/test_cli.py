@@ -109,7 +109,7 @@ def test_debug_shows_the_traceback_instead_of_one_line():
     result = run_script("setup_infra.py", "--target", "azure", "--debug", env=clean_env())
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
-    assert "ConfigurationError: unknown target 'azure'" in result.stderr
+    assert "UsageProblem: unknown target 'azure'" in result.stderr
 
 
 def test_an_exit_code_chosen_by_a_command_reaches_the_shell():

@@ -10,8 +10,8 @@ from botocore.stub import Stubber
 
 from blackfriday import fulfillment
 from blackfriday.domain import (
-    InventoryBusy,
     PRODUCTS,
+    InventoryBusy,
     OrderGenerator,
     OrderStateConflict,
     OutOfStock,

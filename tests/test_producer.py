@@ -24,9 +24,9 @@ import producer
 from blackfriday import producer as engine
 from blackfriday.clients import AwsGateway
 from blackfriday.domain import CATALOGUE, validate_order, validation_problems
+from blackfriday.errors import UsageProblem
 from blackfriday.names import StackNames
 from blackfriday.producer import Pacer, ProgressView, Spike, SpikeSettings, StratifiedPicks, UploadPlan, shape_rate
-from blackfriday.target import ConfigurationError
 from blackfriday.ui import Output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +220,7 @@ def test_without_a_terminal_progress_is_a_plain_line_every_five_seconds():
     ],
 )
 def test_settings_reject_what_click_cannot_see(overrides, message):
-    with pytest.raises(ConfigurationError) as raised:
+    with pytest.raises(UsageProblem) as raised:
         SpikeSettings(**{"orders": 10, "seed": 1, **overrides})
     assert str(raised.value) == message
 

@@ -2,14 +2,7 @@
 
 import pytest
 
-from blackfriday.target import (
-    DEFAULT_EMULATOR_PORT,
-    ENDPOINT,
-    ConfigurationError,
-    Target,
-    resolve_target,
-    validate_prefix,
-)
+from blackfriday.target import DEFAULT_EMULATOR_PORT, ENDPOINT, Target, UsageProblem, resolve_target, validate_prefix
 
 
 def test_defaults_are_the_local_emulator_in_us_east_1_with_prefix_blackfriday(monkeypatch):
@@ -49,7 +42,7 @@ def test_endpoint_url_selects_an_existing_endpoint_and_drops_a_trailing_slash():
     ],
 )
 def test_bad_options_raise_a_configuration_error_naming_the_problem(target, endpoint, region, prefix, message):
-    with pytest.raises(ConfigurationError) as raised:
+    with pytest.raises(UsageProblem) as raised:
         resolve_target(target, endpoint, region, prefix)
     assert str(raised.value).startswith(message)
 
@@ -66,7 +59,7 @@ def test_bad_options_raise_a_configuration_error_naming_the_problem(target, endp
     ],
 )
 def test_prefix_rules(prefix, rule):
-    with pytest.raises(ConfigurationError, match=rule):
+    with pytest.raises(UsageProblem, match=rule):
         validate_prefix(prefix)
 
 

@@ -21,9 +21,10 @@ from datetime import datetime, timezone
 from botocore.exceptions import ClientError
 
 from blackfriday.consumer.messages import ObjectRef
-from blackfriday.consumer.pool import Backoff, call_with_backoff, error_code
+from blackfriday.consumer.pool import Backoff, call_with_backoff
 from blackfriday.consumer.stats import PoolStats
 from blackfriday.domain import CATALOGUE, PRODUCTS, REPORTS_PREFIX, units_by_sku, validation_problems
+from blackfriday.errors import error_code
 
 COUNTER_SHARDS = 8
 SEEN_SORT_KEY = "SEEN"

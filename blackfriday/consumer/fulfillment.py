@@ -13,9 +13,10 @@ import threading
 from botocore.exceptions import ClientError
 
 from blackfriday.consumer.messages import ObjectRef, UnreadableOrder
-from blackfriday.consumer.pool import Interrupted, call_with_backoff, error_code
+from blackfriday.consumer.pool import Interrupted, call_with_backoff
 from blackfriday.consumer.stats import PoolStats
 from blackfriday.consumer.tracker import ExecutionTracker
+from blackfriday.errors import error_code
 
 # The order can never be started under this name or with this input (a name over 80 characters is a
 # ValidationException): it belongs in the DLQ.

@@ -17,6 +17,8 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
+from blackfriday.errors import error_code
+
 S3_TEST_EVENT = "s3:TestEvent"
 # Orders are a few hundred bytes; anything far larger is not an order and must not be read into memory.
 MAX_ORDER_BYTES = 200 * 1024  # also keeps the execution input under Step Functions' 256 KiB
@@ -94,7 +96,7 @@ def read_order(s3, ref: ObjectRef) -> dict:
     try:
         response = s3.get_object(Bucket=ref.bucket, Key=ref.key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        if error_code(error) in ("NoSuchKey", "404"):
             raise UnreadableOrder(f"s3://{ref.bucket}/{ref.key} no longer exists") from None
         raise
     with response["Body"] as body:

@@ -24,10 +24,10 @@ from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from blackfriday.cli import describe_client_error
 from blackfriday.consumer.messages import MessageKind, ObjectRef, UnreadableOrder, parse_message, read_order
 from blackfriday.consumer.stats import PoolStats
 from blackfriday.consumer.visibility import SQS_BATCH, VisibilityExtender
+from blackfriday.errors import describe_client_error, error_code
 from blackfriday.resources.stack import QueueInfo
 
 THROTTLING_CODES = frozenset(
@@ -60,10 +60,6 @@ LONGEST_BACKOFF_SECONDS = 20.0
 
 class Interrupted(Exception):
     """A stop was asked while the work waited (for an in-flight slot or a backoff): give the message back."""
-
-
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
 
 
 class Backoff:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from blackfriday.cli import RunFailure
 from blackfriday.consumer.monitor import queue_depth
 from blackfriday.consumer.visibility import SQS_BATCH
 from blackfriday.emulator import lifecycle
+from blackfriday.errors import RunFailure, UsageProblem, error_code
 from blackfriday.resources.stack import QueueInfo
-from blackfriday.target import ConfigurationError, Target
+from blackfriday.target import Target
 
 MOVE_TASK = "message-move-task"
 BY_HAND = "receive-send-delete"
@@ -46,7 +46,7 @@ def endpoint_has_move_tasks(target: Target) -> bool:
         return True
     try:
         return lifecycle.probe(target.endpoint_url) is None
-    except ConfigurationError:  # something else answers: another emulator, perhaps one with move tasks
+    except UsageProblem:  # something else answers: another emulator, perhaps one with move tasks
         return True
 
 
@@ -56,7 +56,7 @@ def redrive(gateway, queue_name: str, queue: QueueInfo) -> RedriveResult:
         try:
             return RedriveResult(queue_name, move_task(sqs, queue), MOVE_TASK)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in UNSUPPORTED_CODES:
+            if error_code(error) not in UNSUPPORTED_CODES:
                 raise
     return RedriveResult(queue_name, move_by_hand(sqs, queue), BY_HAND)
 

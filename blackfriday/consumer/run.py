@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from blackfriday.cli import describe_client_error
 from blackfriday.consumer.analytics import AnalyticsHandler, read_demand, write_report
 from blackfriday.consumer.fulfillment import FulfillmentHandler
 from blackfriday.consumer.monitor import QueueMonitor
@@ -25,6 +24,7 @@ from blackfriday.consumer.stats import LatencySample, PoolStats
 from blackfriday.consumer.summary import RunSummary
 from blackfriday.consumer.tracker import ExecutionTracker
 from blackfriday.consumer.visibility import VisibilityExtender
+from blackfriday.errors import describe_client_error
 from blackfriday.resources.stack import StackInfo
 
 QUEUES = ("shipping", "analytics")

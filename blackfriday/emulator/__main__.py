@@ -10,8 +10,9 @@ import sys
 
 import click
 
-from blackfriday.cli import EXIT_RUNTIME_FAILURE, PipelineCommand, UsageProblem, json_option
+from blackfriday.cli import EXIT_RUNTIME_FAILURE, PipelineCommand, json_option
 from blackfriday.emulator import lifecycle
+from blackfriday.errors import UsageProblem
 from blackfriday.target import emulator_port
 from blackfriday.ui import Output
 
@@ -88,7 +89,7 @@ def serve(port, no_fixes):
     from blackfriday.emulator.server import serve as serve_forever
 
     port = port or emulator_port()
-    running = lifecycle.status(port)  # another program on the port: ConfigurationError, exit 2
+    running = lifecycle.status(port)  # another program on the port: UsageProblem, exit 2
     if running is not None:
         raise UsageProblem(f"the emulator already runs at {running.url} (pid {running.pid})")
     serve_forever(port, fixes=not no_fixes)

@@ -17,7 +17,6 @@ import logging
 import os
 import select
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blackfriday.emulator import HEALTH_PATH, SERVICE_NAME
-from blackfriday.target import DEFAULT_EMULATOR_PORT, ConfigurationError, emulator_port, endpoint_answers, local_endpoint_url
+from blackfriday.errors import UsageProblem
+from blackfriday.target import DEFAULT_EMULATOR_PORT, emulator_port, endpoint_answers, local_endpoint_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR = PROJECT_ROOT / ".emulator"
@@ -53,7 +54,7 @@ def pid_path_for(port: int) -> Path:
 
 
 def probe(url: str) -> dict | None:
-    """Our emulator's health document, None when nothing answers; ConfigurationError when another program does."""
+    """Our emulator's health document, None when nothing answers; UsageProblem when another program does."""
     if not endpoint_answers(url, timeout=PROBE_TIMEOUT_SECONDS):
         return None
     try:
@@ -63,7 +64,7 @@ def probe(url: str) -> dict | None:
         health = None
     if isinstance(health, dict) and health.get("service") == SERVICE_NAME:
         return health
-    raise ConfigurationError(
+    raise UsageProblem(
         f"port {urllib.parse.urlsplit(url).port} is taken by another program (not the blackfriday emulator): "
         "stop it or choose another port with BF_EMULATOR_PORT"
     )

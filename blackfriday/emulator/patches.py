@@ -29,13 +29,13 @@ from typing import Any
 import moto.backends
 import moto.core.utils as moto_utils
 from moto.core.utils import unix_time_millis
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-from moto.sqs import models as sqs_models
-from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.parsing.validators import Validator
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.sqs import models as sqs_models
+from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
@@ -357,7 +357,9 @@ PARSED_DEFINITIONS_KEPT = 16
 def cached_entrypoint(original: Callable) -> Callable:
     @functools.lru_cache(maxsize=PARSED_DEFINITIONS_KEPT)
     def parse(definition: str):
-        from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+        from moto.stepfunctions.parser.asl.parse.asl_parser import (
+            AmazonStateLanguageParser,
+        )
 
         return AmazonStateLanguageParser.parse(definition)[0]
 

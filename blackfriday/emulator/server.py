@@ -44,7 +44,10 @@ def warm_up(dispatcher) -> None:
 def build_app(port: int, fixes: bool = True):
     """moto's dispatcher wrapped with our health route; `fixes=False` leaves moto's hot spots (bench only)."""
     configure_moto(port)
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        create_backend_app,
+    )
 
     from blackfriday.emulator import gate, lambda_runtime, patches
 

@@ -10,7 +10,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from blackfriday.resources.base import Action, error_code, error_message, retry_while
+from blackfriday.errors import error_code, error_message
+from blackfriday.resources.base import Action, retry_while
 
 RUNTIME = "python3.11"
 PACKAGE = "blackfriday"

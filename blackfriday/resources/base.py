@@ -45,14 +45,6 @@ class Change:
         return {"resource": self.resource, "action": self.action.value}
 
 
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
-def error_message(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Message", "")
-
-
 def policy(*statements: dict) -> dict:
     return {"Version": POLICY_VERSION, "Statement": list(statements)}
 

@@ -6,9 +6,10 @@ import json
 
 from botocore.exceptions import ClientError
 
+from blackfriday.errors import error_code
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.names import StackNames
-from blackfriday.resources.base import Action, error_code
+from blackfriday.resources.base import Action
 
 PERIOD_SECONDS = 60
 OLDEST_MESSAGE_LIMIT_SECONDS = 300  # five minutes behind on a spike means the consumers need scaling out

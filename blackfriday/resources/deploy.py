@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from blackfriday.cli import RunFailure
 from blackfriday.domain import CATALOGUE
+from blackfriday.errors import RunFailure
 from blackfriday.functions import FUNCTION_SPECS, FunctionSpec, environment_values
 from blackfriday.names import StackNames
 from blackfriday.resources import awslambda, cloudwatch, dynamodb, iam, s3, sns, sqs, stepfunctions

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from blackfriday.cli import RunFailure
 from blackfriday.domain import Product
+from blackfriday.errors import RunFailure
 from blackfriday.names import StackNames
 from blackfriday.resources.base import Action
 

@@ -6,10 +6,10 @@ import json
 
 from botocore.exceptions import ClientError
 
-from blackfriday.cli import RunFailure
 from blackfriday.domain import ORDERS_PREFIX
+from blackfriday.errors import RunFailure, error_code, error_message
 from blackfriday.names import StackNames
-from blackfriday.resources.base import Action, combined, error_code, error_message, policy, retry_while, same_policy
+from blackfriday.resources.base import Action, combined, policy, retry_while, same_policy
 
 ORDER_SUFFIX = ".json"
 NOTIFICATION_ID = "new-orders-to-sns"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from blackfriday.errors import error_code
 from blackfriday.names import StackNames
-from blackfriday.resources.base import Action, error_code, normalized, policy, retry_while
+from blackfriday.resources.base import Action, normalized, policy, retry_while
 
 # The consumer starts a workflow and waits for its outcome before deleting the message: a minute
 # covers that, and a crashed worker's message is back for another worker within a minute.

@@ -6,13 +6,9 @@ from dataclasses import asdict, dataclass
 
 from botocore.exceptions import ClientError
 
+from blackfriday.errors import StackNotReady, error_code
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.names import StackNames
-from blackfriday.target import ConfigurationError
-
-
-class StackNotReady(ConfigurationError):
-    """The stack (or part of it) does not exist: the user must run setup_infra.py first (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +45,6 @@ def table_names(names: StackNames) -> dict[str, str]:
     return {"inventory": names.inventory_table, "orders": names.orders_table, "analytics": names.analytics_table}
 
 
-def _error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
 def _not_ready(names: StackNames, what: str) -> StackNotReady:
     return StackNotReady(
         f"the stack with prefix {names.prefix!r} is not deployed ({what} is missing): run `python setup_infra.py` first"
@@ -78,7 +70,7 @@ def describe_stack(gateway, names: StackNames) -> StackInfo:
     try:
         s3.head_bucket(Bucket=names.bucket)
     except ClientError as error:
-        if _error_code(error) in ("404", "NoSuchBucket", "NotFound"):
+        if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
             raise _not_ready(names, f"bucket {names.bucket}") from None
         raise
     sns = gateway.client("sns")

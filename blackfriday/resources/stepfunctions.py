@@ -8,9 +8,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from blackfriday.cli import RunFailure
+from blackfriday.errors import RunFailure, error_code, error_message
 from blackfriday.names import StackNames
-from blackfriday.resources.base import Action, error_code, error_message, policy, retry_while
+from blackfriday.resources.base import Action, policy, retry_while
 
 PLACEHOLDER = re.compile(r"\$\{([a-z]+(?::[a-z_]+)?)\}")
 ANY_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")

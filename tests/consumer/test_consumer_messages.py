@@ -3,8 +3,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from blackfriday.domain import order_key
 from blackfriday.consumer.messages import MAX_ORDER_BYTES, MessageKind, ObjectRef, UnreadableOrder, parse_message, read_order
+from blackfriday.domain import order_key
 from tests.consumer.consumer_helpers import s3_event
 
 

@@ -3,8 +3,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from blackfriday.cli import RunFailure
 from blackfriday.consumer.redrive import BY_HAND, MOVE_TASK, RedriveResult, move_by_hand, move_task, redrive
+from blackfriday.errors import RunFailure
 
 
 def fill_dlq(mock_stack, queue: str, bodies: list[str]) -> None:
@@ -111,4 +111,4 @@ def test_a_failed_move_task_is_a_run_failure(mock_stack, monkeypatch):
     with pytest.raises(RunFailure) as raised:
         move_task(sqs, queue)
 
-    assert raised.value.format_message() == f"message move task from {queue.dlq_arn} ended FAILED: AccessDenied"
+    assert str(raised.value) == f"message move task from {queue.dlq_arn} ended FAILED: AccessDenied"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from blackfriday.emulator import lifecycle
 from blackfriday.emulator.__main__ import main as emulator_cli
-from blackfriday.target import ConfigurationError
+from blackfriday.errors import UsageProblem
 
 pytestmark = pytest.mark.emulator
 
@@ -83,7 +83,7 @@ def test_a_port_taken_by_another_program_is_a_configuration_error(state_dir, oth
         "stop it or choose another port with BF_EMULATOR_PORT"
     )
     # WHEN the emulator is looked for or started on a port another HTTP server holds
-    with pytest.raises(ConfigurationError) as raised:
+    with pytest.raises(UsageProblem) as raised:
         lifecycle.ensure_running(other_program)
     # THEN it refuses, says why, and starts nothing; the CLI says it in one line with exit 2
     assert str(raised.value) == expected

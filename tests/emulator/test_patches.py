@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 
 import boto3
+import moto.backends
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-
-import moto.backends
-from blackfriday.emulator import patches
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.utils import boto_client
+
+from blackfriday.emulator import patches
 
 REGION = "us-east-1"
 IN_FLIGHT_SECONDS = 300

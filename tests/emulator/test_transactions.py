@@ -6,13 +6,13 @@ import copy
 import inspect
 
 import boto3
+import moto.dynamodb.models as dynamodb_models
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-
-import moto.dynamodb.models as dynamodb_models
-from blackfriday.emulator.transactions import _CopyKeepingTables, item_level_backup
 from moto.dynamodb.models.table import Table
+
+from blackfriday.emulator.transactions import _CopyKeepingTables, item_level_backup
 
 ORIGINAL = dynamodb_models.DynamoDBBackend.transact_write_items
 

@@ -9,11 +9,12 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
+from blackfriday.errors import error_code
 from blackfriday.resources import base
 from blackfriday.resources.awslambda import ZIP_TIMESTAMP, FunctionConfig, build_zip, code_sha256, ensure_function, package_files
 from blackfriday.resources.base import Action
-from blackfriday.resources.iam import trust_policy
 from blackfriday.resources.deploy import PROJECT_ROOT
+from blackfriday.resources.iam import trust_policy
 
 
 def write_tree(root, files: dict[str, str]) -> None:
@@ -106,10 +107,10 @@ def test_retries_are_bounded_and_only_for_the_retryable_error(monkeypatch):
 
     # WHEN it is retried on the propagation error THEN it gives up after the given attempts, with the last error
     with pytest.raises(ClientError):
-        base.retry_while(failing("InvalidParameterValueException"), lambda error: base.error_code(error) == "InvalidParameterValueException", attempts=4)
+        base.retry_while(failing("InvalidParameterValueException"), lambda error: error_code(error) == "InvalidParameterValueException", attempts=4)
     assert len(calls) == 4
     # AND another error is raised at once
     calls.clear()
     with pytest.raises(ClientError):
-        base.retry_while(failing("AccessDenied"), lambda error: base.error_code(error) == "InvalidParameterValueException", attempts=4)
+        base.retry_while(failing("AccessDenied"), lambda error: error_code(error) == "InvalidParameterValueException", attempts=4)
     assert calls == ["AccessDenied"]

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from blackfriday.cli import RunFailure
 from blackfriday.domain import CATALOGUE
+from blackfriday.errors import RunFailure
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.resources.base import Action
 from blackfriday.resources.deploy import Sources, deploy, prepare
@@ -164,7 +164,7 @@ def test_table_with_another_key_stops_the_run_naming_it(gateway, names, fixture_
     # WHEN setup runs THEN it stops with a message naming the table and both keys
     with pytest.raises(RunFailure) as failure:
         deploy(gateway, names, fixture_sources.sources)
-    assert failure.value.message == (
+    assert str(failure.value) == (
         f"DynamoDB table {names.orders_table} exists with key (('id', 'HASH'),) instead of (('orderId', 'HASH'),) "
         "(string keys); a table's key cannot change: delete it (python teardown.py) or choose another --prefix"
     )
@@ -202,7 +202,7 @@ def test_missing_handler_stops_before_anything_is_touched(gateway, names, fixtur
     # WHEN setup runs THEN it names the missing file and created nothing
     with pytest.raises(RunFailure) as failure:
         deploy(gateway, names, fixture_sources.sources)
-    assert failure.value.message == f"the handler of Lambda generate_receipt is missing: expected {fixture_sources.lambdas_dir / 'generate_receipt.py'}"
+    assert str(failure.value) == f"the handler of Lambda generate_receipt is missing: expected {fixture_sources.lambdas_dir / 'generate_receipt.py'}"
     assert gateway.client("sns").list_topics()["Topics"] == []
 
 

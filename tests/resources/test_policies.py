@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from moto import mock_aws
 
 from blackfriday.clients import AwsGateway

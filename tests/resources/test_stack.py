@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from blackfriday.errors import StackNotReady, UsageProblem
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.resources.deploy import deploy
-from blackfriday.resources.stack import QueueInfo, StackInfo, StackNotReady, describe_stack
-from blackfriday.target import ConfigurationError
+from blackfriday.resources.stack import QueueInfo, StackInfo, describe_stack
 
 ACCOUNT = "123456789012"
 
@@ -16,7 +16,7 @@ def test_no_stack_means_run_setup_first(gateway, names):
     # GIVEN an empty account WHEN the stack is described THEN a configuration error (exit 2) says what to run
     with pytest.raises(StackNotReady) as failure:
         describe_stack(gateway, names)
-    assert isinstance(failure.value, ConfigurationError)
+    assert isinstance(failure.value, UsageProblem)
     assert str(failure.value) == (
         f"the stack with prefix 'bftest' is not deployed (bucket bftest-orders-{ACCOUNT}-us-east-1 is missing): "
         "run `python setup_infra.py` first"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from blackfriday.cli import RunFailure
+from blackfriday.errors import RunFailure
 from blackfriday.resources.stepfunctions import placeholder_values, render_definition, workflow_policy
 
 ACCOUNT = "123456789012"
@@ -53,7 +53,7 @@ def test_unknown_placeholder_fails_loudly(tmp_path, names):
     path = write(tmp_path, task("${function:refund_order}"))
     with pytest.raises(RunFailure) as failure:
         render_definition(path, values(names))
-    assert failure.value.message == f"{path}: unknown placeholders ${{function:refund_order}}"
+    assert str(failure.value) == f"{path}: unknown placeholders ${{function:refund_order}}"
 
 
 def test_malformed_placeholder_left_after_rendering_fails_loudly(tmp_path, names):
@@ -61,14 +61,14 @@ def test_malformed_placeholder_left_after_rendering_fails_loudly(tmp_path, names
     path = write(tmp_path, task("${Function:ValidateOrder}"))
     with pytest.raises(RunFailure) as failure:
         render_definition(path, values(names))
-    assert failure.value.message == f"{path}: placeholders left after rendering: ${{Function:ValidateOrder}}"
+    assert str(failure.value) == f"{path}: placeholders left after rendering: ${{Function:ValidateOrder}}"
 
 
 def test_invalid_json_fails_loudly(tmp_path, names):
     path = write(tmp_path, '{"StartAt": ')
     with pytest.raises(RunFailure) as failure:
         render_definition(path, values(names))
-    assert failure.value.message.startswith(f"{path} is not valid JSON: ")
+    assert str(failure.value).startswith(f"{path} is not valid JSON: ")
 
 
 def test_policy_covers_lambda_invoke_integration_dynamodb_and_nested_states(names):
@@ -103,14 +103,14 @@ def test_a_resource_chosen_at_run_time_cannot_be_granted(names):
     definition = task("arn:aws:states:::sns:publish", **{"TopicArn.$": "$.topic"})
     with pytest.raises(RunFailure) as failure:
         workflow_policy(names, json.dumps(definition))
-    assert failure.value.message == "state Only: TopicArn must be a literal (no TopicArn.$) so the workflow role can name it"
+    assert str(failure.value) == "state Only: TopicArn must be a literal (no TopicArn.$) so the workflow role can name it"
 
 
 def test_an_unknown_integration_is_not_granted_silently(names):
     definition = task("arn:aws:states:::aws-sdk:s3:deleteBucket", Bucket="x")
     with pytest.raises(RunFailure) as failure:
         workflow_policy(names, json.dumps(definition))
-    assert failure.value.message == (
+    assert str(failure.value) == (
         "state Only: no least-privilege rule for Resource arn:aws:states:::aws-sdk:s3:deleteBucket; "
         "teach blackfriday/resources/stepfunctions.py which action and resource it needs"
     )
