@@ -21,12 +21,17 @@ from click.testing import CliRunner
 from rich.console import Console
 
 import producer
-from blackfriday import producer as engine
 from blackfriday.clients import AwsGateway
 from blackfriday.domain import CATALOGUE, validate_order, validation_problems
 from blackfriday.errors import UsageProblem
 from blackfriday.names import StackNames
-from blackfriday.producer import Pacer, ProgressView, Spike, SpikeSettings, StratifiedPicks, UploadPlan, shape_rate
+from blackfriday.producer.engine import ABANDON_AFTER_CONSECUTIVE_FAILURES, Spike
+from blackfriday.producer.pacing import Pacer, shape_rate
+from blackfriday.producer.plan import StratifiedPicks, UploadPlan
+from blackfriday.producer.report import NAMED_FAILURES, SpikeReport
+from blackfriday.producer.settings import SpikeSettings
+from blackfriday.producer.sinks import S3Sink
+from blackfriday.producer.view import ProgressView
 from blackfriday.ui import Output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,7 +196,7 @@ def test_without_a_terminal_progress_is_a_plain_line_every_five_seconds():
     out = Output()
     out.human = Console(file=io.StringIO(), width=200)
     fake = FakeTime()
-    report = engine.SpikeReport(orders=1000, seed=1, bucket="b", uploaded=200, failed=1, failed_orders=1)
+    report = SpikeReport(orders=1000, seed=1, destination={"bucket": "b"}, uploaded=200, failed=1, failed_orders=1)
     with ProgressView(out, 1000, clock=fake.clock) as view:
         # WHEN it is updated often over 12 seconds
         for tick in range(121):
@@ -383,7 +388,7 @@ def test_an_upload_that_still_fails_is_counted_named_and_exits_1(emulator_gatewa
     bucket = create_orders_bucket(emulator_gateway)
     plan = UploadPlan(seed=3)
     refused = {plan.upload(4).key, plan.upload(17).key}
-    monkeypatch.setattr(engine, "AwsGateway", refusing_gateway(dict.fromkeys(refused, ALWAYS), 403, "AccessDenied"))
+    monkeypatch.setattr(producer, "AwsGateway", refusing_gateway(dict.fromkeys(refused, ALWAYS), 403, "AccessDenied"))
     # WHEN 40 orders go up
     result = invoke_producer(*target_args(emulator_gateway.target), "--orders", "40", "--seed", "3", "--json")
     # THEN the run exits 1 with one line, and the JSON names each key with its error
@@ -408,7 +413,7 @@ def test_throttled_uploads_are_retried_by_the_client_and_succeed(emulator_gatewa
     throttled = {plan.upload(index).key for index in (1, 2, 3)}
     gateway = refusing_gateway(dict.fromkeys(throttled, 1), 503, "SlowDown")(emulator_gateway.target)
     # WHEN 20 orders go up through the engine
-    report = Spike(gateway.client("s3"), bucket, SpikeSettings(orders=20, seed=8, concurrency=4)).run()
+    report = Spike(S3Sink(gateway.client("s3"), bucket), SpikeSettings(orders=20, seed=8, concurrency=4)).run()
     # THEN none failed, each throttled key took exactly two attempts, the others one
     assert (report.uploaded, report.failed, report.failures) == (20, 0, [])
     assert Counter(gateway.attempts.values()) == {1: 17, 2: 3}
@@ -424,11 +429,11 @@ def test_a_broken_bucket_stops_the_run_instead_of_failing_every_order(emulator_g
     refusals = {plan.upload(index).key: ALWAYS for index in range(1000)}
     gateway = refusing_gateway(refusals, 403, "AccessDenied")(emulator_gateway.target)
     # WHEN 1,000 orders are attempted
-    report = Spike(gateway.client("s3"), bucket, SpikeSettings(orders=1000, seed=4, concurrency=4)).run()
+    report = Spike(S3Sink(gateway.client("s3"), bucket), SpikeSettings(orders=1000, seed=4, concurrency=4)).run()
     # THEN it gives up after 50 failures in a row (plus those already in flight), naming the first 50
     assert report.abandoned and report.uploaded == 0
-    assert engine.ABANDON_AFTER_CONSECUTIVE_FAILURES <= report.failed == report.submitted < 1000
-    assert len(report.failures) == engine.NAMED_FAILURES
+    assert ABANDON_AFTER_CONSECUTIVE_FAILURES <= report.failed == report.submitted < 1000
+    assert len(report.failures) == NAMED_FAILURES
 
 
 @pytest.mark.emulator
@@ -442,7 +447,7 @@ def test_a_stop_lets_in_flight_uploads_finish_and_reports_exactly_those(emulator
             stop.set()
 
     # WHEN it runs
-    spike = Spike(emulator_gateway.client("s3"), bucket, SpikeSettings(orders=1000, seed=6, concurrency=8))
+    spike = Spike(S3Sink(emulator_gateway.client("s3"), bucket), SpikeSettings(orders=1000, seed=6, concurrency=8))
     report = spike.run(stop, stop_at_25)
     # THEN it stopped submitting (orders queued but not started are not sent), and every order it counts
     # is in the bucket and nothing else
