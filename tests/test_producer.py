@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from click.testing import CliRunner
 from rich.console import Console
 
 import producer
@@ -28,16 +27,16 @@ from blackfriday.names import StackNames
 from blackfriday.producer.engine import ABANDON_AFTER_CONSECUTIVE_FAILURES, Spike
 from blackfriday.producer.pacing import Pacer, shape_rate
 from blackfriday.producer.plan import StratifiedPicks, UploadPlan
-from blackfriday.producer.report import NAMED_FAILURES, SpikeReport
+from blackfriday.producer.report import NAMED_FAILURES, Failure, SpikeReport
+from blackfriday.producer.run import SpikeInterrupted, run_spike
 from blackfriday.producer.settings import SpikeSettings
 from blackfriday.producer.sinks import S3Sink
 from blackfriday.producer.view import ProgressView
 from blackfriday.ui import Output
+from tests.scripts import run_command
 
 ROOT = Path(__file__).resolve().parent.parent
 DOORBUSTERS = {product.sku for product in CATALOGUE if product.sku.startswith("DB-")}
-# Every variable that could point a CLI run somewhere else than the test says.
-CLEAN_ENV = {name: None for name in ("BF_TARGET", "BF_PREFIX", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE")}
 
 
 def body_kind(body: bytes) -> str:
@@ -230,11 +229,81 @@ def test_settings_reject_what_click_cannot_see(overrides, message):
     assert str(raised.value) == message
 
 
+# --- The engine with any sink (the transport is one send call) ----------------------------------
+
+
+class RecordingSink:
+    """A sink that keeps what it is sent, refusing the keys it is told to."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset(), on_send=lambda sent: None):
+        self.destination = {"bucket": "memory"}
+        self.refuse = refuse
+        self.on_send = on_send
+        self.sent: list[str] = []
+        self.lock = threading.Lock()
+
+    def send(self, order):
+        if order.key in self.refuse:
+            raise ConnectionError(f"refused {order.key}")
+        with self.lock:
+            self.sent.append(order.key)
+            self.on_send(len(self.sent))
+
+
+def test_the_engine_sends_every_planned_order_through_any_sink_and_each_duplicate_twice():
+    # GIVEN a sink that is not S3 at all, and a plan with duplicates
+    settings = SpikeSettings(orders=60, seed=9, concurrency=4, duplicate_rate=0.1)
+    plan = UploadPlan(seed=9, duplicate_rate=0.1)
+    sink = RecordingSink()
+    # WHEN the spike runs through it
+    report = Spike(sink, settings).run()
+    # THEN it got each planned order once, and the planned duplicates a second time
+    expected = Counter({plan.upload(index).key: 2 if plan.upload(index).duplicate else 1 for index in range(60)})
+    assert Counter(sink.sent) == expected
+    assert (report.uploaded, report.duplicates, report.failed) == (60, 6, 0)
+    assert report.as_json()["bucket"] == "memory"
+
+
+def test_a_send_that_raises_is_a_named_failure_of_that_order():
+    plan = UploadPlan(seed=2)
+    refused = plan.upload(7).key
+    report = Spike(RecordingSink(refuse=frozenset({refused})), SpikeSettings(orders=20, seed=2, concurrency=2)).run()
+    assert (report.uploaded, report.failed, report.failed_orders) == (19, 1, 1)
+    assert report.failures == [Failure(refused, f"ConnectionError: refused {refused}")]
+
+
+def test_ctrl_c_during_run_spike_ends_in_a_keyboard_interrupt_carrying_the_report():
+    # GIVEN a spike whose fifth send brings a Ctrl-C (SIGINT to this process)
+    out = Output()
+    out.human = Console(file=io.StringIO(), width=200)
+    sink = RecordingSink(on_send=lambda sent: sent == 5 and signal.raise_signal(signal.SIGINT))
+    # WHEN it runs / THEN it stops submitting, finishes what is in flight and raises SpikeInterrupted
+    with pytest.raises(SpikeInterrupted) as raised:
+        run_spike(sink, SpikeSettings(orders=1000, seed=1, concurrency=2), out)
+    report = raised.value.report
+    assert isinstance(raised.value, KeyboardInterrupt)  # what the CLI turns into "Interrupted." and exit 130
+    assert report.interrupted and 5 <= report.uploaded == len(sink.sent) < 1000
+    assert "Producer run" in out.human.file.getvalue()  # the summary was shown first
+
+
+def test_the_cli_layer_turns_a_spike_interrupted_into_exit_130():
+    import click
+
+    from blackfriday.cli import PipelineCommand
+
+    @click.command(cls=PipelineCommand)
+    def interrupted():
+        raise SpikeInterrupted(SpikeReport(orders=10, seed=1, destination={"bucket": "b"}, uploaded=3))
+
+    result = run_command(interrupted)
+    assert (result.exit_code, result.stdout, result.stderr) == (130, "", "Interrupted.\n")
+
+
 # --- producer.py bad input (before anything is touched) ------------------------------------------
 
 
 def invoke_producer(*args):
-    return CliRunner().invoke(producer.main, list(args), env=CLEAN_ENV)
+    return run_command(producer.main, *args)
 
 
 @pytest.mark.parametrize(
