@@ -30,6 +30,10 @@ class Shipping:
     def executions(self) -> list[dict]:
         return self.stepfunctions.list_executions(stateMachineArn=self.tracker.state_machine_arn)["executions"]
 
+    def execution_arn(self, order_id: str) -> str:
+        [arn] = [execution["executionArn"] for execution in self.executions() if execution["name"] == order_id]
+        return arn
+
 
 def test_an_order_starts_one_execution_named_after_it(mock_stack, state_machine, orders):
     # GIVEN an order read from the bucket
@@ -95,7 +99,7 @@ def test_in_flight_executions_are_bounded_and_a_closed_one_frees_a_slot(mock_sta
     assert len(shipping.executions()) == 2
 
     # AND when one execution closes, the waiting order starts
-    shipping.stepfunctions.stop_execution(executionArn=shipping.tracker.execution_arn(orders[0]["orderId"]))
+    shipping.stepfunctions.stop_execution(executionArn=shipping.execution_arn(orders[0]["orderId"]))
     shipping.tracker.poll()
     waiting.join(10)
 
@@ -160,7 +164,7 @@ def test_a_closed_execution_gives_its_latency_from_upload_to_stop(mock_stack, st
     uploaded_at = datetime.now(timezone.utc) - timedelta(minutes=1)
     shipping = Shipping(mock_stack, state_machine)
     shipping.handler.handle(orders[0], ObjectRef(mock_stack.info.bucket, order_key(orders[0]["orderId"]), uploaded_at), threading.Event())
-    arn = shipping.tracker.execution_arn(orders[0]["orderId"])
+    arn = shipping.execution_arn(orders[0]["orderId"])
     shipping.stepfunctions.stop_execution(executionArn=arn)
     stopped_at = shipping.stepfunctions.describe_execution(executionArn=arn)["stopDate"]
 
