@@ -1,9 +1,12 @@
+import io
+
 from rich.console import Console
 
 from blackfriday.consumer.dashboard import Dashboard, RateMeter
 from blackfriday.consumer.monitor import QueueDepth
 from blackfriday.consumer.stats import POOL_COUNTERS, LatencySample, Pool, PoolStats
 from blackfriday.consumer.summary import RunSnapshot
+from blackfriday.ui import Output
 
 
 def test_latency_percentiles_are_exact_nearest_rank_below_capacity():
@@ -102,3 +105,14 @@ def test_the_json_summary_has_the_documented_keys():
     assert document["dlq"] == {"shipping": 1, "analytics": 1}
     assert document["latency"] == {"p50Seconds": 1.25, "p95Seconds": 3.5, "samples": 9}
     assert document["report"] is None
+
+
+def test_a_tick_off_a_terminal_prints_the_plain_line_of_the_snapshot_it_is_given():
+    # GIVEN a dashboard whose output is not a terminal
+    out = Output()
+    out.human = Console(file=io.StringIO(), width=400)
+    with Dashboard(out, live=True, title="consumer demo") as dashboard:
+        # WHEN it is handed a snapshot (a value: no consumer behind it)
+        dashboard.tick(summary())
+    # THEN it prints that snapshot's plain line (no rate yet from a single point)
+    assert out.human.file.getvalue() == Dashboard.line(summary(), {"shipping": 0.0, "analytics": 0.0}) + "\n"
