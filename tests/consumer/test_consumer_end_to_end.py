@@ -1,9 +1,8 @@
 """consumer.py end to end on the emulator: producer spikes with invalid, poison and duplicate orders.
 
 Each scenario deploys its own stack (a prefix of its own) with setup_infra's code, uploads with
-producer.py and drains with consumer.py (in-process through click's CliRunner, or as a process where
-a signal must reach it), then checks the design's four invariants (blackfriday.verify) and the
-consumer's own counts against what the producer's plan uploaded.
+producer.py and drains with consumer.py as subprocesses, then checks the design's four invariants
+(blackfriday.verify) and the consumer's own counts against what the producer's plan uploaded.
 
 Consumers run with --visibility-timeout 10 (received messages stay hidden 10 s, kept extended while
 their work lasts) so that messages held by a killed consumer come back within seconds instead of
@@ -25,8 +24,6 @@ from pathlib import Path
 
 import pytest
 
-import consumer
-import producer
 from blackfriday.clients import AwsGateway
 from blackfriday.domain import order_key
 from blackfriday.names import StackNames
@@ -35,7 +32,6 @@ from blackfriday.resources.deploy import deploy
 from blackfriday.resources.stack import StackInfo, describe_stack
 from blackfriday.target import ENDPOINT, Target
 from blackfriday.verify import verify
-from tests.scripts import run_command, script_env
 
 pytestmark = pytest.mark.emulator
 
@@ -99,26 +95,23 @@ class Pipeline:
         environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BF_"))}
         return {**environment, "AWS_ENDPOINT_URL": self.url, "BF_PREFIX": self.names.prefix}
 
-    def run(self, command, *args: str) -> dict:
-        """A script's command in-process, to its end: its JSON document."""
-        result = run_command(command, *args, env=script_env(AWS_ENDPOINT_URL=self.url, BF_PREFIX=self.names.prefix))
-        assert result.exit_code == 0, result.stderr
-        assert "Traceback" not in result.stderr  # a worker thread's crash, printed by the thread's excepthook
-        return json.loads(result.stdout)
+    def script(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=self.environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
     def produce(self, spike: Spike) -> dict:
-        return self.run(producer.main, *spike.producer_args(), "--json")
+        producer = self.script("producer.py", *spike.producer_args(), "--json")
+        stdout, stderr = producer.communicate(timeout=RUN_TIMEOUT_SECONDS)
+        assert producer.returncode == 0, stderr
+        return json.loads(stdout)
 
     def start_consumer(self, *args: str) -> subprocess.Popen:
-        """consumer.py as a process of its own, for the tests that signal or kill it."""
-        return subprocess.Popen(
-            [sys.executable, "consumer.py", *CONSUMER_OPTIONS, *args],
-            cwd=ROOT, env=self.environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        return self.script("consumer.py", *CONSUMER_OPTIONS, *args)
 
     def drain(self) -> dict:
         """consumer.py --until-empty to its end: its JSON summary."""
-        return self.run(consumer.main, *CONSUMER_OPTIONS, "--until-empty")
+        return finish(self.start_consumer("--until-empty"))
 
     def execution_names(self) -> Counter:
         stepfunctions = self.gateway.client("stepfunctions")
@@ -219,7 +212,8 @@ def test_redrive_returns_dead_letters_to_their_queue_and_they_come_back_to_the_d
 
     # WHEN each DLQ is redriven
     for queue in ("shipping", "analytics"):
-        result = pipeline.run(consumer.main, "--redrive", queue, "--json")
+        redrive = pipeline.script("consumer.py", "--redrive", queue, "--json")
+        result = finish(redrive)
         # THEN every dead letter went back to its queue, moved by hand on the emulator (no move tasks)
         assert result == {"queue": queue, "moved": SPIKE.poison_events, "method": "receive-send-delete"}
     assert pipeline.dlq_depths() == {"shipping": 0, "analytics": 0}
