@@ -1,4 +1,4 @@
-"""The item-level backup of DynamoDB transactions: same outcomes as moto's, without copying tables."""
+"""The DynamoDB fixes: transactions back up items, not tables; UpdateItem's cached parsing; same outcomes as moto's."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
-from blackfriday.emulator.transactions import _CopyKeepingTables, item_level_backup
+from blackfriday.emulator import fixes
+from blackfriday.emulator.fixes.dynamodb import _CopyKeepingTables, item_level_backup
 
+REGION = "us-east-1"
 ORIGINAL = dynamodb_models.DynamoDBBackend.transact_write_items
 
 
@@ -102,3 +104,54 @@ def test_a_successful_transaction_applies_every_write(dynamodb):
         dynamodb.transact_write_items(TransactItems=[take("A", 2), marker("o-2")])
     assert stock(dynamodb, "A") == "3"
     assert dynamodb.deep_copied_tables == []
+
+
+def dynamodb_update_story() -> list:
+    """UpdateItem calls reusing the same expressions with other values and items, plus invalid ones; every result."""
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="story",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    seen: list = []
+
+    def update(pk, expression, values, names=None, condition=None):
+        arguments = {"TableName": "story", "Key": {"pk": {"S": pk}}, "UpdateExpression": expression, "ReturnValues": "ALL_NEW"}
+        arguments.update({"ExpressionAttributeValues": values} if values else {})
+        arguments.update({"ExpressionAttributeNames": names} if names else {})
+        arguments.update({"ConditionExpression": condition} if condition else {})
+        try:
+            seen.append(dynamodb.update_item(**arguments)["Attributes"])
+        except ClientError as error:
+            seen.append([error.response["Error"]["Code"], error.response["Error"]["Message"]])
+
+    failed = "SET #status = :failed, reason = :reason, failedAt = if_not_exists(failedAt, :now) ADD tries :one"
+    for pk, reason, now in (("a", "declined", "1"), ("b", "timeout", "2"), ("a", "again", "3")):
+        update(pk, failed, {":failed": {"S": "FAILED"}, ":reason": {"S": reason}, ":now": {"S": now}, ":one": {"N": "1"}}, {"#status": "status"})
+    update("a", "SET stock = :units REMOVE reason", {":units": {"N": "5"}})
+    for units in ("2", "2", "9"):  # the third would go below zero: the condition fails
+        update("a", "SET stock = stock - :units", {":units": {"N": units}}, condition="stock >= :units")
+    update("b", "SET stock = stock - :units", {":units": {"N": "1"}})  # no stock attribute on b
+    update("b", "SET pk = :key", {":key": {"S": "c"}})  # the key cannot be updated
+    update("b", "SET a = :x, a = :x", {":x": {"S": "x"}})  # overlapping paths
+    for _ in range(2):  # an invalid expression fails every time
+        update("b", "SET = :x", {":x": {"S": "x"}})
+    update("b", "SET stock = :undefined", {":x": {"S": "x"}})
+    return seen
+
+
+def test_dynamodb_update_fixes_behave_exactly_as_moto():
+    # GIVEN the same UpdateItem calls, run on unpatched moto and on patched moto
+    with mock_aws():
+        expected = dynamodb_update_story()
+    with fixes.applied(), mock_aws():
+        # WHEN they run with the fixes (parsed expressions reused, traversal decided per node class)
+        actual = dynamodb_update_story()
+    # THEN every resulting item and every error is the same
+    assert actual == expected
+    assert expected[2]["failedAt"] == {"S": "1"} and expected[2]["reason"] == {"S": "again"} and expected[2]["tries"] == {"N": "2"}
+    assert [expected[4]["stock"], expected[5]["stock"]] == [{"N": "3"}, {"N": "1"}]
+    assert expected[6][0] == "ConditionalCheckFailedException"
+    assert [entry[0] for entry in expected[7:]] == ["ValidationException"] * 6
