@@ -101,9 +101,9 @@ def moto_modules_holding(name: str, value: Any) -> list[Any]:
 
 
 # Imported here, not at the top: each service module builds its Patch and Fingerprint entries from the classes above.
-from blackfriday.emulator.fixes import awslambda, core, dynamodb, events, sqs, stepfunctions  # noqa: E402
+from blackfriday.emulator.fixes import awslambda, core, dynamodb, events, s3, sqs, stepfunctions  # noqa: E402
 
-SERVICES = (core, sqs, dynamodb, stepfunctions, awslambda, events)
+SERVICES = (core, s3, sqs, dynamodb, stepfunctions, awslambda, events)
 FIXES: tuple[Patch, ...] = tuple(fix for service in SERVICES for fix in service.FIXES)
 RELIED_ON: tuple[Fingerprint, ...] = tuple(fingerprint for service in SERVICES for fingerprint in service.RELIED_ON)
 
