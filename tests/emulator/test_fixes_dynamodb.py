@@ -155,3 +155,67 @@ def test_dynamodb_update_fixes_behave_exactly_as_moto():
     assert [expected[4]["stock"], expected[5]["stock"]] == [{"N": "3"}, {"N": "1"}]
     assert expected[6][0] == "ConditionalCheckFailedException"
     assert [entry[0] for entry in expected[7:]] == ["ValidationException"] * 6
+
+
+# --- The transaction fix on the real emulator: what stock moto's whole-table backup did, and AWS does -------
+
+
+@pytest.fixture
+def streamed_inventory(emulator_gateway) -> tuple[object, str, str]:
+    """(DynamoDB client, table name, stream ARN): A has 5 in stock, B none, C is a discontinued SKU."""
+    client = emulator_gateway.client("dynamodb")
+    name = f"{emulator_gateway.target.prefix}-Inventory"
+    description = client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]
+    for sku, units in (("A", "5"), ("B", "0"), ("C", "1")):
+        client.put_item(TableName=name, Item={"sku": {"S": sku}, "stock": {"N": units}})
+    return client, name, description["LatestStreamArn"]
+
+
+def stream_events(gateway, stream_arn: str) -> list[tuple[str, str]]:
+    streams = gateway.client("dynamodbstreams")
+    [shard] = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    return [(record["eventName"], record["dynamodb"]["Keys"]["sku"]["S"]) for record in streams.get_records(ShardIterator=iterator)["Records"]]
+
+
+def in_table(table: str, operation: dict) -> dict:
+    (kind, body), = operation.items()
+    return {kind: {**body, "TableName": table}}
+
+
+@pytest.mark.emulator
+def test_a_cancelled_transaction_leaves_nothing_on_the_table_stream(emulator_gateway, streamed_inventory):
+    # GIVEN a streamed table with three items (three INSERT records)
+    client, table, stream_arn = streamed_inventory
+    before = stream_events(emulator_gateway, stream_arn)
+    # WHEN a transaction that modifies A, inserts D and removes C is cancelled by B's condition
+    new_sku = {"Put": {"Item": {"sku": {"S": "D"}, "stock": {"N": "1"}}}}
+    discontinue = {"Delete": {"Key": {"sku": {"S": "C"}}}}
+    with pytest.raises(ClientError) as cancelled:
+        client.transact_write_items(TransactItems=[in_table(table, take("A")), in_table(table, new_sku), in_table(table, discontinue), in_table(table, take("B"))])
+    # THEN the stream holds only the three INSERTs, as on AWS: no MODIFY, INSERT or REMOVE of the cancelled writes
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert before == [("INSERT", "A"), ("INSERT", "B"), ("INSERT", "C")]
+    assert stream_events(emulator_gateway, stream_arn) == before
+    # AND a transaction that succeeds still streams its writes
+    client.transact_write_items(TransactItems=[in_table(table, take("A")), in_table(table, discontinue)])
+    assert stream_events(emulator_gateway, stream_arn) == before + [("MODIFY", "A"), ("REMOVE", "C")]
+
+
+@pytest.mark.emulator
+def test_an_operation_naming_its_table_by_arn_is_rolled_back_too(emulator_gateway, streamed_inventory):
+    # GIVEN the table, named by its ARN in one operation and by its name in the other
+    client, table, _ = streamed_inventory
+    table_arn = client.describe_table(TableName=table)["Table"]["TableArn"]
+    # WHEN a transaction takes A (table by ARN) and B (sold out) and is cancelled
+    with pytest.raises(ClientError) as cancelled:
+        client.transact_write_items(TransactItems=[in_table(table_arn, take("A")), in_table(table, take("B"))])
+    # THEN A keeps its stock
+    assert [reason["Code"] for reason in cancelled.value.response["CancellationReasons"]] == ["None", "ConditionalCheckFailed"]
+    assert client.get_item(TableName=table, Key={"sku": {"S": "A"}})["Item"]["stock"] == {"N": "5"}

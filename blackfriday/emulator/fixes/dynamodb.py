@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.exceptions import ResourceNotFoundException
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.parsing.validators import Validator
 
-from blackfriday.emulator.fixes import Patch
+from blackfriday.emulator.fixes import Fingerprint, Patch
 
 # TransactWriteItems that backs up the items it touches, not whole tables. moto 5.2.5's
 # `DynamoDBBackend.transact_write_items` deep-copies every table a transaction names before running
@@ -44,12 +45,16 @@ class _CopyKeepingTables:
 
 
 def _touched_keys(backend, transact_items) -> list[tuple[object, dict]] | None:
-    """(table, key attributes) per operation, or None when a key cannot be read (moto reports that)."""
+    """(table, key attributes) per operation, or None when a key cannot be read (moto reports that).
+
+    Tables are found as moto's own operations find them (`get_table`: by name or by ARN).
+    """
     touched = []
     for entry in transact_items:
         _, operation = next(iter(entry.items()))
-        table = backend.tables.get(operation.get("TableName"))
-        if table is None:
+        try:
+            table = backend.get_table(operation.get("TableName"))
+        except ResourceNotFoundException:
             continue
         source = operation.get("Item") if "Item" in operation else operation.get("Key")
         attributes = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
@@ -84,12 +89,17 @@ def item_level_backup(original: Callable) -> Callable:
         if touched is None:
             return original(self, transact_items)
         snapshots = [(table, key, copy.deepcopy(table.get_item(*self.get_keys_value(table, key)))) for table, key in touched]
+        # A cancelled transaction writes nothing to the tables' streams either (moto's restored table copies
+        # brought back their old stream shards): remember where each stream ends.
+        stream_ends = {id(table): (table.stream_shard, len(table.stream_shard.items)) for table, _ in touched if table.stream_shard is not None}
         _keeping_tables.active = True
         try:
             return original(self, transact_items)
         except Exception:
             for table, key, snapshot in reversed(snapshots):
                 _restore(self, table, key, snapshot)
+            for shard, end in stream_ends.values():
+                del shard.items[end:]
             raise
         finally:
             _keeping_tables.active = False
@@ -173,4 +183,8 @@ FIXES = (
     Patch(Validator, "__init__", "9489b532dd0fb359e273711c1a67971f1b73af47ddbaa91868e9cc42a26ddbb3", validator_copying_from_pickle, hot_spot=True),
     Patch(DepthFirstTraverser, "traverse_node_recursively", "d7f01d9b45cf9f64ac84751ec4c8cab3114e7c179350eb1b81ffe5f0a114aa78", typed_traversal, hot_spot=True),
 )
-RELIED_ON = ()
+# The transaction fix finds tables with get_table, and takes a stream's records to be StreamShard.items, appended to by add.
+RELIED_ON = (
+    Fingerprint(DynamoDBBackend, "get_table", "a738146035fc206b81e0659a004dcc62ae70eb356ef7c5ab771ba68bdd2d7ab0"),
+    Fingerprint(StreamShard, "add", "357dc6da267e5dd7d46e18ee25d14b232a98679677906a2f02e4d454d1f11e03"),
+)
