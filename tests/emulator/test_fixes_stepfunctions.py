@@ -6,6 +6,7 @@ import json
 import threading
 
 import pytest
+from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.utils import boto_client
 
@@ -148,6 +149,33 @@ def test_a_missed_heartbeat_fails_with_states_heartbeat_timeout(emulator_gateway
     events = sfn.get_execution_history(executionArn=execution_arn)["events"]
     assert [event["taskTimedOutEventDetails"]["error"] for event in events if event["type"] == "TaskTimedOut"] == ["States.HeartbeatTimeout"]
     assert len(receive(sqs, token_queue, 1)) == 1  # the task did send its token
+
+
+@pytest.mark.emulator
+def test_stop_execution_ends_a_waiting_task_at_once_and_closes_its_token(emulator_gateway, token_queue):
+    # GIVEN an execution waiting up to an hour for its task token, with a Catch that would swallow a timeout
+    sfn, sqs = emulator_gateway.client("stepfunctions"), emulator_gateway.client("sqs")
+    task = {**waiting_task(token_queue, TimeoutSeconds=3600), "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]}
+    arn = create_state_machine(emulator_gateway, "stopped", {"Approve": task, "Caught": {"Type": "Succeed"}}, "Approve")
+    execution_arn = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    [message] = receive(sqs, token_queue, 1)
+    # WHEN it is stopped
+    sfn.stop_execution(executionArn=execution_arn, error="Cancelled", cause="the customer cancelled")
+    # THEN it is ABORTED as soon as StopExecution answers, and its history ends there, without a task failure
+    description = sfn.describe_execution(executionArn=execution_arn)
+    assert description["status"] == "ABORTED"
+    types = [event["type"] for event in sfn.get_execution_history(executionArn=execution_arn)["events"]]
+    assert types[-3:] == ["TaskStarted", "TaskSubmitted", "ExecutionAborted"]
+    assert "TaskTimedOut" not in types and "TaskFailed" not in types
+    # AND its token is closed: every SendTask* with it fails with TaskTimedOut, as on AWS
+    for send in (
+        lambda: sfn.send_task_success(taskToken=message["token"], output="{}"),
+        lambda: sfn.send_task_failure(taskToken=message["token"], error="Late"),
+        lambda: sfn.send_task_heartbeat(taskToken=message["token"]),
+    ):
+        with pytest.raises(ClientError) as refused:
+            send()
+        assert refused.value.response["Error"]["Code"] == "TaskTimedOut"
 
 
 def status_change_rule(gateway, state_machine_arn: str, target_arn: str) -> None:

@@ -11,12 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import EmptyResult
-from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType
+from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType, TaskTimedOut
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import StateParallel
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import StateTaskServiceCallback
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_activitiy import StateTaskActivity
-from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerError, HeartbeatTimeoutError
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
@@ -197,6 +201,93 @@ def announcing_end(original: Callable) -> Callable:
     return terminated
 
 
+# StopExecution on AWS ends the execution at once, whatever its current task waits for, and closes
+# that task: a token sent after the stop fails with TaskTimedOut ("the task associated with the
+# token has already been closed"). moto only marks the program stopped: a task waiting for its
+# token keeps the execution RUNNING until its own timeout, and its token is still accepted. The fix
+# closes every open task token of the execution and wakes its waiter; the interrupted state then
+# returns quietly (no TaskTimedOut in the history: AWS records ExecutionAborted only; Map and
+# Parallel states have their own copy of the retry loop), and the program ends ABORTED as it does
+# after any state. StopExecution returns once the execution has ended, as on AWS, bounded by
+# STOP_SETTLE_SECONDS.
+STOP_SETTLE_SECONDS = 2.0
+
+
+class TaskClosedByStop(CallbackConsumerError):
+    """Recorded on the callback endpoint of a task StopExecution closed: SendTask* with its token time out."""
+
+
+class StoppedWhileWaiting(BaseException):
+    """Unwinds an interrupted state past moto's `except Exception` handlers, which would record a failure."""
+
+
+def ending_waiting_tasks(original: Callable) -> Callable:
+    def stop(self, stop_date, error, cause) -> None:
+        original(self, stop_date, error, cause)
+        env = getattr(self.exec_worker, "env", None)
+        if env is None:
+            return
+        waiting = [
+            endpoint
+            for endpoint in list(env.callback_pool_manager._pool.values())
+            if endpoint.get_outcome() is None and endpoint.consumer_error is None
+        ]
+        for endpoint in waiting:
+            endpoint.report(TaskClosedByStop())
+            endpoint.interrupt_all()
+        if waiting:
+            ended = threading.Event()
+            for _ in range(int(STOP_SETTLE_SECONDS / 0.01)):
+                if self.exec_status != ExecutionStatus.RUNNING:
+                    break
+                ended.wait(0.01)
+
+    return stop
+
+
+def quiet_when_stopped(original: Callable) -> Callable:
+    def _evaluate_with_timeout(self, env) -> None:
+        try:
+            original(self, env)
+        except Exception:
+            if isinstance(env.program_state(), ProgramStopped):
+                raise StoppedWhileWaiting from None
+            raise
+
+    return _evaluate_with_timeout
+
+
+def returning_when_stopped(original: Callable) -> Callable:
+    def _eval_state(self, env) -> None:
+        try:
+            original(self, env)
+        except StoppedWhileWaiting:
+            pass  # the state returns without output; the program sees the stop and records ExecutionAborted
+
+    return _eval_state
+
+
+def task_endpoint(backend, task_token: str) -> Any:
+    """The callback endpoint of a task token in any execution of the backend, or None."""
+    for execution in backend._get_executions():
+        env = getattr(execution.exec_worker, "env", None)
+        endpoint = env.callback_pool_manager.get(task_token) if env is not None else None
+        if endpoint is not None:
+            return endpoint
+    return None
+
+
+def closed_tokens_time_out(original: Callable) -> Callable:
+    """SendTask* with a token StopExecution closed: TaskTimedOut (moto's own TaskTimedOut() cannot be built: HTTP 500)."""
+
+    def send(self, task_token, *arguments, **keywords):
+        endpoint = task_endpoint(self, task_token)
+        if endpoint is not None and isinstance(endpoint.consumer_error, TaskClosedByStop):
+            raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'", "TaskTimedOut", 400)
+        return original(self, task_token, *arguments, **keywords)
+
+    return send
+
 FIXES = (
     Patch(boto_client, "boto_client_for", "1f44dc2ac8aa2179df62365a6e5ea377f1770ea828a0f107440a2554f1b4edb8", cached_boto_client_for, hot_spot=True),
     Patch(ExecutionWorker, "_get_evaluation_entrypoint", "2b25949ae855da8035b347b28ac72f90d7d6542bf26ef7e1f03a50ce6a981fde", cached_entrypoint, hot_spot=True),
@@ -208,6 +299,14 @@ FIXES = (
     Patch(StateTaskServiceCallback, "_from_error", "1b5fce896077838065829de102fa3780e4f8a63b047fa03b4e9bd79dd32c8736", heartbeat_timeout_named),
     Patch(StateTaskActivity, "_from_error", "8aae6eb423a2d3fa246927cdc66bb87f5e54b3292bfb1c3506b0731f180b09e2", heartbeat_timeout_named),
     Patch(Execution, "start", "07e927c2d5f9e1045b9afd33ffd85b672eca4da712ad93354365076b2419cc13", announcing_start),
+    Patch(Execution, "stop", "16663c65db9a2f964cf64a120175dffa68489dc6c8a664b4e6e47700938ee2e0", ending_waiting_tasks),
+    Patch(ExecutionState, "_evaluate_with_timeout", "c56deda08a42e98d3958bfb2ab95de74c7ec7a515085614a80e1ea4948722485", quiet_when_stopped),
+    Patch(StateMap, "_eval_state", "bc5ea7fa3b82b34731c0f513ca58d518b2a540c6183e7067dc3c42a84fadfa26", returning_when_stopped),
+    Patch(StateParallel, "_eval_state", "1d86cbe57c7641265acb5ff7ce8141530d364d6a4f596d1c1402656f0f985487", returning_when_stopped),
+    Patch(ExecutionState, "_eval_state", "88a5f8e4c72b10849ada6345c535c9eb30519136b9bb838952f2d9b5ce38ff0b", returning_when_stopped),
+    Patch(StepFunctionsParserBackend, "send_task_success", "2e95c66f0d676001a8c7b2e9b5b43972c0419af46a28f49842c81f0405bfc402", closed_tokens_time_out),
+    Patch(StepFunctionsParserBackend, "send_task_failure", "2d5a9597cf1d92f9cb4bc47b3b6ae48a0fe5d3c72e20b3cc57afdeabfcddd5ca", closed_tokens_time_out),
+    Patch(StepFunctionsParserBackend, "send_task_heartbeat", "279ad79cd7a2f24b6971a61a7924c092b4684bfa25fdb4b36ad922140c2917de", closed_tokens_time_out),
     Patch(BaseExecutionWorkerCommunication, "terminated", "360372a6a57bf99b6067dcd0a364f56330f090650dc94d32f80b41b875456caf", announcing_end),
 )
 RELIED_ON = (Fingerprint(json_path, "extract_json", "932245247973780c72287b75597e70031472f0cd764f35a199100d8a195987a4"),)
