@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from moto.core.models import botocore_stubber
 from moto.core.responses import EmptyResult
 from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType, TaskTimedOut
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
@@ -124,8 +125,10 @@ def heartbeat_timeout_named(original: Callable) -> Callable:
 # Standard workflow's execution starts, succeeds, fails, times out or is aborted; moto sends none,
 # so a rule on aws.states never fires. Events go out in order from one thread, through PutEvents as
 # the interpreter makes its other service calls (never inside the request that started or stopped
-# the execution), and a failure to deliver is logged: delivery is asynchronous on AWS too.
+# the execution), up to ten per PutEvents under load, and a failure to deliver is logged: delivery
+# is asynchronous on AWS too.
 STATUS_CHANGE_DETAIL_TYPE = "Step Functions Execution Status Change"
+PUT_EVENTS_BATCH = 10  # PutEvents takes at most 10 entries
 
 
 def epoch_millis(moment) -> int | None:
@@ -159,14 +162,15 @@ def status_change_detail(execution: Execution, status: ExecutionStatus) -> dict:
 
 class StatusChangeEvents:
     def __init__(self) -> None:
-        self.pending: queue.SimpleQueue[tuple[str, dict]] = queue.SimpleQueue()
+        self.pending: queue.SimpleQueue[tuple[str, dict, bool]] = queue.SimpleQueue()
         self.sender: threading.Thread | None = None
         self.lock = threading.Lock()
 
     def announce(self, execution: Execution, status: ExecutionStatus) -> None:
         if execution.sm_type != StateMachineType.STANDARD:
             return  # Express workflows send no status events
-        self.pending.put((execution.region_name, status_change_detail(execution, status)))
+        # In-process moto (mock_aws) intercepts PutEvents only while its mock is on: remember whether it was.
+        self.pending.put((execution.region_name, status_change_detail(execution, status), botocore_stubber.enabled))
         with self.lock:
             if self.sender is None:
                 self.sender = threading.Thread(target=self.send_forever, name="step-functions-status-events", daemon=True)
@@ -174,12 +178,21 @@ class StatusChangeEvents:
 
     def send_forever(self) -> None:
         while True:
-            region, detail = self.pending.get()
-            entry = {"Source": "aws.states", "DetailType": STATUS_CHANGE_DETAIL_TYPE, "Detail": json.dumps(detail), "Resources": [detail["executionArn"]]}
-            try:
-                boto_client.boto_client_for(region, "events").put_events(Entries=[entry])
-            except Exception:
-                log.exception("could not send the status change of %s to EventBridge", detail["executionArn"])
+            batch = [self.pending.get()]
+            while len(batch) < PUT_EVENTS_BATCH and not self.pending.empty():
+                batch.append(self.pending.get())
+            for region in dict.fromkeys(region for region, _, _ in batch):  # one PutEvents per region, in order
+                entries = [
+                    {"Source": "aws.states", "DetailType": STATUS_CHANGE_DETAIL_TYPE, "Detail": json.dumps(detail), "Resources": [detail["executionArn"]]}
+                    for event_region, detail, under_mock in batch
+                    if event_region == region and not (under_mock and not botocore_stubber.enabled)  # that mock has ended: nobody to receive it
+                ]
+                if not entries:
+                    continue
+                try:
+                    boto_client.boto_client_for(region, "events").put_events(Entries=entries)
+                except Exception:
+                    log.exception("could not send %d Step Functions status changes to EventBridge", len(entries))
 
 
 STATUS_CHANGE_EVENTS = StatusChangeEvents()
