@@ -20,7 +20,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map impo
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import StateParallel
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import StateTaskServiceCallback
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_activitiy import StateTaskActivity
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerError, HeartbeatTimeoutError
+from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
@@ -226,8 +226,7 @@ def announcing_end(original: Callable) -> Callable:
 STOP_SETTLE_SECONDS = 2.0
 
 
-class TaskClosedByStop(CallbackConsumerError):
-    """Recorded on the callback endpoint of a task StopExecution closed: SendTask* with its token time out."""
+CLOSED_TASK_TOKENS: set[str] = set()  # tokens of the tasks StopExecution closed: SendTask* with them time out
 
 
 class StoppedWhileWaiting(BaseException):
@@ -243,17 +242,17 @@ def ending_waiting_tasks(original: Callable) -> Callable:
         waiting = [
             endpoint
             for endpoint in list(env.callback_pool_manager._pool.values())
-            if endpoint.get_outcome() is None and endpoint.consumer_error is None
+            if endpoint.get_outcome() is None
         ]
         for endpoint in waiting:
-            endpoint.report(TaskClosedByStop())
+            CLOSED_TASK_TOKENS.add(endpoint.callback_id)
             endpoint.interrupt_all()
-        if waiting:
-            ended = threading.Event()
+        if waiting:  # the woken task unwinds in milliseconds, needing nothing this request holds
+            pause = threading.Event()
             for _ in range(int(STOP_SETTLE_SECONDS / 0.01)):
                 if self.exec_status != ExecutionStatus.RUNNING:
                     break
-                ended.wait(0.01)
+                pause.wait(0.01)
 
     return stop
 
@@ -280,26 +279,16 @@ def returning_when_stopped(original: Callable) -> Callable:
     return _eval_state
 
 
-def task_endpoint(backend, task_token: str) -> Any:
-    """The callback endpoint of a task token in any execution of the backend, or None."""
-    for execution in backend._get_executions():
-        env = getattr(execution.exec_worker, "env", None)
-        endpoint = env.callback_pool_manager.get(task_token) if env is not None else None
-        if endpoint is not None:
-            return endpoint
-    return None
-
-
 def closed_tokens_time_out(original: Callable) -> Callable:
     """SendTask* with a token StopExecution closed: TaskTimedOut (moto's own TaskTimedOut() cannot be built: HTTP 500)."""
 
     def send(self, task_token, *arguments, **keywords):
-        endpoint = task_endpoint(self, task_token)
-        if endpoint is not None and isinstance(endpoint.consumer_error, TaskClosedByStop):
+        if task_token in CLOSED_TASK_TOKENS:
             raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'", "TaskTimedOut", 400)
         return original(self, task_token, *arguments, **keywords)
 
     return send
+
 
 FIXES = (
     Patch(boto_client, "boto_client_for", "1f44dc2ac8aa2179df62365a6e5ea377f1770ea828a0f107440a2554f1b4edb8", cached_boto_client_for, hot_spot=True),
