@@ -267,6 +267,10 @@ class Dashboard(Resource):
     def name(self, names: StackNames) -> str:
         return names.name(self.thing)
 
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        # what it shows, so it comes last and a resource added to the manifest joins it in the same run
+        return tuple(item.key for item in manifest.resources if isinstance(item, (Queue, Function, StateMachine)))
+
 
 R = TypeVar("R", bound=Resource)
 

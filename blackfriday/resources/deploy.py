@@ -123,18 +123,19 @@ class Deployment:
         """Each resource's action from read-only calls: create, update (with what differs) or unchanged."""
         steps = []
         for resource in self.context.manifest:
-            kind = operations(resource)
-            current = kind.read(self.context, resource)
-            if current is ABSENT:
-                steps.append(self._step(resource, Action.CREATED))
-                continue
             try:
-                differences = kind.differences(self.context, resource, current)
+                steps.append(self._planned(resource))
             except CannotConverge as problem:
                 steps.append(self._step(resource, Action.UNCHANGED, problem=str(problem)))
-                continue
-            steps.append(self._step(resource, Action.UPDATED if differences else Action.UNCHANGED, differences))
         return Plan(tuple(steps))
+
+    def _planned(self, resource) -> Step:
+        kind = operations(resource)
+        current = kind.read(self.context, resource)
+        if current is ABSENT:
+            return self._step(resource, Action.CREATED)
+        differences = kind.differences(self.context, resource, current)
+        return self._step(resource, Action.UPDATED if differences else Action.UNCHANGED, differences)
 
     def plan_for_empty_account(self) -> Plan:
         """The plan without asking anything: every resource is created (a local emulator that is not running starts empty)."""
