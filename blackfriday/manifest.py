@@ -120,6 +120,7 @@ class EmailSubscription(Resource):
     """An address told of every message on a topic (on AWS, once the person confirms the e-mail)."""
 
     kind: ClassVar[str] = "sns subscription"
+    raw_delivery: ClassVar[None] = None  # not applicable to e-mail
     topic: str
     address: str
 

@@ -207,10 +207,10 @@ class SubscriptionOperations(Operations):
         return sns.find_subscription(context.client("sns"), *self.ends(context, subscription))
 
     def differences(self, context, subscription, current):
-        return sns.subscription_differences(context.client("sns"), current, getattr(subscription, "raw_delivery", None))
+        return sns.subscription_differences(context.client("sns"), current, subscription.raw_delivery)
 
     def apply(self, context, subscription):
-        return sns.ensure_subscription(context.client("sns"), *self.ends(context, subscription), raw_delivery=getattr(subscription, "raw_delivery", None))
+        return sns.ensure_subscription(context.client("sns"), *self.ends(context, subscription), raw_delivery=subscription.raw_delivery)
 
     def delete(self, context, subscription):
         return [context.label(subscription)] if sns.unsubscribe(context.client("sns"), *self.ends(context, subscription)) else []

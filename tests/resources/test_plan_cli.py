@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from click.testing import CliRunner
@@ -12,10 +11,9 @@ import setup_infra
 import teardown
 from blackfriday.clients import AwsGateway
 from blackfriday.emulator import lifecycle
-from tests.resources.helpers import ACCOUNT
+from tests.resources.helpers import ACCOUNT, READ_ONLY_OPERATION, record_calls
 
 AWS = ["--target", "aws", "--yes", "--prefix", "bftest"]
-READ_ONLY = re.compile(r"^(Describe|Get|List|Head|BatchGet)[A-Z]")
 RESOURCES = 47
 DELETABLE = 45  # all but the bucket notification and the inventory seed, which go with their owners
 
@@ -52,22 +50,20 @@ def test_plan_after_setup_is_every_resource_unchanged_exit_0_as_a_table(mocked_a
 def test_plan_through_the_cli_calls_only_read_only_operations(mocked_aws, monkeypatch):
     # GIVEN a deployed stack, and every AWS call of the next run recorded
     assert run(setup_infra, *AWS, "--json").exit_code == 0
-    calls = []
+    recorded: list[list[str]] = []
 
-    class RecordingGateway(AwsGateway):
-        def client(self, service):
-            made = super().client(service)
-            if not getattr(made, "_recorded", False):
-                made.meta.events.register("before-call", lambda model, **kwargs: calls.append(model.name))
-                made._recorded = True
-            return made
+    def recording_gateway(target):
+        gateway = AwsGateway(target)
+        recorded.append(record_calls(gateway))
+        return gateway
 
-    monkeypatch.setattr(setup_infra, "AwsGateway", RecordingGateway)
+    monkeypatch.setattr(setup_infra, "AwsGateway", recording_gateway)
 
     # WHEN setup --plan runs THEN none of its calls changes anything
     assert run(setup_infra, *AWS, "--plan", "--json").exit_code == 0
+    (calls,) = recorded
     assert len(calls) >= RESOURCES
-    assert [call for call in calls if not READ_ONLY.match(call)] == []
+    assert [call for call in calls if not READ_ONLY_OPERATION.match(call)] == []
 
 
 def test_plan_naming_a_resource_it_cannot_converge_exits_1(mocked_aws):
