@@ -62,15 +62,20 @@ class OrderError(Exception):
     """A business error; its class name is the error name Step Functions Retry/Catch match on."""
 
 
-class ValidationError(OrderError):
+class BusinessRejection(OrderError):
+    """A final business outcome, not a fault: the step returns it (see fulfillment.rejection) instead of failing,
+    so Lambda's Errors metric and the fault alarms count faults only."""
+
+
+class ValidationError(BusinessRejection):
     pass
 
 
-class OutOfStock(OrderError):
+class OutOfStock(BusinessRejection):
     pass
 
 
-class PaymentDeclined(OrderError):
+class PaymentDeclined(BusinessRejection):
     pass
 
 

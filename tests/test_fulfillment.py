@@ -219,15 +219,15 @@ def test_publish_confirmation_carries_order_id_and_total_as_attributes(mock_work
     order = order_for([("HM-LAMP", 2)])
     payment = {"paymentId": "pay_1", "chargedCents": 5800}
     # WHEN its confirmation is published
-    fulfillment.publish_confirmation(stack.sns, stack.events_topic_arn, order, payment)
-    # THEN one message on OrderEvents names the order and its total
+    fulfillment.publish_confirmation(stack.sns, stack.events_topic_arn, order, payment, {"receiptKey": "receipts/order-1.json"})
+    # THEN one message on OrderEvents names the order, its total and its receipt
     [envelope] = stack.notifications()
     assert envelope["TopicArn"] == stack.events_topic_arn
     assert envelope["MessageAttributes"]["orderId"] == {"Type": "String", "Value": "order-1"}
     assert envelope["MessageAttributes"]["totalCents"] == {"Type": "Number", "Value": "5800"}
     message = json.loads(envelope["Message"])
-    assert (message["event"], message["orderId"], message["totalCents"], message["paymentId"]) == (
-        "OrderConfirmed", "order-1", 5800, "pay_1")
+    assert (message["event"], message["orderId"], message["totalCents"], message["paymentId"], message["receiptKey"]) == (
+        "OrderConfirmed", "order-1", 5800, "pay_1", "receipts/order-1.json")
 
 
 def paid_order(stack) -> tuple[dict, dict]:
@@ -291,16 +291,22 @@ def test_workflow_order_id_falls_back_to_the_s3_key():
     assert fulfillment.workflow_order_id({"order": ["not", "an", "order"], "source": source}) == "order-9"
 
 
+def fail(stack, order_id: str, error: dict, release_error: dict | None = None) -> dict:
+    """fail_order as MarkOrderFailed calls it, for an order uploaded to the stack's bucket."""
+    return fulfillment.fail_order(stack.dynamodb, stack.sns, stack.s3, stack.orders_table, stack.errors_topic_arn, stack.bucket,
+                                  order_id, error, release_error)
+
+
 def test_fail_order_records_the_reason_and_tells_order_errors(mock_workflow_stack):
     stack = mock_workflow_stack
     # GIVEN an order that ran out of stock
     fulfillment.accept_order(stack.dynamodb, stack.orders_table, order_for([("DB-TV-65", 1)]))
     # WHEN it is failed
-    result = fulfillment.fail_order(stack.dynamodb, stack.sns, stack.orders_table, stack.errors_topic_arn, "order-1",
+    result = fail(stack, "order-1",
                                     {"Error": "OutOfStock", "Cause": LAMBDA_CAUSE})
     # THEN Orders holds FAILED with the reason and OrderErrors got one message naming the error
     reason = "OutOfStock: not enough stock for order order-1: DB-TV-65 (wanted 1)"
-    assert result == {"orderId": "order-1", "errorName": "OutOfStock", "reason": reason, "markedFailed": True}
+    assert result == {"orderId": "order-1", "errorName": "OutOfStock", "reason": reason, "markedFailed": True, "told": True}
     record = stack.order_record("order-1")
     assert (record["status"], record["reason"], record["errorName"]) == ({"S": "FAILED"}, {"S": reason}, {"S": "OutOfStock"})
     [envelope] = stack.notifications()
@@ -312,7 +318,7 @@ def test_fail_order_records_the_reason_and_tells_order_errors(mock_workflow_stac
 def test_fail_order_for_an_order_never_recorded_creates_its_record(mock_workflow_stack):
     stack = mock_workflow_stack
     # GIVEN a validation failure (nothing recorded yet) WHEN it is failed
-    fulfillment.fail_order(stack.dynamodb, stack.sns, stack.orders_table, stack.errors_topic_arn, "order-1",
+    fail(stack, "order-1",
                            {"Error": "ValidationError", "Cause": json.dumps({"errorMessage": "orderId missing"})})
     # THEN the record exists as FAILED with the reason
     record = stack.order_record("order-1")
@@ -321,11 +327,11 @@ def test_fail_order_for_an_order_never_recorded_creates_its_record(mock_workflow
 
 def test_fail_order_after_payment_refunds_the_charge(mock_workflow_stack):
     stack = mock_workflow_stack
-    # GIVEN a paid order whose notification failed
+    # GIVEN a paid order whose receipt step failed
     order, _ = paid_order(stack)
     # WHEN it is failed twice (the task retried)
     for _ in range(2):
-        fulfillment.fail_order(stack.dynamodb, stack.sns, stack.orders_table, stack.errors_topic_arn, order["orderId"],
+        fail(stack, order["orderId"],
                                {"Error": "States.TaskFailed", "Cause": "SNS unavailable"})
     # THEN it keeps no charge: the amount moved to refundedCents, once
     record = stack.order_record(order["orderId"])
@@ -341,7 +347,7 @@ def test_fail_order_leaves_a_completed_order_alone(mock_workflow_stack):
     fulfillment.issue_receipt(stack.s3, stack.dynamodb, stack.bucket, stack.orders_table, order, payment)
     stack.notifications()
     # WHEN a failure arrives for it
-    result = fulfillment.fail_order(stack.dynamodb, stack.sns, stack.orders_table, stack.errors_topic_arn, order["orderId"],
+    result = fail(stack, order["orderId"],
                                     {"Error": "States.Timeout", "Cause": ""})
     # THEN it stays COMPLETED with its charge and nobody is told it failed
     assert result["markedFailed"] is False
@@ -363,3 +369,69 @@ def test_reserve_conflicting_with_a_concurrent_transaction_is_transient():
         # WHEN the reservation runs THEN InventoryBusy (retried by the workflow), not OutOfStock
         with pytest.raises(InventoryBusy, match=r"^stock transaction for order order-1 cancelled \(TransactionConflict\)$"):
             fulfillment.reserve_inventory(dynamodb, "Inventory", "Orders", order_for([("HM-LAMP", 1)]))
+
+
+def test_a_failure_after_the_receipt_was_written_leaves_no_receipt_and_one_failure_message(mock_workflow_stack):
+    stack = mock_workflow_stack
+    # GIVEN a paid order whose receipt was written, then the order changed under it, so it could not be COMPLETED
+    order, payment = paid_order(stack)
+    stack.dynamodb.update_item(TableName=stack.orders_table, Key={"orderId": {"S": order["orderId"]}},
+                               UpdateExpression="SET #s = :r", ExpressionAttributeNames={"#s": "status"},
+                               ExpressionAttributeValues={":r": {"S": "RESERVED"}})
+    with pytest.raises(OrderStateConflict):
+        fulfillment.issue_receipt(stack.s3, stack.dynamodb, stack.bucket, stack.orders_table, order, payment)
+    assert stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix="receipts/")["KeyCount"] == 1
+    # WHEN the saga compensates: release, then fail (twice: the task retried)
+    fulfillment.release_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, order["orderId"])
+    for _ in range(2):
+        fail(stack, order["orderId"], {"Error": "OrderStateConflict", "Cause": "not PAID"})
+    # THEN no receipt is left, the charge is refunded, the stock is back, and the customer heard only of the failure
+    assert stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix="receipts/")["KeyCount"] == 0
+    record = stack.order_record(order["orderId"])
+    assert (record["status"], record["refundedCents"], "chargedCents" in record) == ({"S": "FAILED"}, {"N": "5800"}, False)
+    assert stack.stock("HM-LAMP") == 1500
+    [envelope] = stack.notifications()
+    assert json.loads(envelope["Message"])["event"] == "OrderFailed"
+
+
+RELEASE_ERROR = {"Error": "States.TaskFailed", "Cause": "DynamoDB unavailable"}
+
+
+def order_whose_release_failed(stack) -> dict:
+    """A declined order still holding its reservation: ReleaseInventory ran out of retries, MarkOrderFailed recorded it."""
+    order = order_for([("TY-DRONE", 2), ("HM-LAMP", 1)], order_id_with("declined"))
+    accepted_and_reserved(stack, order)
+    fail(stack, order["orderId"], {"Error": "PaymentDeclined", "Cause": "card declined"}, RELEASE_ERROR)
+    return order
+
+
+def test_a_failed_release_is_recorded_on_the_order(mock_workflow_stack):
+    stack = mock_workflow_stack
+    # GIVEN an order failed with a release error WHEN its row is read
+    order = order_whose_release_failed(stack)
+    record = stack.order_record(order["orderId"])
+    # THEN it is FAILED for its own reason, holds its reservation, and names the failed release
+    assert (record["status"], record["errorName"]) == ({"S": "FAILED"}, {"S": "PaymentDeclined"})
+    assert record["releaseError"] == {"S": "States.TaskFailed: DynamoDB unavailable"}
+    assert "releasedAt" not in record
+    assert fulfillment.unreleased_reservations(stack.dynamodb, stack.orders_table).keys() == {order["orderId"]}
+    assert (stack.stock("TY-DRONE"), stack.stock("HM-LAMP")) == (398, 1499)
+
+
+def test_repair_returns_the_stock_of_a_failed_release_exactly_once(mock_workflow_stack):
+    stack = mock_workflow_stack
+    # GIVEN an order whose release failed, and a COMPLETED and a properly released order beside it
+    order = order_whose_release_failed(stack)
+    completed, payment = paid_order(stack)
+    fulfillment.issue_receipt(stack.s3, stack.dynamodb, stack.bucket, stack.orders_table, completed, payment)
+    released = order_for([("KT-COFFEE", 1)], "order-released")
+    accepted_and_reserved(stack, released)
+    fulfillment.release_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, "order-released")
+    fail(stack, "order-released", {"Error": "PaymentDeclined", "Cause": "card declined"})
+    # WHEN the repair runs three times
+    repairs = [fulfillment.repair_releases(stack.dynamodb, stack.inventory_table, stack.orders_table) for _ in range(3)]
+    # THEN the first gave back exactly the failed release's units, the others nothing
+    assert repairs == [{order["orderId"]: {"HM-LAMP": 1, "TY-DRONE": 2}}, {}, {}]
+    assert (stack.stock("TY-DRONE"), stack.stock("HM-LAMP"), stack.stock("KT-COFFEE")) == (400, 1500 - 2, 500)
+    assert "releasedAt" in stack.order_record(order["orderId"])
+    assert fulfillment.unreleased_reservations(stack.dynamodb, stack.orders_table) == {}
