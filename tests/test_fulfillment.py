@@ -23,6 +23,8 @@ from blackfriday.domain import (
     payment_outcome,
 )
 
+LAMPS, DRONES, COFFEE = (PRODUCTS[sku].initial_stock for sku in ("HM-LAMP", "TY-DRONE", "KT-COFFEE"))
+
 
 def order_for(items: list[tuple[str, int]], order_id: str = "order-1") -> dict:
     """A valid order for (sku, quantity) pairs at catalogue prices."""
@@ -75,7 +77,7 @@ def test_reserve_takes_every_item_and_records_the_reservation(mock_workflow_stac
     reserved = fulfillment.reserve_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, order)
     # THEN both stocks drop by the units and the order records exactly that
     assert reserved == {"HM-LAMP": 3, "TY-DRONE": 1}
-    assert (stack.stock("HM-LAMP"), stack.stock("TY-DRONE")) == (1497, 399)
+    assert (stack.stock("HM-LAMP"), stack.stock("TY-DRONE")) == (LAMPS - 3, DRONES - 1)
     record = stack.order_record("order-1")
     assert record["status"] == {"S": "RESERVED"}
     assert record["reservedItems"] == {"M": {"HM-LAMP": {"N": "3"}, "TY-DRONE": {"N": "1"}}}
@@ -90,7 +92,7 @@ def test_reserve_repeated_reserves_nothing_more(mock_workflow_stack):
     reserved = fulfillment.reserve_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, order)
     # THEN it returns the first reservation and the stock moved once
     assert reserved == {"HM-LAMP": 2}
-    assert stack.stock("HM-LAMP") == 1498
+    assert stack.stock("HM-LAMP") == LAMPS - 2
 
 
 def test_reserve_out_of_stock_takes_nothing(mock_workflow_stack):
@@ -103,7 +105,7 @@ def test_reserve_out_of_stock_takes_nothing(mock_workflow_stack):
     with pytest.raises(OutOfStock, match=r"^not enough stock for order order-1: DB-TV-65 \(wanted 1\)$"):
         fulfillment.reserve_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, order)
     # THEN no stock moved, not even the plentiful SKU's, and no reservation is recorded
-    assert (stack.stock("HM-LAMP"), stack.stock("DB-TV-65")) == (1500, 0)
+    assert (stack.stock("HM-LAMP"), stack.stock("DB-TV-65")) == (LAMPS, 0)
     assert "reservedItems" not in stack.order_record("order-1")
     assert stack.order_record("order-1")["status"] == {"S": "RECEIVED"}
 
@@ -132,7 +134,7 @@ def test_release_gives_back_exactly_the_reservation_once(mock_workflow_stack):
     # THEN the stock is back where it started, once
     assert first == {"HM-LAMP": 2, "TY-DRONE": 1}
     assert second == {}
-    assert (stack.stock("HM-LAMP"), stack.stock("TY-DRONE")) == (1500, 400)
+    assert (stack.stock("HM-LAMP"), stack.stock("TY-DRONE")) == (LAMPS, DRONES)
     assert "releasedAt" in stack.order_record("order-1")
 
 
@@ -143,7 +145,7 @@ def test_release_without_a_reservation_changes_nothing(mock_workflow_stack):
     # WHEN both are released THEN nothing is given back
     assert fulfillment.release_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, "order-1") == {}
     assert fulfillment.release_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, "nobody") == {}
-    assert stack.stock("HM-LAMP") == 1500
+    assert stack.stock("HM-LAMP") == LAMPS
 
 
 def test_a_released_order_cannot_reserve_again(mock_workflow_stack):
@@ -155,7 +157,7 @@ def test_a_released_order_cannot_reserve_again(mock_workflow_stack):
     # WHEN a late repeat of its reservation arrives
     fulfillment.reserve_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, order)
     # THEN it takes no stock
-    assert stack.stock("HM-LAMP") == 1500
+    assert stack.stock("HM-LAMP") == LAMPS
 
 
 def test_charge_approved_records_one_charge_and_a_repeat_charges_nothing(mock_workflow_stack):
@@ -389,7 +391,7 @@ def test_a_failure_after_the_receipt_was_written_leaves_no_receipt_and_one_failu
     assert stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix="receipts/")["KeyCount"] == 0
     record = stack.order_record(order["orderId"])
     assert (record["status"], record["refundedCents"], "chargedCents" in record) == ({"S": "FAILED"}, {"N": "5800"}, False)
-    assert stack.stock("HM-LAMP") == 1500
+    assert stack.stock("HM-LAMP") == LAMPS
     [envelope] = stack.notifications()
     assert json.loads(envelope["Message"])["event"] == "OrderFailed"
 
@@ -415,7 +417,7 @@ def test_a_failed_release_is_recorded_on_the_order(mock_workflow_stack):
     assert record["releaseError"] == {"S": "States.TaskFailed: DynamoDB unavailable"}
     assert "releasedAt" not in record
     assert fulfillment.unreleased_reservations(stack.dynamodb, stack.orders_table).keys() == {order["orderId"]}
-    assert (stack.stock("TY-DRONE"), stack.stock("HM-LAMP")) == (398, 1499)
+    assert (stack.stock("TY-DRONE"), stack.stock("HM-LAMP")) == (DRONES - 2, LAMPS - 1)
 
 
 def test_repair_returns_the_stock_of_a_failed_release_exactly_once(mock_workflow_stack):
@@ -432,6 +434,6 @@ def test_repair_returns_the_stock_of_a_failed_release_exactly_once(mock_workflow
     repairs = [fulfillment.repair_releases(stack.dynamodb, stack.inventory_table, stack.orders_table) for _ in range(3)]
     # THEN the first gave back exactly the failed release's units, the others nothing
     assert repairs == [{order["orderId"]: {"HM-LAMP": 1, "TY-DRONE": 2}}, {}, {}]
-    assert (stack.stock("TY-DRONE"), stack.stock("HM-LAMP"), stack.stock("KT-COFFEE")) == (400, 1500 - 2, 500)
+    assert (stack.stock("TY-DRONE"), stack.stock("HM-LAMP"), stack.stock("KT-COFFEE")) == (DRONES, LAMPS - 2, COFFEE)
     assert "releasedAt" in stack.order_record(order["orderId"])
     assert fulfillment.unreleased_reservations(stack.dynamodb, stack.orders_table) == {}

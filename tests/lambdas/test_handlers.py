@@ -28,6 +28,8 @@ from blackfriday.domain import (
 from blackfriday.functions import FUNCTION_SPECS, spec
 from blackfriday.observability import METRICS_NAMESPACE, ORDERS_COMPLETED, ORDERS_FAILED, REASON_DIMENSION, SERVICE_NAME
 
+LAMPS, DRONES = (PRODUCTS[sku].initial_stock for sku in ("HM-LAMP", "TY-DRONE"))
+
 LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 
 
@@ -106,7 +108,7 @@ def test_the_happy_path_through_every_handler(mock_workflow_stack, load_handler)
     assert payment == {"paymentId": payment_id(order_id), "chargedCents": 5800}
     assert set(notification) == {"messageId"}
     assert receipt == {"receiptKey": f"receipts/{order_id}.json", "completed": True}
-    assert stack.stock("HM-LAMP") == 1498
+    assert stack.stock("HM-LAMP") == LAMPS - 2
     [confirmation] = stack.notifications()
     assert confirmation["MessageAttributes"]["orderId"]["Value"] == order_id
     assert json.loads(confirmation["Message"])["receiptKey"] == receipt_key(order_id)
@@ -176,7 +178,7 @@ def test_reserve_handler_returns_out_of_stock_and_takes_nothing(mock_workflow_st
     # WHEN the reservation handler runs THEN an OutOfStock rejection, and the lamp stock is untouched
     result = load_handler("reserve_inventory")({"order": order})
     assert result["rejection"]["Error"] == "OutOfStock"
-    assert stack.stock("HM-LAMP") == 1500
+    assert stack.stock("HM-LAMP") == LAMPS
 
 
 def test_release_handler_gives_back_the_reservation(mock_workflow_stack, load_handler):
@@ -188,7 +190,7 @@ def test_release_handler_gives_back_the_reservation(mock_workflow_stack, load_ha
     result = load_handler("release_inventory")({"orderId": order["orderId"]})
     # THEN the stock is whole again
     assert result == {"releasedItems": {"TY-DRONE": 3}}
-    assert stack.stock("TY-DRONE") == 400
+    assert stack.stock("TY-DRONE") == DRONES
 
 
 def test_mark_order_failed_handler_uses_the_key_when_the_order_has_no_id(mock_workflow_stack, load_handler, capsys):
@@ -233,5 +235,5 @@ def test_a_failure_after_the_receipt_was_written_removes_it_and_tells_the_custom
     assert stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix="receipts/")["KeyCount"] == 0
     record = stack.order_record(order["orderId"])
     assert (record["status"], record["refundedCents"], "chargedCents" in record) == ({"S": "FAILED"}, {"N": "2900"}, False)
-    assert stack.stock("HM-LAMP") == 1500
+    assert stack.stock("HM-LAMP") == LAMPS
     assert [json.loads(envelope["Message"])["event"] for envelope in stack.notifications()] == ["OrderFailed"]
