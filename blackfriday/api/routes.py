@@ -220,6 +220,9 @@ ROUTES = (
 )
 
 
+ROUTE_PATHS = tuple(template for template, _ in ROUTES)
+
+
 def match_route(path: str) -> tuple[dict, dict[str, str]] | None:
     given = [segment for segment in path.split("/") if segment]
     for template, methods in ROUTES:
