@@ -156,9 +156,20 @@ def is_binary(content_type: str, binary_media_types: tuple[str, ...]) -> bool:
     return bool(media_type) and any(fnmatch(media_type, pattern.lower()) for pattern in binary_media_types)
 
 
+def forwarded_headers(request: Request) -> list[tuple[str, str]]:
+    """The client's headers plus the X-Forwarded-* that API Gateway adds (the client's address appended to the chain)."""
+    chain = [value for value in (request.headers.get("X-Forwarded-For"), request.remote_addr) if value]
+    forwarded = {
+        "X-Forwarded-For": ", ".join(chain),
+        "X-Forwarded-Port": str(request.environ.get("SERVER_PORT", "")),
+        "X-Forwarded-Proto": request.scheme,
+    }
+    return [(name, value) for name, value in request.headers.items() if name not in forwarded] + list(forwarded.items())
+
+
 def proxy_event(request: Request, api: DeployedApi, route: Route, path: str, path_parameters: dict[str, str], request_id: str) -> dict:
     """The Lambda proxy integration's event, payload format 1.0."""
-    headers, multi_headers = single_and_multi(list(request.headers.items()))
+    headers, multi_headers = single_and_multi(forwarded_headers(request))
     query, multi_query = single_and_multi(list(request.args.items(multi=True)))
     raw_body = request.get_data()
     body, is_base64 = None, False
