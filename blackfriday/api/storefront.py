@@ -92,7 +92,7 @@ PAGE = r"""<!doctype html>
       </form>
     </section>
     <section aria-labelledby="track-title" style="margin-top: 1rem">
-      <h2 id="track-title">Your order</h2>
+      <h2 id="track-title" tabindex="-1">Your order</h2>
       <form id="track" class="row">
         <div>
           <label for="track-id">Track an order by id</label>
@@ -138,6 +138,9 @@ async function api(path, options = {}) {
   return { status: response.status, body };
 }
 
+// "Only N left" once a fifth of the opening stock (or 5) remains: the doorbusters get there first.
+const scarceBelow = (product) => Math.max(5, Math.floor(product.initialStock * 0.2));
+
 async function loadCatalogue() {
   const { status, body } = await api("catalogue");
   if (status !== 200) { $("catalogue-status").textContent = "The catalogue is unavailable: " + body.message; return; }
@@ -146,7 +149,7 @@ async function loadCatalogue() {
   list.replaceChildren();
   for (const product of body.products) {
     products.set(product.sku, product);
-    const scarce = product.stock <= Math.max(5, product.initialStock * 0.2);
+    const scarce = product.stock <= scarceBelow(product);
     const stockText = product.stock === 0 ? "Sold out" : (scarce ? "Only " + product.stock + " left" : product.stock + " in stock");
     const button = el("button", { type: "button", "data-sku": product.sku, "aria-label": "Add " + product.name + " to cart" }, "Add to cart");
     button.disabled = product.stock === 0;
@@ -155,7 +158,8 @@ async function loadCatalogue() {
       ...(product.doorbuster ? [el("span", { class: "badge" }, "Doorbuster")] : []),
       el("h3", {}, product.name),
       el("span", { class: "price" }, money(product.priceCents)),
-      el("meter", { min: "0", max: String(product.initialStock), value: String(product.stock), "aria-label": "Stock of " + product.name }),
+      el("meter", { min: "0", max: String(product.initialStock), value: String(product.stock), low: String(scarceBelow(product) + 1),
+                    high: String(product.initialStock / 2), optimum: String(product.initialStock), "aria-label": "Stock of " + product.name }),
       el("span", { class: "stock" + (scarce ? " scarce" : "") }, stockText),
       el("span", { class: "stock" }, "Limit " + product.maxPerOrder + " per order"),
       button);
@@ -203,6 +207,9 @@ $("checkout").addEventListener("submit", async (event) => {
   cart.clear();
   renderCart();
   track(body.orderId);
+  // On a phone the journey is below the catalogue: take the customer (and the screen reader's focus) there.
+  $("track-title").scrollIntoView({ block: "start" });
+  $("track-title").focus();
 });
 
 $("track").addEventListener("submit", (event) => {
