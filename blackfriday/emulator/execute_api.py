@@ -225,8 +225,8 @@ def proxy_answer(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes] | N
         status = int(status)
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         return None
-    headers = result.get("headers") or {}
-    multi_headers = result.get("multiValueHeaders") or {}
+    headers = {} if result.get("headers") is None else result["headers"]
+    multi_headers = {} if result.get("multiValueHeaders") is None else result["multiValueHeaders"]
     body = result.get("body")
     if not isinstance(headers, dict) or not isinstance(multi_headers, dict) or not isinstance(body, (str, type(None))):
         return None

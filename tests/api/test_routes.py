@@ -326,3 +326,14 @@ def test_the_request_from_an_emulator_proxy_event_with_a_base64_body():
     }
     request = ApiRequest.from_proxy_event(event)
     assert (request.body, request.base_url) == (b"hi", "http://127.0.0.1:4599/restapis/abc123/prod/_user_request_")
+
+
+def test_a_body_of_exactly_64_kb_is_taken(store):
+    # GIVEN a valid order padded with whitespace to exactly the limit
+    body = json.dumps(a_valid_order()).encode()
+    body += b" " * (routes.MAX_BODY_BYTES - len(body))
+    # WHEN posted
+    status, answer, _ = call(store, "POST", "/orders", body)
+    # THEN it is accepted: only what is over 64 KB is a 413
+    assert (len(body), status) == (65536, 202)
+    assert objects(store) == [order_key(answer["orderId"])]
