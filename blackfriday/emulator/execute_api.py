@@ -9,8 +9,9 @@ malformed proxy answer a 502 `Internal server error`.
 
 Where the Lambda runs is not this module's business: it is given an
 `invoke(function_arn, payload_bytes) -> (payload_bytes, function_error_or_None)` callable.
-Limits: only AWS_PROXY integrations to Lambda; the API's live resources are served (AWS serves the
-resources as of the stage's deployment); no authorizers, API keys, resource policies or throttling.
+The function's resource policy must let API Gateway invoke it for the request's source ARN (a 500, as on
+AWS, otherwise). Limits: only AWS_PROXY integrations to Lambda; the API's live resources are served (AWS
+serves them as of the stage's deployment); no authorizers, API keys, API resource policies or throttling.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from fnmatch import fnmatch
+from fnmatch import fnmatch, fnmatchcase
 
 from werkzeug.wrappers import Request
 
@@ -36,6 +37,9 @@ ANY_METHOD = "ANY"
 PROXY_INTEGRATION = "AWS_PROXY"
 
 Invoke = Callable[[str, bytes], tuple[bytes, str | None]]
+# may_invoke(function_arn, source_arn): does the function's resource policy let API Gateway invoke it for this request?
+MayInvoke = Callable[[str, str], bool]
+APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Route:
 class DeployedApi:
     api_id: str
     account_id: str
+    region: str
     stage: str
     stage_variables: dict[str, str]
     binary_media_types: tuple[str, ...]
@@ -121,7 +126,7 @@ def read_deployed_api(api_id: str, stage: str) -> DeployedApi | None:
     from moto.apigateway.models import apigateway_backends
 
     for account_id, regions in list(apigateway_backends.items()):
-        for backend in list(regions.values()):
+        for region, backend in list(regions.items()):
             api = backend.apis.get(api_id)
             if api is None:
                 continue
@@ -137,7 +142,7 @@ def read_deployed_api(api_id: str, stage: str) -> DeployedApi | None:
                 for resource in list(api.resources.values())
                 for method_name, method in list(resource.resource_methods.items())
             )
-            return DeployedApi(api_id, account_id, stage, dict(api.stages[stage].variables or {}), tuple(api.binaryMediaTypes or ()), routes)
+            return DeployedApi(api_id, account_id, region, stage, dict(api.stages[stage].variables or {}), tuple(api.binaryMediaTypes or ()), routes)
     return None
 
 
@@ -247,9 +252,12 @@ def proxy_answer(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes] | N
 class ExecuteApi:
     """WSGI middleware: answers execute-api paths, passes everything else to the wrapped app (moto)."""
 
-    def __init__(self, app, invoke: Invoke, backends_held: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext):
+    def __init__(
+        self, app, invoke: Invoke, may_invoke: MayInvoke, backends_held: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+    ):
         self.app = app
         self.invoke = invoke
+        self.may_invoke = may_invoke
         self.backends_held = backends_held  # holds moto's backends still while the API is read
 
     def __call__(self, environ, start_response):
@@ -276,10 +284,15 @@ class ExecuteApi:
             log.warning("API %s %s %s: only AWS_PROXY Lambda integrations are served here, not %s %s",
                         api_id, route.method, route.resource_path, route.integration_type, route.integration_uri)
             return gateway_error(500, "Internal server error", "InternalServerErrorException")
+        source_arn = f"arn:aws:execute-api:{api.region}:{api.account_id}:{api.api_id}/{api.stage}/{request.method}{route.resource_path}"
         event = proxy_event(request, api, route, path, path_parameters, request_id)
+        # AWS answers a configuration error (no such function, no permission for API Gateway) with a 500.
         try:
+            if not self.may_invoke(function_arn, source_arn):
+                log.warning("API %s %s %s: Lambda %s does not let API Gateway invoke it for %s", api_id, request.method, path, function_arn, source_arn)
+                return gateway_error(500, "Internal server error", "InternalServerErrorException")
             payload, function_error = self.invoke(function_arn, json.dumps(event).encode())
-        except Exception:  # AWS: "Execution failed due to configuration error" (no such function, not runnable)
+        except Exception:
             log.exception("API %s %s %s: Lambda %s could not be invoked", api_id, request.method, path, function_arn)
             return gateway_error(500, "Internal server error", "InternalServerErrorException")
         if function_error is not None:
@@ -297,6 +310,33 @@ def lambda_function_of(route: Route) -> str | None:
         return None
     matched = LAMBDA_URI.match(route.integration_uri)
     return matched["function_arn"] if matched else None
+
+
+def allows_apigateway(statements: list[dict], source_arn: str, account_id: str) -> bool:
+    """Whether a Lambda resource policy's statements allow API Gateway to invoke the function for `source_arn`."""
+    for statement in statements:
+        principal = statement.get("Principal")
+        services = principal.get("Service") if isinstance(principal, dict) else principal
+        actions = statement.get("Action")
+        if statement.get("Effect") != "Allow" or not {APIGATEWAY_PRINCIPAL, "*"} & set(as_list(services)):
+            continue
+        if not {"lambda:InvokeFunction", "lambda:*", "*"} & set(as_list(actions)):
+            continue
+        condition = statement.get("Condition", {})
+        arn_patterns = as_list(condition.get("ArnLike", {}).get("AWS:SourceArn")) + as_list(condition.get("ArnEquals", {}).get("AWS:SourceArn"))
+        accounts = as_list(condition.get("StringEquals", {}).get("AWS:SourceAccount"))
+        if arn_patterns and not any(fnmatchcase(source_arn, pattern) for pattern in arn_patterns):
+            continue
+        if accounts and account_id not in accounts:
+            continue
+        return True
+    return False
+
+
+def as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def reason_phrase(status: int) -> str:
@@ -322,3 +362,16 @@ def in_process_invoke(runtime, backends_held: Callable[[], contextlib.AbstractCo
         return result.payload, "Unhandled" if result.errored else None
 
     return invoke
+
+
+def in_process_may_invoke(backends_held: Callable[[], contextlib.AbstractContextManager]) -> MayInvoke:
+    """`may_invoke` over the resource policies in moto's Lambda backend in this process."""
+    from moto.awslambda.models import lambda_backends
+
+    def may_invoke(function_arn: str, source_arn: str) -> bool:
+        _, _, _, region, account_id, *_ = function_arn.split(":")
+        with backends_held():
+            statements = list(lambda_backends[account_id][region].get_function(function_arn).policy.statements)
+        return allows_apigateway(statements, source_arn, source_arn.split(":")[4])
+
+    return may_invoke

@@ -59,7 +59,9 @@ def build_app(port: int, fixes: bool = True):
     gate.install()
     health = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port}).encode()
     # Deployed REST APIs answer before moto (which has no API Gateway data plane); their Lambdas run outside the gate.
-    return execute_api.ExecuteApi(gate.RequestGate(dispatcher, health), execute_api.in_process_invoke(runtime, gate.held), gate.held)
+    return execute_api.ExecuteApi(
+        gate.RequestGate(dispatcher, health), execute_api.in_process_invoke(runtime, gate.held), execute_api.in_process_may_invoke(gate.held), gate.held
+    )
 
 
 def quiet_request_handler():

@@ -42,7 +42,7 @@ class RestApi:
     """A REST API built with boto3 on the emulator: resources by path, methods proxied to Lambdas, stage `prod`."""
 
     def __init__(self, gateway, name: str):
-        self.apigateway = gateway.client("apigateway")
+        self.apigateway, self.lambda_client = gateway.client("apigateway"), gateway.client("lambda")
         self.region = gateway.region
         created = self.apigateway.create_rest_api(name=name, binaryMediaTypes=["application/octet-stream"])
         self.api_id = created["id"]
@@ -56,8 +56,17 @@ class RestApi:
             self.resources[path] = self.apigateway.create_resource(restApiId=self.api_id, parentId=parent_id, pathPart=part)["id"]
         return self.resources[path]
 
-    def route(self, method: str, path: str, function_arn: str) -> None:
+    def route(self, method: str, path: str, function_arn: str, permitted: bool = True) -> None:
+        """The method proxied to the function, which lets API Gateway invoke it for this API (unless not `permitted`)."""
         resource_id = self.resource(path)
+        if permitted:
+            self.lambda_client.add_permission(
+                FunctionName=function_arn,
+                StatementId=f"{self.api_id}-{method}-{resource_id}",
+                Action="lambda:InvokeFunction",
+                Principal="apigateway.amazonaws.com",
+                SourceArn=f"arn:aws:execute-api:{self.region}:{function_arn.split(':')[4]}:{self.api_id}/*",
+            )
         self.apigateway.put_method(restApiId=self.api_id, resourceId=resource_id, httpMethod=method, authorizationType="NONE")
         self.apigateway.put_integration(
             restApiId=self.api_id,
@@ -90,6 +99,7 @@ def api(emulator_gateway):
     rest_api.route("ANY", "/things", shaped)
     rest_api.route("GET", "/things", echo)
     rest_api.route("GET", "/shaped/{kind}", shaped)
+    rest_api.route("GET", "/unpermitted", arn("unpermitted", ECHO), permitted=False)
     rest_api.deploy(variables={"colour": "blue"})
     return rest_api
 
@@ -185,3 +195,9 @@ def test_the_control_plane_under_restapis_still_answers(api):
     # The dispatcher takes only .../_user_request_/... paths: moto keeps serving the API's control plane.
     stage = api.apigateway.get_stage(restApiId=api.api_id, stageName="prod")
     assert stage["variables"] == {"colour": "blue"}
+
+
+def test_a_function_that_does_not_let_api_gateway_invoke_it_is_a_500(api):
+    # AWS: "Execution failed due to configuration error: Invalid permissions on Lambda function"
+    response = requests.get(f"{api.url}/unpermitted", timeout=30)
+    assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})

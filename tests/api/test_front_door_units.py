@@ -8,7 +8,7 @@ import json
 import pytest
 
 from blackfriday.api.urls import invoke_url
-from blackfriday.emulator.execute_api import DeployedApi, Route, find_route, match_resource, proxy_answer, single_and_multi
+from blackfriday.emulator.execute_api import DeployedApi, Route, allows_apigateway, find_route, match_resource, proxy_answer, single_and_multi
 from blackfriday.resources import awslambda
 from blackfriday.resources.deploy import PROJECT_ROOT
 from blackfriday.target import AWS, ENDPOINT, Target
@@ -34,7 +34,7 @@ def test_a_resource_template_matches_a_path_with_its_specificity_and_parameters(
 
 
 def api_with(*routes: tuple[str, str]) -> DeployedApi:
-    return DeployedApi("id", "123456789012", "prod", {}, (), tuple(Route(path, method, "AWS_PROXY", "uri") for path, method in routes))
+    return DeployedApi("id", "123456789012", "us-east-1", "prod", {}, (), tuple(Route(path, method, "AWS_PROXY", "uri") for path, method in routes))
 
 
 def test_the_most_specific_resource_then_its_exact_method_then_any():
@@ -80,3 +80,36 @@ def test_the_orders_api_zip_carries_the_routes_and_the_storefront_page():
                  "blackfriday/api/storefront.py", "blackfriday/domain.py", "blackfriday/status.py"):
         assert name in files
     assert "blackfriday/emulator/execute_api.py" not in files
+
+
+SOURCE = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/orders/{orderId}"
+
+
+def statement(**changes) -> dict:
+    base = {
+        "Sid": "s",
+        "Effect": "Allow",
+        "Principal": {"Service": "apigateway.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"}},
+    }
+    return {**base, **changes}
+
+
+@pytest.mark.parametrize(
+    "statements, allowed",
+    [
+        ([statement()], True),
+        ([statement(Condition={})], True),  # no condition: any API of any account
+        ([statement(Condition={"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:us-east-1:123456789012:other/*"}})], False),
+        ([statement(Condition={"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:us-east-1:123456789012:abc123/staging/*"}})], False),
+        ([statement(Principal={"Service": "s3.amazonaws.com"})], False),
+        ([statement(Action="lambda:GetFunction")], False),
+        ([statement(Effect="Deny")], False),
+        ([statement(Condition={"StringEquals": {"AWS:SourceAccount": "999999999999"}})], False),
+        ([statement(Principal={"Service": "s3.amazonaws.com"}), statement()], True),
+        ([], False),
+    ],
+)
+def test_the_lambda_resource_policy_decides_whether_api_gateway_may_invoke(statements, allowed):
+    assert allows_apigateway(statements, SOURCE, "123456789012") is allowed
