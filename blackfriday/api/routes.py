@@ -164,7 +164,7 @@ def catalogue(store: Store, request: ApiRequest) -> Response:
 def place_order(store: Store, request: ApiRequest) -> Response:
     key = idempotency_key(request.headers)
     order_request = parse_order_request(request.body)
-    order_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key)) if key else str(uuid.uuid4())
+    order_id = order_id_for_key(key) if key else str(uuid.uuid4())
     order = build_order(order_request, order_id, datetime.now(timezone.utc))
     problems = order_problems(order_request, order)
     if problems:
@@ -271,6 +271,16 @@ def idempotency_key(headers: dict[str, str]) -> str | None:
     if not IDEMPOTENCY_KEY.match(key):
         raise Rejected(400, "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces")
     return key
+
+
+def order_id_for_key(key: str) -> str:
+    """The orderId a POST with this Idempotency-Key creates: a client can know it before the answer."""
+    return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key))
+
+
+def request_body_of(order: dict) -> dict:
+    """The POST /orders body for a domain order (the producer's shape): the API assigns orderId and createdAt."""
+    return {name: value for name, value in order.items() if name in ORDER_FIELDS}
 
 
 def parse_order_request(body: bytes) -> dict:

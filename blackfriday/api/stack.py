@@ -7,9 +7,11 @@ logical resources of blackfriday.functions plus the ones named in ORDERS_API_RES
 from __future__ import annotations
 
 from blackfriday.api.routes import ROUTE_PATHS
+from blackfriday.api.urls import invoke_url
+from blackfriday.errors import StackNotReady
 from blackfriday.functions import FunctionSpec, Grant
 from blackfriday.names import StackNames
-from blackfriday.resources.apigateway import RestApiConfig
+from blackfriday.resources.apigateway import RestApiConfig, find_rest_api_ids
 
 SHORT_NAME = "orders_api"
 
@@ -57,3 +59,12 @@ def orders_api_config(names: StackNames) -> RestApiConfig:
         account=names.account,
         description="Black Friday order API and storefront",
     )
+
+
+def api_url(gateway, names: StackNames) -> str:
+    """The deployed order API's invoke URL (setup's summary, producer --via api, demo); StackNotReady when absent."""
+    name = orders_api_config(names).name
+    ids = find_rest_api_ids(gateway.client("apigateway"), name)
+    if not ids:
+        raise StackNotReady(f"the stack with prefix {names.prefix!r} has no order API ({name} is missing): run `python setup_infra.py` first")
+    return invoke_url(gateway.target, ids[0])

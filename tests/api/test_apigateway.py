@@ -142,3 +142,17 @@ def test_a_duplicate_api_of_the_same_name_is_removed_by_ensure(clients, config):
     # THEN only the first remains
     assert (action, again) == (Action.UPDATED, api_id)
     assert find_rest_api_ids(apigateway, config.name) == [api_id]
+
+
+def test_the_api_url_is_found_from_the_names_alone(clients, config):
+    from blackfriday.api.stack import api_url
+    from blackfriday.clients import AwsGateway
+    from blackfriday.errors import StackNotReady
+    from blackfriday.target import AWS, Target
+
+    apigateway, lambda_client = clients
+    gateway, names = AwsGateway(Target(AWS, REGION, PREFIX, None)), StackNames(PREFIX, ACCOUNT, REGION)
+    with pytest.raises(StackNotReady, match=r"^the stack with prefix 'bftest' has no order API \(bftest-OrdersApi is missing\): run `python setup_infra.py` first$"):
+        api_url(gateway, names)
+    _, api_id = ensure_rest_api(apigateway, lambda_client, config)
+    assert api_url(gateway, names) == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod"

@@ -337,3 +337,20 @@ def test_a_body_of_exactly_64_kb_is_taken(store):
     # THEN it is accepted: only what is over 64 KB is a 413
     assert (len(body), status) == (65536, 202)
     assert objects(store) == [order_key(answer["orderId"])]
+
+
+def test_the_producers_orders_are_taken_as_they_are_generated_and_its_invalid_ones_refused(store):
+    from blackfriday.domain import OrderGenerator, make_invalid
+
+    # GIVEN an order of the producer's mix, sent as producer --via api would, keyed by its own orderId
+    order = OrderGenerator(seed=7).order(0)
+    body = routes.request_body_of(order)
+    # WHEN posted
+    status, answer, _ = call(store, "POST", "/orders", body, {"Idempotency-Key": order["orderId"]})
+    # THEN it is accepted under the id its key names, known to the client before the answer
+    assert (status, answer["orderId"]) == (202, routes.order_id_for_key(order["orderId"]))
+    # AND each invalid kind the producer injects is refused at the door, naming its problem
+    refused = {kind: call(store, "POST", "/orders", routes.request_body_of(make_invalid(order, kind)))[:2] for kind in ("unknown_sku", "zero_quantity", "wrong_total")}
+    assert {kind: status for kind, (status, _) in refused.items()} == {"unknown_sku": 422, "zero_quantity": 422, "wrong_total": 422}
+    assert refused["unknown_sku"][1]["message"] == "item 1: unknown SKU 'NO-SUCH-SKU'"
+    assert objects(store) == [order_key(answer["orderId"])]
