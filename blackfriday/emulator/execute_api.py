@@ -69,7 +69,8 @@ def gateway_error(status: int, message: str, error_type: str) -> tuple[int, list
 
 
 MISSING_AUTHENTICATION_TOKEN = (403, "Missing Authentication Token", "MissingAuthenticationTokenException")
-INTERNAL_SERVER_ERROR = (502, "Internal server error", "InternalServerErrorException")
+LAMBDA_FAILED = (502, "Internal server error", "InternalServerErrorException")  # a function error or a malformed answer
+CONFIGURATION_ERROR = (500, "Internal server error", "InternalServerErrorException")  # no function, no permission
 
 
 def segments(path: str) -> list[str]:
@@ -283,25 +284,25 @@ class ExecuteApi:
         if function_arn is None:
             log.warning("API %s %s %s: only AWS_PROXY Lambda integrations are served here, not %s %s",
                         api_id, route.method, route.resource_path, route.integration_type, route.integration_uri)
-            return gateway_error(500, "Internal server error", "InternalServerErrorException")
+            return gateway_error(*CONFIGURATION_ERROR)
         source_arn = f"arn:aws:execute-api:{api.region}:{api.account_id}:{api.api_id}/{api.stage}/{request.method}{route.resource_path}"
         event = proxy_event(request, api, route, path, path_parameters, request_id)
         # AWS answers a configuration error (no such function, no permission for API Gateway) with a 500.
         try:
             if not self.may_invoke(function_arn, source_arn):
                 log.warning("API %s %s %s: Lambda %s does not let API Gateway invoke it for %s", api_id, request.method, path, function_arn, source_arn)
-                return gateway_error(500, "Internal server error", "InternalServerErrorException")
+                return gateway_error(*CONFIGURATION_ERROR)
             payload, function_error = self.invoke(function_arn, json.dumps(event).encode())
         except Exception:
             log.exception("API %s %s %s: Lambda %s could not be invoked", api_id, request.method, path, function_arn)
-            return gateway_error(500, "Internal server error", "InternalServerErrorException")
+            return gateway_error(*CONFIGURATION_ERROR)
         if function_error is not None:
             log.info("API %s %s %s: Lambda %s failed (%s)", api_id, request.method, path, function_arn, function_error)
-            return gateway_error(*INTERNAL_SERVER_ERROR)
+            return gateway_error(*LAMBDA_FAILED)
         answer = proxy_answer(payload)
         if answer is None:
             log.warning("API %s %s %s: Lambda %s gave a malformed proxy answer: %.200r", api_id, request.method, path, function_arn, payload)
-            return gateway_error(*INTERNAL_SERVER_ERROR)
+            return gateway_error(*LAMBDA_FAILED)
         return answer
 
 
