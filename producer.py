@@ -3,15 +3,9 @@
 import click
 
 from blackfriday.cli import PipelineCommand, json_option, target_options
-from blackfriday.producer import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_INVALID_RATE,
-    MAX_CONCURRENCY,
-    SHAPES,
-    SpikeSettings,
-    random_seed,
-    run_spike,
-)
+from blackfriday.clients import AwsGateway
+from blackfriday.producer import S3Sink, SpikeSettings, run_spike
+from blackfriday.producer.settings import DEFAULT_CONCURRENCY, DEFAULT_INVALID_RATE, MAX_CONCURRENCY, SHAPES, random_seed
 from blackfriday.ui import Output
 
 SHARE = click.FloatRange(0, 1)
@@ -42,7 +36,16 @@ def main(target, as_json, order_count, seed, concurrency, rate, shape, invalid_r
         poison_rate=poison_rate,
         duplicate_rate=duplicate_rate,
     )
-    run_spike(target, settings, Output(as_json))
+    out = Output(as_json)
+    gateway = AwsGateway(target, max_pool_connections=settings.concurrency)
+    gateway.check_reachable()
+    sink = S3Sink.for_stack(gateway, target)
+    out.say(f"Target: {target.describe()}")
+    out.say(
+        f"Uploading {settings.orders:,} orders to s3://{sink.bucket}/ (seed {settings.seed}, "
+        f"concurrency {settings.concurrency}, rate {f'{settings.rate:g}/s {settings.shape}' if settings.rate else 'unlimited'})"
+    )
+    run_spike(sink, settings, out)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import click
 
 from blackfriday.cli import PipelineCommand, json_option, target_options
 from blackfriday.clients import AwsGateway
+from blackfriday.errors import RunFailure
 from blackfriday.names import StackNames
 from blackfriday.resources.stack import describe_stack
 from blackfriday.status import order_journey, snapshot
@@ -54,7 +55,7 @@ def report_journey(out, journey):
     if out.as_json:
         return out.emit_json(journey)
     if not journey["object"]["uploaded"] and journey["row"] is None and journey["execution"] is None:
-        raise click.ClickException(f"no order {journey['order_id']} in this stack")
+        raise RunFailure(f"no order {journey['order_id']} in this stack")
     execution = journey["execution"] or {}
     rows = [
         ("object", journey["object"]["key"] if journey["object"]["uploaded"] else "not uploaded"),
@@ -80,7 +81,7 @@ def report_invariants(out, invariants):
     failing = [invariant for invariant in invariants if not invariant.holds]
     if failing:
         numbers = ", ".join(f"{invariant.number} ({invariant.title})" for invariant in failing)
-        raise click.ClickException(f"invariants failing: {numbers}")
+        raise RunFailure(f"invariants failing: {numbers}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,20 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    """An order's status in the Orders table: RECEIVED -> RESERVED -> PAID -> COMPLETED, or FAILED."""
+
+    RECEIVED = "RECEIVED"  # validated and recorded
+    RESERVED = "RESERVED"  # its stock is held
+    PAID = "PAID"  # charged
+    COMPLETED = "COMPLETED"  # receipt written: a final status
+    FAILED = "FAILED"  # with a reason, anything reserved released and a charge refunded: a final status
+
+
+FINAL_STATUSES = frozenset({OrderStatus.COMPLETED, OrderStatus.FAILED})
 
 CURRENCY = "USD"
 ORDERS_PREFIX = "orders/"

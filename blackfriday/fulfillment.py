@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from blackfriday.domain import (
     InventoryBusy,
     OrderStateConflict,
+    OrderStatus,
     OutOfStock,
     authorize_payment,
     order_id_from_key,
@@ -31,11 +32,12 @@ from blackfriday.domain import (
     validate_order,
 )
 
-RECEIVED = "RECEIVED"
-RESERVED = "RESERVED"
-PAID = "PAID"
-COMPLETED = "COMPLETED"
-FAILED = "FAILED"
+# The statuses are defined once, in domain.OrderStatus; short names for the expressions below.
+RECEIVED = OrderStatus.RECEIVED
+RESERVED = OrderStatus.RESERVED
+PAID = OrderStatus.PAID
+COMPLETED = OrderStatus.COMPLETED
+FAILED = OrderStatus.FAILED
 REASON_MAX_CHARS = 500  # a readable reason, not a stack trace
 CONDITION_FAILED = "ConditionalCheckFailed"
 STATUS = {"#status": "status"}  # a DynamoDB reserved word

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from blackfriday.domain import PRODUCTS, order_key, receipt_key
+from blackfriday.domain import PRODUCTS, OrderStatus, order_key, receipt_key
 from blackfriday.resources.stack import StackInfo
 
 QUEUE_DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
@@ -39,6 +39,12 @@ def execution_counts(stepfunctions, state_machine_arn: str) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in EXECUTION_STATUSES}
 
 
+def in_lifecycle_order(orders: Counter) -> dict[str, int]:
+    """Orders per status, in the order an order goes through them; a status the code does not know comes last."""
+    unknown = sorted(set(orders) - set(OrderStatus))
+    return {status: orders[status] for status in [*OrderStatus, *unknown] if orders[status]}
+
+
 def snapshot(gateway, info: StackInfo, hottest: int = 6) -> dict:
     sqs, dynamodb = gateway.client("sqs"), gateway.client("dynamodb")
     queues = {}
@@ -54,7 +60,7 @@ def snapshot(gateway, info: StackInfo, hottest: int = 6) -> dict:
     hottest_skus = sorted(sold, key=lambda sku: (-sold[sku], sku))[:hottest]
     return {
         "queues": queues,
-        "orders": dict(sorted(orders.items())),
+        "orders": in_lifecycle_order(orders),
         "executions": execution_counts(gateway.client("stepfunctions"), info.state_machine_arn),
         "stock": [
             {"sku": sku, "initial": PRODUCTS[sku].initial_stock, "stock": stock[sku], "sold": sold[sku]}

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
-from blackfriday.domain import ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, units_by_sku, validation_problems
+from blackfriday.domain import FINAL_STATUSES, ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, OrderStatus, units_by_sku, validation_problems
 from blackfriday.resources.stack import StackInfo
 from blackfriday.status import scan_all, stock_levels
 
@@ -127,8 +127,8 @@ def verify(gateway, names, info: StackInfo) -> list[Invariant]:
     )
     dead_lettered = _dead_lettered_keys(sqs, info.queues["shipping"].dlq_url)
 
-    completed = {order_id for order_id in readable if status.get(order_id) == "COMPLETED"}
-    failed = {order_id for order_id in readable if status.get(order_id) == "FAILED"}
+    completed = {order_id for order_id in readable if status.get(order_id) == OrderStatus.COMPLETED}
+    failed = {order_id for order_id in readable if status.get(order_id) == OrderStatus.FAILED}
     invariants = [
         _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed),
         _once(readable, executions, receipt_ids, rows),
@@ -144,7 +144,7 @@ def order_id_from_receipt(key: str) -> str:
 
 def _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed) -> Invariant:
     check = Invariant(1, "every order ends in exactly one place")
-    unfinished = {order_id for order_id in readable if status.get(order_id) not in ("COMPLETED", "FAILED")}
+    unfinished = {order_id for order_id in readable if status.get(order_id) not in FINAL_STATUSES}
     if unfinished:
         check.problems.append(f"orders neither COMPLETED nor FAILED: {_examples(unfinished)}")
     without_receipt = {order_id for order_id in completed if not receipt_ids.get(order_id)}

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from blackfriday.consumer.messages import ObjectRef
 from blackfriday.consumer.pool import Backoff, call_with_backoff
-from blackfriday.consumer.stats import PoolStats
+from blackfriday.consumer.stats import PoolCounter, PoolStats
 from blackfriday.domain import CATALOGUE, PRODUCTS, REPORTS_PREFIX, units_by_sku, validation_problems
 from blackfriday.errors import error_code
 
@@ -69,11 +69,11 @@ def _add_counters(table: str, key: dict, orders: int, units: int, revenue_cents:
     }
 
 
-def transaction_items(table: str, order: dict, recorded_at: str) -> tuple[str, list[dict]]:
-    """('aggregated' or 'rejected', the TransactWriteItems items) for one order."""
+def transaction_items(table: str, order: dict, recorded_at: str) -> tuple[PoolCounter, list[dict]]:
+    """(AGGREGATED or REJECTED, the TransactWriteItems items) for one order."""
     order_id = order["orderId"]
     rejected = bool(validation_problems(order))
-    outcome = "rejected" if rejected else "aggregated"
+    outcome = PoolCounter.REJECTED if rejected else PoolCounter.AGGREGATED
     marker = {
         "Put": {
             "TableName": table,
@@ -100,7 +100,7 @@ class AnalyticsHandler:
         self.table = table
         self.stats = stats
 
-    def handle(self, order: dict, ref: ObjectRef, stop: threading.Event) -> str:
+    def handle(self, order: dict, ref: ObjectRef, stop: threading.Event) -> PoolCounter:
         recorded_at = datetime.now(timezone.utc).isoformat()
         outcome, items = transaction_items(self.table, order, recorded_at)
         backoff = Backoff(stop)
@@ -113,10 +113,10 @@ class AnalyticsHandler:
                     raise
                 codes = cancellation_codes(error)
                 if codes and codes[0] == "ConditionalCheckFailed":  # the seen-marker is there: counted before
-                    return "duplicates"
+                    return PoolCounter.DUPLICATES
                 if not RETRYABLE_CANCELLATIONS.intersection(codes):
                     raise
-                self.stats.add("conflicts")
+                self.stats.add(PoolCounter.CONFLICTS)
                 backoff.wait()
 
 

@@ -2,7 +2,7 @@
 
 - `server`: serve moto's WSGI app on 127.0.0.1 with our health route and patches.
 - `lambda_runtime` / `lambda_worker`: Python Lambdas run from their zip in warm worker processes.
-- `patches`: small fixes for moto hot spots that make large runs crawl.
+- `fixes`: every change made to moto, fingerprinted, one module per service (hot spots, differences from AWS).
 - `lifecycle`: start in the background, probe, stop (`python -m blackfriday.emulator status|start|stop|serve`).
 """
 

@@ -49,14 +49,13 @@ def build_app(port: int, fixes: bool = True):
         create_backend_app,
     )
 
-    from blackfriday.emulator import execute_api, gate, lambda_runtime, patches
+    from blackfriday.emulator import execute_api, gate, lambda_runtime
+    from blackfriday.emulator import fixes as moto_fixes
 
     runtime = lambda_runtime.install(port)
-    if fixes:
-        log.info("hot-spot fixes applied: %s", ", ".join(patches.apply_all()))
+    log.info("moto fixes applied: %s", ", ".join(moto_fixes.install(hot_spots=fixes)))
     dispatcher = DomainDispatcherApplication(create_backend_app)
     threading.Thread(target=warm_up, args=(dispatcher,), name="warm-up", daemon=True).start()
-    gate.install()
     health = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port}).encode()
     # Deployed REST APIs answer before moto (which has no API Gateway data plane); their Lambdas run outside the gate.
     return execute_api.ExecuteApi(

@@ -15,7 +15,6 @@ from blackfriday.resources.base import Action, retry_while
 
 RUNTIME = "python3.11"
 PACKAGE = "blackfriday"
-LOG_RETENTION_DAYS = 14
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so unchanged sources give the same CodeSha256
 ZIP_FILE_MODE = 0o100644 << 16
 
@@ -117,11 +116,29 @@ def _current_settings(configuration: dict) -> dict:
     }
 
 
+def current_function(lambda_client, name: str) -> dict | None:
+    try:
+        return lambda_client.get_function(FunctionName=name)["Configuration"]
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return None
+
+
+def function_differences(current: dict, config: FunctionConfig) -> list[str]:
+    """What setup would change on the deployed function: "code hash", "configuration: Timeout, ..."."""
+    differences = []
+    if current.get("CodeSha256") != code_sha256(config.zip_bytes):
+        differences.append("code hash")
+    settings = _current_settings(current)
+    changed = [setting for setting, value in config.settings().items() if settings[setting] != value]
+    if changed:
+        differences.append(f"configuration: {', '.join(changed)}")
+    return differences
+
+
 def ensure_function(lambda_client, config: FunctionConfig) -> Action:
     """Create the function, or update its code and/or configuration in place; returns once it is ready."""
-    try:
-        current = lambda_client.get_function(FunctionName=config.name)["Configuration"]
-    except lambda_client.exceptions.ResourceNotFoundException:
+    current = current_function(lambda_client, config.name)
+    if current is None:
         retry_while(
             lambda: lambda_client.create_function(FunctionName=config.name, Code={"ZipFile": config.zip_bytes}, **config.settings()),
             _role_not_assumable_yet,
@@ -131,19 +148,17 @@ def ensure_function(lambda_client, config: FunctionConfig) -> Action:
     # An interrupted earlier run may have left it starting or mid-update.
     lambda_client.get_waiter("function_active_v2").wait(FunctionName=config.name)
     lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
-    action = Action.UNCHANGED
-    if current.get("CodeSha256") != code_sha256(config.zip_bytes):
+    differences = function_differences(current, config)
+    if "code hash" in differences:
         lambda_client.update_function_code(FunctionName=config.name, ZipFile=config.zip_bytes)
         lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
-        action = Action.UPDATED
-    if _current_settings(current) != config.settings():
+    if any(difference.startswith("configuration") for difference in differences):
         retry_while(
             lambda: lambda_client.update_function_configuration(FunctionName=config.name, **config.settings()),
             _role_not_assumable_yet,
         )
         lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
-        action = Action.UPDATED
-    return action
+    return Action.UPDATED if differences else Action.UNCHANGED
 
 
 def delete_function(lambda_client, name: str) -> bool:
@@ -162,7 +177,11 @@ def find_log_group(logs, name: str) -> dict | None:
     return None
 
 
-def ensure_log_group(logs, name: str, retention_days: int = LOG_RETENTION_DAYS) -> Action:
+def log_group_differences(group: dict, retention_days: int) -> list[str]:
+    return [] if group.get("retentionInDays") == retention_days else ["configuration: retention"]
+
+
+def ensure_log_group(logs, name: str, retention_days: int) -> Action:
     """The function's log group, created ahead of Lambda so it does not keep logs forever."""
     group = find_log_group(logs, name)
     if group is None:
@@ -172,7 +191,7 @@ def ensure_log_group(logs, name: str, retention_days: int = LOG_RETENTION_DAYS) 
             pass  # the function logged between our look-up and now
         logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
         return Action.CREATED
-    if group.get("retentionInDays") != retention_days:
+    if log_group_differences(group, retention_days):
         logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
         return Action.UPDATED
     return Action.UNCHANGED

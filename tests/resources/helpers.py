@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,22 @@ def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+READ_ONLY_OPERATION = re.compile(r"^(Describe|Get|List|Head|BatchGet)[A-Z]")
+
+
+def record_calls(gateway) -> list[str]:
+    """The name of every AWS operation the gateway's clients call from now on (botocore's before-call event)."""
+    calls: list[str] = []
+    original = gateway.client
+
+    def client(service: str):
+        made = original(service)
+        if not getattr(made, "_calls_recorded", False):
+            made.meta.events.register("before-call", lambda model, **kwargs: calls.append(model.name))
+            made._calls_recorded = True
+        return made
+
+    gateway.client = client
+    return calls

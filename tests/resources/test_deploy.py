@@ -209,9 +209,9 @@ def test_missing_handler_stops_before_anything_is_touched(gateway, names, fixtur
 def test_the_project_sources_prepare(names):
     # GIVEN the real handlers and ASL of the repository
     # WHEN they are packaged and rendered
-    plan = prepare(names, Sources.project())
+    artefacts = prepare(names, Sources.project())
 
     # THEN every function has a package and the workflow role may invoke exactly the seven functions
-    assert sorted(plan.zips) == sorted(spec.short_name for spec in FUNCTION_SPECS)
-    invoke = next(statement for statement in plan.workflow_policy["Statement"] if statement["Action"] == "lambda:InvokeFunction")
+    assert sorted(artefacts.zips) == sorted(spec.short_name for spec in FUNCTION_SPECS)
+    invoke = next(statement for statement in artefacts.policies["role:workflow"]["Statement"] if statement["Action"] == "lambda:InvokeFunction")
     assert invoke["Resource"] == sorted(names.function_arn(spec.short_name) for spec in FUNCTION_SPECS)

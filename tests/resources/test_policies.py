@@ -8,7 +8,8 @@ import pytest
 from moto import mock_aws
 
 from blackfriday.clients import AwsGateway
-from blackfriday.functions import FUNCTION_SPECS, resource_arns
+from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.manifest import STACK
 from blackfriday.names import StackNames
 from blackfriday.resources.deploy import deploy
 from blackfriday.target import AWS, Target
@@ -140,8 +141,7 @@ def test_each_function_role_names_only_its_own_resources(deployed, names, spec):
     }
     assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == ["least-privilege"]
     assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
-    arns = resource_arns(names)
-    expected = [(sorted(grant.actions), arns[grant.resource]) for grant in spec.grants]
+    expected = [(sorted(grant.actions), STACK.grant_arn(grant, names)) for grant in spec.grants]
     log_group = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{names.function(spec.short_name)}:*"
     expected.append((["logs:CreateLogStream", "logs:PutLogEvents"], log_group))
     assert [(statement["Action"], statement["Resource"]) for statement in policy["Statement"]] == expected

@@ -62,7 +62,7 @@ def test_a_deleted_resource_still_listed_for_a_while_is_waited_out(monkeypatch, 
     # GIVEN a list call that shows a deleted queue once more (SQS lists one for up to 60 s)
     answers = [["sqs queue bftest-ShippingQueue"], []]
     sleeps = []
-    monkeypatch.setattr(remove, "remaining_resources", lambda gateway, stack: answers.pop(0))
+    monkeypatch.setattr(remove, "remaining_resources", lambda gateway, stack, manifest: answers.pop(0))
     monkeypatch.setattr(remove.time, "sleep", sleeps.append)
 
     # WHEN teardown checks what remains THEN it asks again after a pause and finds nothing
