@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from blackfriday.domain import PRODUCTS, OrderStatus, order_key, receipt_key
-from blackfriday.resources.stack import StackInfo
+
+if TYPE_CHECKING:  # the order API's routes use this module, and the manifest (which resources.stack reads) lists the API's routes
+    from blackfriday.resources.stack import StackInfo
 
 QUEUE_DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")

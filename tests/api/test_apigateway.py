@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from blackfriday.api.routes import ROUTE_PATHS
-from blackfriday.api.stack import orders_api_config
+from blackfriday.manifest import STACK
 from blackfriday.names import StackNames
 from blackfriday.resources.apigateway import (
     BURST_LIMIT,
@@ -22,6 +22,7 @@ from blackfriday.resources.apigateway import (
     rest_api_differences,
 )
 from blackfriday.resources.base import Action
+from blackfriday.resources.kinds import Context, RestApiOperations
 from tests.resources.helpers import ACCOUNT, PREFIX, REGION, fake_aws_environment
 
 ASSUME_ROLE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -46,7 +47,8 @@ def clients(monkeypatch):
 
 @pytest.fixture
 def config():
-    return orders_api_config(StackNames(PREFIX, ACCOUNT, REGION))
+    """The order API as the manifest declares it."""
+    return RestApiOperations.config(Context(None, StackNames(PREFIX, ACCOUNT, REGION), STACK), STACK["rest_api"])
 
 
 def routes_of(apigateway, api_id: str) -> dict[str, dict]:
@@ -143,16 +145,3 @@ def test_a_duplicate_api_of_the_same_name_is_removed_by_ensure(clients, config):
     assert (action, again) == (Action.UPDATED, api_id)
     assert find_rest_api_ids(apigateway, config.name) == [api_id]
 
-
-def test_the_api_url_is_found_from_the_names_alone(clients, config):
-    from blackfriday.api.stack import api_url
-    from blackfriday.clients import AwsGateway
-    from blackfriday.errors import StackNotReady
-    from blackfriday.target import AWS, Target
-
-    apigateway, lambda_client = clients
-    gateway, names = AwsGateway(Target(AWS, REGION, PREFIX, None)), StackNames(PREFIX, ACCOUNT, REGION)
-    with pytest.raises(StackNotReady, match=r"^the stack with prefix 'bftest' has no order API \(bftest-OrdersApi is missing\): run `python setup_infra.py` first$"):
-        api_url(gateway, names)
-    _, api_id = ensure_rest_api(apigateway, lambda_client, config)
-    assert api_url(gateway, names) == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod"

@@ -1,19 +1,19 @@
-"""lambdas/orders_api.py called as Lambda calls it, with the environment blackfriday.api.stack declares, under moto."""
+"""lambdas/orders_api.py called as Lambda calls it, with the environment its FunctionSpec declares, under moto."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 
-from blackfriday.api.stack import ORDERS_API_FUNCTION, orders_api_environment
+from blackfriday.functions import ORDERS_API_FUNCTION
+from blackfriday.manifest import environment_values
 from blackfriday.resources.deploy import PROJECT_ROOT
 
 
 def load_handler(monkeypatch, names):
-    environment = orders_api_environment(names)
-    assert sorted(environment) == sorted(ORDERS_API_FUNCTION.environment)
-    for variable, value in environment.items():
-        monkeypatch.setenv(variable, value)
+    values = environment_values(names)
+    for variable in ORDERS_API_FUNCTION.environment:
+        monkeypatch.setenv(variable, values[variable])
     module_spec = importlib.util.spec_from_file_location("lambda_orders_api", PROJECT_ROOT / "lambdas" / "orders_api.py")
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)

@@ -24,7 +24,7 @@ from blackfriday.domain import (
     payment_id,
     payment_outcome,
 )
-from blackfriday.functions import FUNCTION_SPECS, spec
+from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION, spec
 
 LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 
@@ -56,9 +56,6 @@ def order_with(outcome: str, items: list[tuple[str, int]]) -> dict:
 
 
 def test_there_is_one_handler_module_per_function_spec():
-    # The order API's spec stays with the API (blackfriday/api/stack.py) until the manifest declares it.
-    from blackfriday.api.stack import ORDERS_API_FUNCTION
-
     assert sorted(path.stem for path in LAMBDAS.glob("*.py")) == sorted(item.short_name for item in (*FUNCTION_SPECS, ORDERS_API_FUNCTION))
 
 
