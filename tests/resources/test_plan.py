@@ -33,7 +33,7 @@ def test_on_an_empty_account_every_resource_is_create(gateway, names, fixture_so
 
     # THEN every resource of the manifest, in dependency order, is to be created, and nothing exists afterwards
     assert planned == [(resource, "create", ()) for resource in every_resource(names)]
-    assert len(planned) == 47
+    assert len(planned) == 57
     assert gateway.client("sns").list_topics()["Topics"] == []
 
 

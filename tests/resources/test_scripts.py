@@ -63,7 +63,7 @@ def test_teardown_twice_exits_0_and_leaves_nothing(mocked_aws):
     # THEN both exit 0; the first deleted everything, the second found nothing, and nothing remains either time
     assert (first.exit_code, second.exit_code) == (0, 0)
     removed = json.loads(first.stdout)
-    assert len(removed["deleted"]) == 45 and removed["remaining"] == []
+    assert len(removed["deleted"]) == 55 and removed["remaining"] == []
     assert json.loads(second.stdout) == {"deleted": [], "remaining": []}
 
 
