@@ -70,9 +70,9 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "mark_order_failed",
-        "Marks the order FAILED with its reason and publishes to OrderErrors.",
+        "Marks the order FAILED with its reason, removes a receipt written before the failure, publishes to OrderErrors.",
         ("ORDERS_TABLE", "ORDER_ERRORS_TOPIC_ARN"),
-        (_UPDATE_ORDER, Grant(("sns:Publish",), "topic:order_errors")),
+        (_UPDATE_ORDER, Grant(("s3:DeleteObject",), "bucket", "/receipts/*"), Grant(("sns:Publish",), "topic:order_errors")),
     ),
 )
 

@@ -108,6 +108,10 @@ def test_order_journey_of_a_completed_and_of_a_failed_order(story):
     assert journey["row"]["status"] == "COMPLETED"
     assert journey["receipt"]["orderId"] == completed[0]
     assert journey["failure_reason"] is None
+    # AND its JSON log lines from every function it ran in, in the saga's order
+    steps = ("validate_order", "reserve_inventory", "process_payment", "generate_receipt", "send_notification")
+    assert [line["logGroup"] for line in journey["log_lines"]] == [stack.names.log_group(step) for step in steps]
+    assert {(line["orderId"], line["execution"]) for line in journey["log_lines"]} == {(completed[0], completed[0])}
     # AND a failed order shows the step it ended in and why
     journey = json.loads(script("status.py", *target, "--order", failed[0], "--json").stdout)
     assert journey["execution"]["status"] == "FAILED"
@@ -160,3 +164,26 @@ def test_verify_names_invariant_3_when_a_stock_count_changes(story):
     assert result.exit_code == 1
     assert f"{sku}: initial {PRODUCTS[sku].initial_stock} - final {int(before) - 1} = {sold + 1}, but COMPLETED orders hold {sold} units" in result.stdout
     assert result.stderr == "Error: invariants failing: 3 (stock moves only by the units of COMPLETED orders and never goes below zero)\n"
+
+
+def test_a_failed_release_is_named_by_verify_and_repaired_exactly_once(story):
+    stack, target, _ = story
+    dynamodb = stack.gateway.client("dynamodb")
+    order_id, sku = completed_and_failed(stack)[1][0], "SP-YOGAMAT"
+    # GIVEN a FAILED order left as a ReleaseInventory out of retries leaves it: its unit still taken, no releasedAt
+    dynamodb.update_item(TableName=stack.info.tables["inventory"], Key={"sku": {"S": sku}},
+                         UpdateExpression="SET stock = stock - :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    dynamodb.update_item(TableName=stack.info.tables["orders"], Key={"orderId": {"S": order_id}},
+                         UpdateExpression="SET reservedItems = :items, releaseError = :error REMOVE releasedAt",
+                         ExpressionAttributeValues={":items": {"M": {sku: {"N": "1"}}}, ":error": {"S": "States.TaskFailed: forced"}})
+    # WHEN --verify runs THEN it names the order under invariant 3
+    result = script("status.py", *target, "--verify")
+    assert result.exit_code == 1
+    assert f"FAILED orders still holding their reservation (release failed; status.py --repair returns it): {order_id}" in result.stdout
+    # WHEN --repair runs twice THEN the first gives the unit back, the second nothing
+    first = script("status.py", *target, "--repair", "--json")
+    second = script("status.py", *target, "--repair", "--json")
+    assert (first.exit_code, json.loads(first.stdout)) == (0, {order_id: {sku: 1}})
+    assert (second.exit_code, json.loads(second.stdout)) == (0, {})
+    # AND every invariant holds again
+    assert script("status.py", *target, "--verify").exit_code == 0

@@ -184,7 +184,7 @@ class Consumer:
         report = report_key = None
         if Pool.ANALYTICS in self.pools:
             try:
-                report = read_demand(self.gateway.client("dynamodb"), self.stack.tables["analytics"])
+                report = read_demand(self.gateway.client("dynamodb"), self.stack.tables["analytics"], self.stack.tables["orders"])
                 report_key = write_report(self.gateway.client("s3"), self.stack.bucket, report)
             except ClientError as error:  # the summary is still shown; the run ends with exit 1
                 self.failure = self.failure or describe_client_error(error, f"the analytics report of {self.stack.bucket}")

@@ -92,7 +92,11 @@ class RunSnapshot:
 
     def render_report(self, out: Output) -> None:
         report = self.report
-        rows = [(sku, demand.orders, demand.units, dollars(demand.revenue_cents)) for sku, demand in report.skus.items()]
-        rows.append(("total", report.totals.orders, report.totals.units, dollars(report.totals.revenue_cents)))
-        out.table(f"Demand per SKU (report {self.report_key})", ("sku", "orders", "units", "revenue"), rows)
+        def sold(sales):
+            return (sales.orders, sales.units, dollars(sales.sales_cents)) if sales else (0, 0, dollars(0))
+
+        rows = [(sku, demand.orders, demand.units, dollars(demand.demand_cents), *sold(report.sales.get(sku))) for sku, demand in report.skus.items()]
+        rows.append(("total", report.totals.orders, report.totals.units, dollars(report.totals.demand_cents), *sold(report.sales_totals)))
+        columns = ("sku", "ordered", "units wanted", "demand", "completed", "units sold", "sales")
+        out.table(f"Demand (every valid order) and sales (COMPLETED orders) per SKU (report {self.report_key})", columns, rows)
         out.say(f"{report.rejected} order(s) rejected by validation (not aggregated).")

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from blackfriday.errors import error_code, error_message
 from blackfriday.resources.base import Action, retry_while
+from blackfriday.vendoring import vendored_files
 
-RUNTIME = "python3.11"
+RUNTIME = "python3.13"  # Amazon Linux 2023; python3.11 runs on Amazon Linux 2 (end of life June 2026)
 PACKAGE = "blackfriday"
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so unchanged sources give the same CodeSha256
 ZIP_FILE_MODE = 0o100644 << 16
@@ -41,7 +42,8 @@ def _module_file(root: Path, module: str) -> Path | None:
 
 
 def package_files(handler: Path, root: Path) -> dict[str, bytes]:
-    """The handler at the zip root plus every project module it imports, transitively, with their packages' __init__."""
+    """The handler at the zip root plus every project module it imports, transitively, with their packages' __init__,
+    and the third-party modules those import (Powertools), which the Lambda runtime does not have."""
     files = {handler.name: handler.read_bytes()}
     pending = list(_imported_modules(handler.read_text()))
     while pending:
@@ -56,6 +58,7 @@ def package_files(handler: Path, root: Path) -> dict[str, bytes]:
         pending.extend(_imported_modules(path.read_text()))
         parts = module.split(".")
         pending.extend(".".join(parts[:depth]) for depth in range(1, len(parts)))  # the enclosing packages
+    files.update(vendored_files(files))
     return files
 
 

@@ -84,6 +84,12 @@ def mock_stack(monkeypatch) -> MockStack:
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        gateway.client("dynamodb").create_table(  # the analytics report reads its sales from the COMPLETED orders
+            TableName=names.orders_table,
+            KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "orderId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         info = StackInfo(
             bucket=names.bucket,
             topics={},
