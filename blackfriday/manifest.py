@@ -288,7 +288,8 @@ class FailureRateAlarm(Alarm):
 
 @dataclass(frozen=True, kw_only=True)
 class Dashboard(Resource):
-    """Waiting messages, dead letters, oldest ages, executions and Lambda errors of every such resource of the stack."""
+    """Orders completed and failed (by reason), then waiting messages, dead letters, oldest ages, executions and Lambda
+    errors of every such resource of the stack."""
 
     kind: ClassVar[str] = "dashboard"
     thing: str
