@@ -416,10 +416,7 @@ def work_queue(key: str, thing: str, dlq_thing: str, topic: str) -> tuple[Resour
 
 
 def lambda_function(spec: FunctionSpec) -> tuple[Resource, ...]:
-    """A workflow function with its own log group, its own least-privilege role, and an alarm on its errors.
-
-    Its errors are faults: a business rejection is the function's result, not an error (blackfriday.telemetry).
-    """
+    """A workflow function with its own log group and its own least-privilege role."""
     function_key = f"function:{spec.short_name}"
     log_group = LogGroup(key=f"log_group:{spec.short_name}", function=spec.short_name)
     role = Role(
@@ -430,6 +427,7 @@ def lambda_function(spec: FunctionSpec) -> tuple[Resource, ...]:
         description=spec.description,
     )
     function = Function(key=function_key, spec=spec, role=role.key, log_group=log_group.key)
+    # Its errors are faults: a business rejection is the function's result, not an error (blackfriday.telemetry).
     errors = ResourceAlarm(
         key=f"alarm:errors_{spec.short_name}", thing=f"errors-{spec.short_name.replace('_', '-')}",
         description="{subject} failed: an error other than a business rejection (see its log group)",
