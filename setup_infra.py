@@ -68,7 +68,7 @@ def run_plan(out: Output, as_json: bool, target, names: StackNames, plan: Plan) 
 @target_options
 @json_option
 @yes_option
-@click.option("--notify-email", metavar="ADDRESS", help="Subscribe ADDRESS to OrderErrors (--target aws; confirm the e-mail AWS sends).")
+@click.option("--notify-email", metavar="ADDRESS", help="Subscribe ADDRESS to CriticalAlerts, every alarm's action (--target aws; confirm the e-mail AWS sends).")
 @click.option(
     "--plan",
     "plan_only",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blackfriday.errors import RunFailure
-from blackfriday.manifest import STACK, EmailSubscription, Function, Manifest, Role, StateMachine
+from blackfriday.manifest import ALERTS_TOPIC, STACK, EmailSubscription, Function, Manifest, Role, StateMachine
 from blackfriday.names import StackNames
 from blackfriday.resources import awslambda, iam, stepfunctions
 from blackfriday.resources.base import Action, CannotConverge, Change
@@ -111,7 +111,7 @@ class Deployment:
         cls, gateway, names: StackNames, sources: Sources | None = None, notify_email: str | None = None, manifest: Manifest = STACK
     ) -> Deployment:
         if notify_email:
-            manifest = manifest.plus(EmailSubscription(key=f"email:{notify_email}", topic="topic:order_errors", address=notify_email))
+            manifest = manifest.plus(EmailSubscription(key=f"email:{notify_email}", topic=ALERTS_TOPIC, address=notify_email))
         artefacts = prepare(names, sources or Sources.project(), manifest)
         return cls(gateway, names, manifest, artefacts, tls_only=gateway is None or speaks_tls(gateway.target))
 
