@@ -1,36 +1,66 @@
-"""Serve moto's WSGI app in the foreground, with the Step Functions interpreter on and Lambdas that really run."""
+"""Serve moto in the foreground: one process per group of services, or all of them in one (`processes=1`).
+
+The front process listens on the public port. In the grouped mode it starts one child per group
+(`groups.GROUPS`) on a socket it opened itself (so every port is known before anything starts), serves
+the remaining services itself and forwards the groups' requests to them (`front.Router`); its health
+route lists every process. A child that dies takes the emulator down with it, and a child whose front
+process dies (even by SIGKILL) is told by the kernel to stop (PR_SET_PDEATHSIG).
+
+HTTP is served by waitress: HTTP/1.1 keep-alive done properly (werkzeug's development server answers
+every response with `Connection: close`, a new TCP connection and server thread per request), and as
+many threads as open connections it accepts, so a request that waits (a long poll, a Lambda
+invocation whose handler calls back into the same process) never keeps another from a thread.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
 import signal
+import socket
+import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 
-from blackfriday.emulator import SERVICE_NAME
+from blackfriday.emulator import HEALTH_PATH, SERVICE_NAME, groups
 from blackfriday.target import EMULATOR_HOST
 
 log = logging.getLogger("blackfriday.emulator")
 
+# Threads per process, and as many open connections: every accepted connection can always have its
+# request running. The gateway opens at most 64 connections per service and process.
+SERVER_THREADS = int(os.environ.get("BF_EMULATOR_THREADS", "512"))
+IDLE_CONNECTION_SECONDS = 3600  # keep-alive connections stay open between bursts of a run
+GROUP_START_TIMEOUT_SECONDS = 60.0
+GROUP_STOP_TIMEOUT_SECONDS = 10.0
+PR_SET_PDEATHSIG = 1
 
-def configure_moto(port: int) -> None:
+
+def configure_moto(front_port: int) -> None:
     """Settings that must be in place before moto handles a request."""
-    # The Step Functions interpreter calls Lambda, SNS, DynamoDB... over HTTP at localhost:$MOTO_PORT.
-    os.environ["MOTO_PORT"] = str(port)
+    # The Step Functions interpreter calls Lambda, SNS, DynamoDB... at localhost:$MOTO_PORT (see in_process).
+    os.environ["MOTO_PORT"] = str(front_port)
     from moto.core.config import default_user_config
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
 
 
-# The services the pipeline calls. moto builds each service's Flask app on its first request (a
-# second for Lambda): building them in the background right after start keeps that off the first calls.
-WARM_SERVICES = ("s3", "sns", "sqs", "lambda", "iam", "sts", "dynamodb", "states", "logs", "monitoring")
+# moto builds each service's Flask app on its first request (a second for Lambda): building a process's
+# apps in the background right after start keeps that off the first calls.
+WARM_HOSTS = {
+    "s3": "s3", "sns": "sns", "sqs": "sqs", "events": "events", "dynamodb": "dynamodb", "dynamodbstreams": "dynamodbstreams",
+    "stepfunctions": "states", "awslambda": "lambda", "logs": "logs", "iam": "iam", "sts": "sts", "cloudwatch": "monitoring",
+}
 
 
-def warm_up(dispatcher) -> None:
-    for service in WARM_SERVICES:
+def warm_up(dispatcher, backends) -> None:
+    for backend in backends:
+        service = WARM_HOSTS[backend]
         dispatcher.get_application(
             {
                 "PATH_INFO": "/",
@@ -41,62 +71,215 @@ def warm_up(dispatcher) -> None:
         )
 
 
-def build_app(port: int, fixes: bool = True):
-    """moto's dispatcher wrapped with our health route; `fixes=False` leaves moto's hot spots (bench only)."""
-    configure_moto(port)
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        create_backend_app,
-    )
+def served_backends(group_name: str) -> list[str]:
+    """The warm-up list of a process: its group's services; the front's own; every one in the single mode."""
+    if group_name == groups.ALL_SERVICES:
+        return list(WARM_HOSTS)
+    if group_name == groups.FRONT:
+        grouped = set().union(*(group.backends for group in groups.GROUPS))
+        return [backend for backend in WARM_HOSTS if backend not in grouped]
+    return [backend for backend in WARM_HOSTS if backend in groups.GROUPS_BY_NAME[group_name].backends]
 
-    from blackfriday.emulator import gate, lambda_runtime, patches
 
-    lambda_runtime.install(port)
+def services_of(group_name: str) -> list[str]:
+    if group_name == groups.ALL_SERVICES:
+        return ["all"]
+    if group_name == groups.FRONT:
+        return ["sts", "cloudwatch", "apigateway", "every other service"]
+    return list(groups.GROUPS_BY_NAME[group_name].clients)
+
+
+def build_app(front_port: int, group_name: str, health: dict, endpoints: dict[str, str], fixes: bool = True):
+    """moto's dispatcher behind the request gate and our health route: (gate app, dispatcher)."""
+    configure_moto(front_port)
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from blackfriday.emulator import gate, in_process, lambda_runtime, patches
+
+    if group_name in (groups.WORKFLOW.name, groups.ALL_SERVICES):
+        lambda_runtime.install(front_port, endpoints)
     if fixes:
         log.info("hot-spot fixes applied: %s", ", ".join(patches.apply_all()))
     dispatcher = DomainDispatcherApplication(create_backend_app)
-    threading.Thread(target=warm_up, args=(dispatcher,), name="warm-up", daemon=True).start()
+    threading.Thread(target=warm_up, args=(dispatcher, served_backends(group_name)), name="warm-up", daemon=True).start()
     gate.install()
-    health = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port}).encode()
-    return gate.RequestGate(dispatcher, health)
+    app = gate.RequestGate(dispatcher, health)
+    if group_name == groups.ALL_SERVICES:
+        in_process.install(app, front_port, None, {})
+    elif group_name == groups.WORKFLOW.name:
+        in_process.install(app, front_port, frozenset(groups.WORKFLOW.clients), endpoints)
+    elif group_name == groups.MESSAGING.name:
+        from blackfriday.emulator import remote_lambda
+
+        remote_lambda.install(endpoints["lambda"])
+    return app, dispatcher
 
 
-def quiet_request_handler():
-    """moto's request handler without one access-log line per request (a 10,000-order run makes ~100,000)."""
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    class QuietRequestHandler(MotoRequestHandler):
-        def log_request(self, code="-", size="-"):
-            if str(code).startswith("5"):
-                super().log_request(code, size)
-
-    return QuietRequestHandler
+def listening_socket(port: int = 0) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((EMULATOR_HOST, port))
+    listener.listen(1024)
+    return listener
 
 
-def serve(port: int, fixes: bool = True) -> None:
-    """Run until SIGTERM/SIGINT, then stop the Lambda workers."""
-    from werkzeug.serving import make_server
+def run_http(app, listener: socket.socket, name: str, on_stop) -> None:
+    """Serve `app` on `listener` with waitress until SIGTERM/SIGINT, then call `on_stop`."""
+    from waitress import create_server
 
-    from blackfriday.emulator import lambda_runtime
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = build_app(port, fixes)
-    # threaded: one thread per connection, HTTP/1.1 keep-alive, so concurrent clients and the
-    # Step Functions interpreter's callbacks into this same server never wait on each other.
-    server = make_server(EMULATOR_HOST, port, app, threaded=True, request_handler=quiet_request_handler())
-    server.daemon_threads = True
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" while requests wait is expected
+    server = create_server(
+        app,
+        sockets=[listener],
+        threads=SERVER_THREADS,
+        connection_limit=SERVER_THREADS,
+        channel_timeout=IDLE_CONNECTION_SECONDS,
+        asyncore_use_poll=True,  # select() stops at 1,024 descriptors
+        ident=SERVICE_NAME,
+    )
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    log.info("%s pid %s listening on http://%s:%s (hot-spot fixes %s)", SERVICE_NAME, os.getpid(), EMULATOR_HOST, port, "on" if fixes else "off")
+    log.info("%s %s pid %s listening on http://%s:%s", SERVICE_NAME, name, os.getpid(), EMULATOR_HOST, listener.getsockname()[1])
     sys.stdout.flush()
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
-        lambda_runtime.shutdown()
-        log.info("%s stopped", SERVICE_NAME)
+        server.close()
+        on_stop()
+        log.info("%s %s stopped", SERVICE_NAME, name)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(process)d: %(message)s")
+
+
+def health_body(health: dict) -> bytes:
+    return json.dumps(health).encode()
+
+
+def serve(port: int, fixes: bool = True, processes: int = groups.GROUPED) -> None:
+    """The front process: run until SIGTERM/SIGINT, then stop the group processes and the Lambda workers."""
+    from blackfriday.emulator import lambda_runtime
+
+    configure_logging()
+    # The public port is bound last: a client that reaches it gets an answer, not a wait on a process still starting.
+    if processes == groups.SINGLE:
+        health = {"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "group": groups.ALL_SERVICES, "services": ["all"]}
+        health["processes"] = [dict(health)]
+        app, _ = build_app(port, groups.ALL_SERVICES, health_body(health), {}, fixes)
+        run_http(app, listening_socket(port), "single process", lambda_runtime.shutdown)
+        return
+    children = GroupProcesses(port, fixes)
+    try:
+        children.start()
+        endpoints = groups.endpoint_map(children.urls)
+        front = {"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "group": groups.FRONT, "services": services_of(groups.FRONT)}
+        health = {**front, "processes": [front, *children.describe()], "endpoints": endpoints}
+        app, dispatcher = build_app(port, groups.FRONT, health_body(health), endpoints, fixes)
+        from blackfriday.emulator.front import Router
+
+        router = Router(app, dispatcher, children.urls)
+        listener = listening_socket(port)
+        children.watch()
+    except BaseException:
+        children.stop()
+        raise
+    run_http(router, listener, "front", children.stop)
+
+
+def serve_group(group_name: str, listener_fd: int, front_port: int, endpoints: dict[str, str], fixes: bool = True) -> None:
+    """One group's process, started by the front process on a socket it opened."""
+    from blackfriday.emulator import lambda_runtime
+
+    stop_with_parent()
+    configure_logging()
+    listener = socket.socket(fileno=listener_fd)
+    port = listener.getsockname()[1]
+    health = {"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "group": group_name, "services": services_of(group_name)}
+    app, _ = build_app(front_port, group_name, health_body(health), endpoints, fixes)
+    run_http(app, listener, group_name, lambda_runtime.shutdown)
+
+
+def stop_with_parent() -> None:
+    """Ask Linux for SIGTERM when the front process ends, however it ends (elsewhere, `stop` cleans up)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent died before the request took effect
+            sys.exit(1)
+
+
+class GroupProcesses:
+    """The group processes of one front process: started, health-checked, watched and stopped together."""
+
+    def __init__(self, front_port: int, fixes: bool):
+        self.front_port = front_port
+        self.fixes = fixes
+        self.listeners = {group.name: listening_socket() for group in groups.GROUPS}
+        self.urls = {name: f"http://{EMULATOR_HOST}:{listener.getsockname()[1]}" for name, listener in self.listeners.items()}
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.stopping = threading.Event()
+
+    def command(self, group_name: str, fd: int) -> list[str]:
+        endpoints = json.dumps(groups.endpoint_map(self.urls))
+        command = [sys.executable, "-m", "blackfriday.emulator", "serve-group", group_name, "--front-port", str(self.front_port)]
+        command += ["--socket-fd", str(fd), "--endpoints", endpoints]
+        return command + ([] if self.fixes else ["--no-fixes"])
+
+    def start(self) -> None:
+        for name, listener in self.listeners.items():
+            fd = listener.fileno()
+            self.processes[name] = subprocess.Popen(self.command(name, fd), pass_fds=(fd,), stdin=subprocess.DEVNULL)
+            listener.close()  # the child has its own copy; ours would keep the port after the child ends
+        deadline = time.monotonic() + GROUP_START_TIMEOUT_SECONDS
+        for name, process in self.processes.items():
+            self.wait_until_healthy(name, process, deadline)
+
+    def wait_until_healthy(self, name: str, process: subprocess.Popen, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the {name} process exited with code {process.returncode} while starting")
+            try:
+                with urllib.request.urlopen(self.urls[name] + HEALTH_PATH, timeout=2) as response:
+                    if json.loads(response.read()).get("pid") == process.pid:
+                        return
+            except (urllib.error.URLError, OSError, ValueError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the {name} process was not healthy after {GROUP_START_TIMEOUT_SECONDS:.0f} s")
+
+    def describe(self) -> list[dict]:
+        return [
+            {"group": name, "pid": process.pid, "port": int(self.urls[name].rsplit(":", 1)[1]), "services": services_of(name)}
+            for name, process in self.processes.items()
+        ]
+
+    def watch(self) -> None:
+        """A group process that ends on its own takes the emulator down: half an emulator would answer wrongly."""
+
+        def wait_for(name: str, process: subprocess.Popen) -> None:
+            code = process.wait()
+            if not self.stopping.is_set():
+                log.error("the %s process (pid %s) exited with code %s: stopping the emulator", name, process.pid, code)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        for name, process in self.processes.items():
+            threading.Thread(target=wait_for, args=(name, process), name=f"watch-{name}", daemon=True).start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + GROUP_STOP_TIMEOUT_SECONDS
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
