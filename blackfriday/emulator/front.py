@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
+
 from blackfriday.emulator import HEALTH_PATH, groups
 
 # Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection, never forwarded. The body is always
@@ -21,10 +23,12 @@ FORWARD_TIMEOUT_SECONDS = 900  # beyond the longest Lambda timeout: a synchronou
 
 
 def request_headers(environ: dict) -> list[tuple[str, str]]:
+    """The request's headers; S3 metadata headers under the names they were sent with (moto's handler keeps them)."""
+    sent_names = environ.get(PRESERVED_HEADER_NAMES_ENVIRON_KEY) or {}
     headers = []
     for key, value in environ.items():
         if key.startswith("HTTP_"):
-            name = key[5:].replace("_", "-").title()
+            name = sent_names.get(key) or key[5:].replace("_", "-").title()
             if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
                 headers.append((name, value))
     if environ.get("CONTENT_TYPE"):

@@ -6,15 +6,19 @@ the remaining services itself and forwards the groups' requests to them (`front.
 route lists every process. A child that dies takes the emulator down with it, and a child whose front
 process dies (even by SIGKILL) is told by the kernel to stop (PR_SET_PDEATHSIG).
 
-HTTP is served by waitress: HTTP/1.1 keep-alive done properly (werkzeug's development server answers
-every response with `Connection: close`, a new TCP connection and server thread per request), and as
-many threads as open connections it accepts, so a request that waits (a long poll, a Lambda
-invocation whose handler calls back into the same process) never keeps another from a thread.
+HTTP: werkzeug's threaded server (one thread per connection, so a request that waits, such as a
+long poll or a Lambda invocation whose handler calls back into the same process, never keeps another
+from running) with moto's request handler (it keeps S3 metadata header names as sent), made to keep
+connections alive: werkzeug's own `run_wsgi` answers every response with `Connection: close`, and
+its drain of unread input would swallow the next request on a kept connection. Here each request's
+body is read whole before the app runs and each response goes out with its Content-Length, so a
+connection carries request after request: no TCP handshake or thread start per request.
 """
 
 from __future__ import annotations
 
 import ctypes
+import io
 import json
 import logging
 import os
@@ -32,10 +36,8 @@ from blackfriday.target import EMULATOR_HOST
 
 log = logging.getLogger("blackfriday.emulator")
 
-# Threads per process, and as many open connections: every accepted connection can always have its
-# request running. The gateway opens at most 64 connections per service and process.
-SERVER_THREADS = int(os.environ.get("BF_EMULATOR_THREADS", "512"))
 IDLE_CONNECTION_SECONDS = 3600  # keep-alive connections stay open between bursts of a run
+LISTEN_BACKLOG = 1024
 GROUP_START_TIMEOUT_SECONDS = 60.0
 GROUP_STOP_TIMEOUT_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1
@@ -115,41 +117,101 @@ def build_app(front_port: int, group_name: str, health: dict, endpoints: dict[st
     return app, dispatcher
 
 
-def listening_socket(port: int = 0) -> socket.socket:
+def listening_socket() -> socket.socket:
+    """A socket on a free port for a group process, opened by the front process before the group starts."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((EMULATOR_HOST, port))
-    listener.listen(1024)
+    listener.bind((EMULATOR_HOST, 0))
+    listener.listen(LISTEN_BACKLOG)
     return listener
 
 
-def run_http(app, listener: socket.socket, name: str, on_stop) -> None:
-    """Serve `app` on `listener` with waitress until SIGTERM/SIGINT, then call `on_stop`."""
-    from waitress import create_server
+def keep_alive_request_handler():
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" while requests wait is expected
-    server = create_server(
-        app,
-        sockets=[listener],
-        threads=SERVER_THREADS,
-        connection_limit=SERVER_THREADS,
-        channel_timeout=IDLE_CONNECTION_SECONDS,
-        asyncore_use_poll=True,  # select() stops at 1,024 descriptors
-        ident=SERVICE_NAME,
-    )
+    class KeepAliveRequestHandler(MotoRequestHandler):
+        protocol_version = "HTTP/1.1"
+        timeout = IDLE_CONNECTION_SECONDS  # an idle kept connection is closed after this, its thread ends
+
+        def setup(self):
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # headers and body go out at once
+
+        def run_wsgi(self):
+            if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            environ = self.make_environ()
+            if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's DechunkedInput stops at the last chunk
+                body = environ["wsgi.input"].read()
+            else:
+                body = self.rfile.read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ.pop("wsgi.input_terminated", None)
+            environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+            status, headers, payload = self.call_app(environ)
+            code, _, reason = status.partition(" ")
+            self.send_response(int(code), reason)
+            declared_length = None
+            for name, value in headers:
+                lowered = name.lower()
+                if lowered == "content-length":
+                    declared_length = value
+                elif lowered not in ("connection", "transfer-encoding", "keep-alive"):
+                    self.send_header(name, value)
+            if not (int(code) < 200 or int(code) in (204, 304)):
+                # A HEAD answer declares the length of what a GET would return.
+                is_head = self.command == "HEAD"
+                self.send_header("Content-Length", declared_length if is_head and declared_length else str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD" and payload:
+                self.wfile.write(payload)
+
+        def call_app(self, environ) -> tuple[str, list, bytes]:
+            answer = {}
+
+            def start_response(status, headers, exc_info=None):
+                answer["status"], answer["headers"] = status, headers
+                return chunks.append
+
+            chunks: list[bytes] = []
+            try:
+                result = self.server.app(environ, start_response)
+                try:
+                    chunks.extend(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+            except Exception:
+                log.exception("error on %s %s", environ["REQUEST_METHOD"], environ.get("PATH_INFO"))
+                return "500 Internal Server Error", [("Content-Type", "text/plain")], b"internal error in the emulator (see its log)"
+            return answer["status"], answer["headers"], b"".join(chunks)
+
+        def log_request(self, code="-", size="-"):
+            if str(code).startswith("5"):  # one access-log line per request would be ~100,000 per large run
+                super().log_request(code, size)
+
+    return KeepAliveRequestHandler
+
+
+def run_http(app, name: str, on_stop, port: int = 0, fd: int | None = None) -> None:
+    """Serve `app` on the port (or on the listening socket `fd`) until SIGTERM/SIGINT, then call `on_stop`."""
+    from werkzeug.serving import ThreadedWSGIServer
+
+    server = ThreadedWSGIServer(EMULATOR_HOST, port, app, keep_alive_request_handler(), fd=fd)
+    server.daemon_threads = True
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    log.info("%s %s pid %s listening on http://%s:%s", SERVICE_NAME, name, os.getpid(), EMULATOR_HOST, listener.getsockname()[1])
+    log.info("%s %s pid %s listening on http://%s:%s", SERVICE_NAME, name, os.getpid(), EMULATOR_HOST, server.server_address[1])
     sys.stdout.flush()
     try:
-        server.run()
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        server.close()
+        server.server_close()
         on_stop()
         log.info("%s %s stopped", SERVICE_NAME, name)
 
@@ -172,7 +234,7 @@ def serve(port: int, fixes: bool = True, processes: int = groups.GROUPED) -> Non
         health = {"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "group": groups.ALL_SERVICES, "services": ["all"]}
         health["processes"] = [dict(health)]
         app, _ = build_app(port, groups.ALL_SERVICES, health_body(health), {}, fixes)
-        run_http(app, listening_socket(port), "single process", lambda_runtime.shutdown)
+        run_http(app, "single process", lambda_runtime.shutdown, port=port)
         return
     children = GroupProcesses(port, fixes)
     try:
@@ -184,12 +246,11 @@ def serve(port: int, fixes: bool = True, processes: int = groups.GROUPED) -> Non
         from blackfriday.emulator.front import Router
 
         router = Router(app, dispatcher, children.urls)
-        listener = listening_socket(port)
         children.watch()
     except BaseException:
         children.stop()
         raise
-    run_http(router, listener, "front", children.stop)
+    run_http(router, "front", children.stop, port=port)
 
 
 def serve_group(group_name: str, listener_fd: int, front_port: int, endpoints: dict[str, str], fixes: bool = True) -> None:
@@ -198,11 +259,11 @@ def serve_group(group_name: str, listener_fd: int, front_port: int, endpoints: d
 
     stop_with_parent()
     configure_logging()
-    listener = socket.socket(fileno=listener_fd)
-    port = listener.getsockname()[1]
+    with socket.socket(fileno=os.dup(listener_fd)) as listener:  # a copy: closing it leaves the server's
+        port = listener.getsockname()[1]
     health = {"service": SERVICE_NAME, "pid": os.getpid(), "port": port, "group": group_name, "services": services_of(group_name)}
     app, _ = build_app(front_port, group_name, health_body(health), endpoints, fixes)
-    run_http(app, listener, group_name, lambda_runtime.shutdown)
+    run_http(app, group_name, lambda_runtime.shutdown, fd=listener_fd)
 
 
 def stop_with_parent() -> None:

@@ -31,7 +31,7 @@ def test_a_plain_boto3_client_on_the_front_port_reaches_every_service(emulator_u
     # WHEN each service the pipeline uses is called through it
     account = client("sts").get_caller_identity()["Account"]
     client("s3").create_bucket(Bucket=name)
-    client("s3").put_object(Bucket=name, Key="orders/a b.json", Body=b'{"n": 1}')
+    client("s3").put_object(Bucket=name, Key="orders/a b.json", Body=b'{"n": 1}', Metadata={"uploaded-at": "1", "my_key": "u"})
     topic_arn = client("sns").create_topic(Name=name)["TopicArn"]
     queue_url = client("sqs").create_queue(QueueName=name)["QueueUrl"]
     client("sqs").send_message(QueueUrl=queue_url, MessageBody="hello")
@@ -55,7 +55,8 @@ def test_a_plain_boto3_client_on_the_front_port_reaches_every_service(emulator_u
     # THEN every call was answered, and the state is the same one the gateway sees at each group's own port
     direct = emulator_gateway.client
     assert account == emulator_gateway.account_id
-    assert direct("s3").get_object(Bucket=name, Key="orders/a b.json")["Body"].read() == b'{"n": 1}'
+    stored = direct("s3").get_object(Bucket=name, Key="orders/a b.json")
+    assert (stored["Body"].read(), stored["Metadata"]) == (b'{"n": 1}', {"uploaded-at": "1", "my_key": "u"})
     assert direct("sns").get_topic_attributes(TopicArn=topic_arn)["Attributes"]["TopicArn"] == topic_arn
     assert [message["Body"] for message in direct("sqs").receive_message(QueueUrl=queue_url)["Messages"]] == ["hello"]
     assert direct("dynamodb").get_item(TableName=name, Key={"k": {"S": "one"}})["Item"] == {"k": {"S": "one"}}
