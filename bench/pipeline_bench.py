@@ -274,7 +274,7 @@ def draw_chart(runs: list[dict], path: Path) -> None:
 
     figure, (finished_axes, queue_axes) = plt.subplots(1, 2, figsize=(12, 4.5))
     for run in runs:
-        label = f"{run['mode']} ({run['orders_per_second']} orders/s)"
+        label = f"{run['mode']} ({run['orders_per_second']} orders/s, load average {run['load_average_mean']})"
         finished = run["finished_at_seconds"]
         finished_axes.plot(finished, range(1, len(finished) + 1), label=label)
         queue_axes.plot([sample[0] for sample in run["queue_samples"]], [sample[1] for sample in run["queue_samples"]], label=run["mode"])
