@@ -1,7 +1,7 @@
 """Lambda invocations that moto makes from the messaging process reach the workflow process's Lambda runtime.
 
-S3 notifications to a function (`_invoke_awslambda`) and SNS subscriptions of protocol `lambda`
-(`Subscription.publish`) look the function up in moto's Lambda backend of their own process, which is
+S3 notifications to a function (`_invoke_awslambda`), SNS subscriptions of protocol `lambda`
+(`Subscription.publish`) and EventBridge rules with a Lambda target (`events.notifications`) look the function up in moto's Lambda backend of their own process, which is
 empty when Lambda lives in another one. In the messaging process `moto.awslambda.utils.get_backend`
 returns a stand-in whose functions invoke through the Lambda API of the workflow process, the event
 built by moto's own `send_sns_message`. As on AWS, the delivery is asynchronous to the publisher: a
@@ -58,13 +58,17 @@ class RemoteFunctions:
 
 
 class RemoteLambdaBackend:
-    """The two methods of moto's LambdaBackend that S3 and SNS notifications call."""
+    """The methods of moto's LambdaBackend that S3, SNS and EventBridge notifications call."""
 
     def __init__(self, client):
         self._lambdas = RemoteFunctions(client)
 
     def get_function(self, function_name_or_arn: str, qualifier: str | None = None) -> RemoteFunction:
         return self._lambdas.get_function_by_name_or_arn_with_qualifier(function_name_or_arn, qualifier)
+
+    def invoke(self, function_name: str, qualifier: str | None, body, headers, response_headers) -> bytes:
+        """An EventBridge rule's Lambda target (S3 events sent to EventBridge)."""
+        return self.get_function(function_name, qualifier).invoke(body, headers, response_headers)
 
     def send_sns_message(self, function_name: str, message: str, subject: str | None = None, qualifier: str | None = None) -> None:
         LambdaBackend.send_sns_message(self, function_name, message, subject=subject, qualifier=qualifier)
