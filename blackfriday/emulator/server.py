@@ -91,7 +91,7 @@ def services_of(group_name: str) -> list[str]:
     return list(groups.GROUPS_BY_NAME[group_name].clients)
 
 
-def build_app(front_port: int, group_name: str, health: dict, endpoints: dict[str, str], fixes: bool = True):
+def build_app(front_port: int, group_name: str, health: bytes, endpoints: dict[str, str], fixes: bool = True):
     """moto's dispatcher behind the request gate and our health route: (gate app, dispatcher)."""
     configure_moto(front_port)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
