@@ -21,3 +21,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(VENV)/.runtime-installed $@
+
+# The pipeline on each emulator mode side by side (2,000 orders each; chart and JSON in bench/results/).
+.PHONY: bench
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.pipeline_bench
