@@ -26,3 +26,10 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt
 .PHONY: bench
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.pipeline_bench
+
+# moto's own tests (the installed version's source distribution) for the services the emulator fixes, run on
+# stock moto and with every fix: fails when a test that passes on stock moto does not pass with the fixes.
+# Not part of `make test` (it takes minutes); run it after changing blackfriday/emulator/fixes/ or moto's version.
+.PHONY: moto-tests
+moto-tests: $(VENV)/.dev-installed
+	$(BIN)/python -m tools.moto_tests

@@ -1,4 +1,4 @@
-"""Run the fulfillment and analytics worker pools that drain the fan-out queues."""
+"""Run the shipping and analytics worker pools that drain the fan-out queues."""
 
 import click
 
@@ -6,26 +6,29 @@ from blackfriday.cli import PipelineCommand, json_option, target_options
 from blackfriday.clients import DEFAULT_POOL_CONNECTIONS, AwsGateway
 from blackfriday.consumer.dashboard import Dashboard
 from blackfriday.consumer.redrive import redrive
-from blackfriday.consumer.run import MAX_INFLIGHT_AWS, MAX_INFLIGHT_EMULATOR, QUEUES, Consumer, ConsumerSettings
+from blackfriday.consumer.run import MAX_INFLIGHT_AWS, MAX_INFLIGHT_EMULATOR, Consumer, ConsumerSettings
+from blackfriday.consumer.stats import Pool
 from blackfriday.errors import RunFailure, UsageProblem
 from blackfriday.names import StackNames
 from blackfriday.resources.stack import describe_stack
 from blackfriday.ui import Output
 
+QUEUE_NAMES = tuple(pool.value for pool in Pool)  # each pool drains the queue of its name
 
-def parse_queues(value: str) -> tuple[str, ...]:
+
+def parse_queues(value: str) -> tuple[Pool, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
-    unknown = [name for name in chosen if name not in QUEUES]
+    unknown = [name for name in chosen if name not in QUEUE_NAMES]
     if unknown or not chosen:
         raise UsageProblem(f"unknown queue {', '.join(map(repr, unknown)) or repr(value)} in --queues: use shipping, analytics or shipping,analytics")
-    return chosen
+    return tuple(Pool(name) for name in chosen)
 
 
 @click.command(cls=PipelineCommand)
 @target_options
 @json_option
 @click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True, help="Worker threads in each pool.")
-@click.option("--queues", "queue_list", default=",".join(QUEUES), show_default=True, help="Which queues to drain: shipping, analytics, or both (comma-separated).")
+@click.option("--queues", "queue_list", default=",".join(QUEUE_NAMES), show_default=True, help="Which queues to drain: shipping, analytics, or both (comma-separated).")
 @click.option(
     "--max-inflight",
     type=click.IntRange(min=1),
@@ -36,7 +39,7 @@ def parse_queues(value: str) -> tuple[str, ...]:
 @click.option("--no-dashboard", is_flag=True, help="Plain progress lines instead of the live dashboard (the default when stdout is not a terminal).")
 @click.option("--wait-seconds", type=click.IntRange(1, 20), default=5, show_default=True, help="Long-poll wait of each receive; a stop waits for at most this long.")
 @click.option("--visibility-timeout", type=click.IntRange(1, 43200), help="Visibility timeout of received messages, kept extended while work lasts.  [default: the queue's]")
-@click.option("--redrive", "redrive_queue", type=click.Choice(QUEUES), help="Move that queue's DLQ messages back to it, report how many, and exit.")
+@click.option("--redrive", "redrive_queue", type=click.Choice(QUEUE_NAMES), help="Move that queue's DLQ messages back to it, report how many, and exit.")
 def main(target, as_json, workers, queue_list, max_inflight, until_empty, duration, no_dashboard, wait_seconds, visibility_timeout, redrive_queue):
     """Drain ShippingQueue (start one workflow per order) and AnalyticsQueue (demand per SKU), exactly once."""
     settings = ConsumerSettings(

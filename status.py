@@ -4,7 +4,11 @@ import click
 
 from blackfriday.cli import PipelineCommand, json_option, target_options
 from blackfriday.clients import AwsGateway
+from blackfriday.errors import RunFailure
+from blackfriday.fulfillment import repair_releases
+from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.names import StackNames
+from blackfriday.observability import order_log_lines
 from blackfriday.resources.stack import describe_stack
 from blackfriday.status import order_journey, snapshot
 from blackfriday.ui import Output
@@ -16,10 +20,11 @@ from blackfriday.verify import verify
 @json_option
 @click.option("--order", "order_id", metavar="ORDER_ID", help="Show one order's journey through the pipeline.")
 @click.option("--verify", "check", is_flag=True, help="Check the four invariants; exit 1 naming every one that fails.")
-def main(target, as_json, order_id, check):
+@click.option("--repair", is_flag=True, help="Give back the stock still held by FAILED orders whose release failed (each once).")
+def main(target, as_json, order_id, check, repair):
     """Show queue depths, orders and executions by status, and the hottest SKUs' stock."""
-    if order_id and check:
-        raise click.UsageError("--order and --verify cannot be combined")
+    if sum(map(bool, (order_id, check, repair))) > 1:
+        raise click.UsageError("--order, --verify and --repair cannot be combined")
     out = Output(as_json)
     gateway = AwsGateway(target)
     gateway.check_reachable()
@@ -27,8 +32,16 @@ def main(target, as_json, order_id, check):
     info = describe_stack(gateway, names)
     if check:
         report_invariants(out, verify(gateway, names, info))
+    elif repair:
+        returned = repair_releases(gateway.client("dynamodb"), info.tables["inventory"], info.tables["orders"])
+        if out.as_json:
+            out.emit_json(returned)
+        else:
+            out.say(f"gave back the reservations of {len(returned)} FAILED order(s): {returned}")
     elif order_id:
-        report_journey(out, order_journey(gateway, names, info, order_id))
+        journey = order_journey(gateway, names, info, order_id)
+        groups = [names.log_group(spec.short_name) for spec in FUNCTION_SPECS]
+        report_journey(out, {**journey, "log_lines": order_log_lines(gateway.client("logs"), groups, order_id)})
     else:
         report_snapshot(out, snapshot(gateway, info))
 
@@ -54,7 +67,7 @@ def report_journey(out, journey):
     if out.as_json:
         return out.emit_json(journey)
     if not journey["object"]["uploaded"] and journey["row"] is None and journey["execution"] is None:
-        raise click.ClickException(f"no order {journey['order_id']} in this stack")
+        raise RunFailure(f"no order {journey['order_id']} in this stack")
     execution = journey["execution"] or {}
     rows = [
         ("object", journey["object"]["key"] if journey["object"]["uploaded"] else "not uploaded"),
@@ -66,6 +79,8 @@ def report_journey(out, journey):
         ("failure reason", journey["failure_reason"] or "-"),
     ]
     out.table(f"Order {journey['order_id']}", ("", ""), rows)
+    out.table("Its log lines", ("function", "level", "message"),
+              [(line["logGroup"].rsplit("/", 1)[-1], line.get("level", ""), line.get("message", "")) for line in journey["log_lines"]])
 
 
 def report_invariants(out, invariants):
@@ -80,7 +95,7 @@ def report_invariants(out, invariants):
     failing = [invariant for invariant in invariants if not invariant.holds]
     if failing:
         numbers = ", ".join(f"{invariant.number} ({invariant.title})" for invariant in failing)
-        raise click.ClickException(f"invariants failing: {numbers}")
+        raise RunFailure(f"invariants failing: {numbers}")
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def consumer_run(url: str, orders: int, queues: str, workers: int, workdir: Path
     )  # fmt: skip
     measured = json.loads(measure_file.read_text())
     checked = [invariant for invariant in verify(gateway, names, describe_stack(gateway, names)) if "shipping" in queues or invariant.number == 4]
-    handled = summary["fulfillment"]["started"] if "shipping" in queues else summary["analytics"]["aggregated"] + summary["analytics"]["rejected"]
+    handled = summary["shipping"]["started"] if "shipping" in queues else summary["analytics"]["aggregated"] + summary["analytics"]["rejected"]
     return {
         "orders": orders,
         "queues": queues,
@@ -72,7 +72,7 @@ def consumer_run(url: str, orders: int, queues: str, workers: int, workdir: Path
         "latency_p50_s": summary["latency"]["p50Seconds"],
         "latency_p95_s": summary["latency"]["p95Seconds"],
         "peak_rss_mb": round(measured["peak_rss_mb"], 1),
-        "fulfillment": summary["fulfillment"],
+        "shipping": summary["shipping"],
         "analytics": summary["analytics"],
         "executions": summary["executions"],
         # Analytics only: the workflow never ran, so only the analytics report can be checked.

@@ -1,18 +1,24 @@
 """The workflow's operations on DynamoDB, S3 and SNS, one plain function per Lambda; the handlers only parse and call.
 
 Every function takes its boto3 clients and resource names as arguments, so the Lambdas, the tests and
-any script share the same code. Each step is safe to repeat (a Lambda retry or a re-delivered task):
+any script share the same code. The saga tells the customer once, at the end: the receipt is written and the
+order COMPLETED before the confirmation is published; a failure anywhere before that releases the stock,
+removes a receipt already written, refunds a charge and publishes one failure. Business outcomes
+(BusinessRejection: invalid, out of stock, declined) are returned as a `rejection` by the Lambdas, not raised,
+so only faults count as Lambda errors. Each step is safe to repeat (a Lambda retry or a re-delivered task):
 
 - reserve_inventory: one transaction takes every item's stock (condition stock >= qty) and records the
   reservation on the order; a repeat finds the record and reserves nothing more.
 - release_inventory: gives back exactly the recorded reservation, once (marked releasedAt in the same transaction).
 - charge_payment: the charge is keyed by orderId with a conditional write; a repeat returns the first charge.
 - issue_receipt: the order becomes COMPLETED only from PAID; a repeat rewrites the same receipt and completes nothing.
-- fail_order: FAILED with the reason (never over COMPLETED), a charge refunded, one message on OrderErrors.
+- fail_order: FAILED with the reason (never over COMPLETED), a receipt removed, a charge refunded, one message
+  on OrderErrors; a reservation whose release failed is recorded (releaseError) and given back later by
+  repair_releases, exactly once.
 
 Orders record (key orderId): status RECEIVED -> RESERVED -> PAID -> COMPLETED, or FAILED with reason and
 errorName; totalCents, customerId, reservedItems {sku: units}, paymentId, chargedCents, chargeCount,
-refundedCents, receiptKey and the time of each transition.
+refundedCents, receiptKey, releaseError, failureNotifiedAt and the time of each transition.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ import json
 from datetime import datetime, timezone
 
 from blackfriday.domain import (
+    BusinessRejection,
     InventoryBusy,
     OrderStateConflict,
+    OrderStatus,
     OutOfStock,
     authorize_payment,
     order_id_from_key,
@@ -31,11 +39,12 @@ from blackfriday.domain import (
     validate_order,
 )
 
-RECEIVED = "RECEIVED"
-RESERVED = "RESERVED"
-PAID = "PAID"
-COMPLETED = "COMPLETED"
-FAILED = "FAILED"
+# The statuses are defined once, in domain.OrderStatus; short names for the expressions below.
+RECEIVED = OrderStatus.RECEIVED
+RESERVED = OrderStatus.RESERVED
+PAID = OrderStatus.PAID
+COMPLETED = OrderStatus.COMPLETED
+FAILED = OrderStatus.FAILED
 REASON_MAX_CHARS = 500  # a readable reason, not a stack trace
 CONDITION_FAILED = "ConditionalCheckFailed"
 STATUS = {"#status": "status"}  # a DynamoDB reserved word
@@ -59,6 +68,11 @@ def _units_from_item(attribute: dict) -> dict[str, int]:
 
 def _order_key(order_id: str) -> dict:
     return {"orderId": _text(order_id)}
+
+
+def rejection(error: BusinessRejection) -> dict:
+    """A step's business outcome as it returns it: the state machine's Choice finds `rejection` and fails the order."""
+    return {"rejection": {"Error": type(error).__name__, "Cause": str(error)}}
 
 
 # --- ValidateOrder ---------------------------------------------------------------------------
@@ -218,8 +232,9 @@ def charge_payment(dynamodb, orders_table: str, order: dict, attempt: int) -> di
 # --- SendNotification ------------------------------------------------------------------------
 
 
-def publish_confirmation(sns, topic_arn: str, order: dict, payment: dict) -> str:
-    """The customer's confirmation on OrderEvents; orderId and totalCents also as message attributes for filtering."""
+def publish_confirmation(sns, topic_arn: str, order: dict, payment: dict, receipt: dict) -> str:
+    """The customer's confirmation of a COMPLETED order and its receipt on OrderEvents; orderId and totalCents also
+    as message attributes for filtering."""
     message = {
         "event": "OrderConfirmed",
         "orderId": order["orderId"],
@@ -227,6 +242,7 @@ def publish_confirmation(sns, topic_arn: str, order: dict, payment: dict) -> str
         "totalCents": order["totalCents"],
         "currency": order["currency"],
         "paymentId": payment["paymentId"],
+        "receiptKey": receipt["receiptKey"],
         "items": [{"sku": item["sku"], "quantity": item["quantity"]} for item in order["items"]],
     }
     return sns.publish(
@@ -311,29 +327,57 @@ def describe_failure(error: dict) -> tuple[str, str]:
     return name, reason[:REASON_MAX_CHARS]
 
 
-def fail_order(dynamodb, sns, orders_table: str, topic_arn: str, order_id: str, error: dict) -> dict:
-    """Mark the order FAILED with its reason, refund a charge, and tell OrderErrors; a COMPLETED order is left alone."""
+def fail_order(
+    dynamodb, sns, s3, orders_table: str, topic_arn: str, bucket: str, order_id: str, error: dict, release_error: dict | None = None
+) -> dict:
+    """Mark the order FAILED with its reason, remove its receipt, refund a charge, and tell OrderErrors once
+    (failureNotifiedAt: a repeat after the message went out publishes nothing).
+
+    A COMPLETED order is left alone. `release_error` (ReleaseInventory out of retries) is recorded as
+    releaseError: the reservation stays on the row without releasedAt until repair_releases gives it back.
+    """
     error_name, reason = describe_failure(error)
+    update = "SET #status = :failed, reason = :reason, errorName = :name, failedAt = if_not_exists(failedAt, :now)"
+    values = {
+        ":failed": _text(FAILED),
+        ":completed": _text(COMPLETED),
+        ":reason": _text(reason),
+        ":name": _text(error_name),
+        ":now": _text(_now()),
+    }
+    if release_error is not None:
+        update += ", releaseError = :release_error"
+        values[":release_error"] = _text(describe_failure(release_error)[1])
     try:
         record = dynamodb.update_item(
             TableName=orders_table,
             Key=_order_key(order_id),
-            UpdateExpression="SET #status = :failed, reason = :reason, errorName = :name, failedAt = if_not_exists(failedAt, :now)",
+            UpdateExpression=update,
             ConditionExpression="attribute_not_exists(#status) OR #status <> :completed",
             ExpressionAttributeNames=STATUS,
-            ExpressionAttributeValues={
-                ":failed": _text(FAILED),
-                ":completed": _text(COMPLETED),
-                ":reason": _text(reason),
-                ":name": _text(error_name),
-                ":now": _text(_now()),
-            },
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
         )["Attributes"]
     except dynamodb.exceptions.ConditionalCheckFailedException:
-        return {"orderId": order_id, "errorName": error_name, "reason": reason, "markedFailed": False}
+        return {"orderId": order_id, "errorName": error_name, "reason": reason, "markedFailed": False, "told": False}
     if "chargedCents" in record:
+        # Only a paid order can have reached GenerateReceipt: a receipt it wrote before failing must not stay.
+        s3.delete_object(Bucket=bucket, Key=receipt_key(order_id))
         _refund(dynamodb, orders_table, order_id, int(record["chargedCents"]["N"]))
+    told = "failureNotifiedAt" not in record
+    if told:
+        _publish_failure(sns, topic_arn, order_id, error_name, reason)
+        dynamodb.update_item(
+            TableName=orders_table,
+            Key=_order_key(order_id),
+            UpdateExpression="SET failureNotifiedAt = :now",
+            ExpressionAttributeValues={":now": _text(_now())},
+        )
+    return {"orderId": order_id, "errorName": error_name, "reason": reason, "markedFailed": True, "told": told}
+
+
+def _publish_failure(sns, topic_arn: str, order_id: str, error_name: str, reason: str) -> None:
+    """The customer's one failure message (a repeat of fail_order finds failureNotifiedAt and stays silent)."""
     sns.publish(
         TopicArn=topic_arn,
         Subject=f"Order {order_id} failed: {error_name}"[:100],
@@ -344,7 +388,6 @@ def fail_order(dynamodb, sns, orders_table: str, topic_arn: str, order_id: str, 
             "errorName": {"DataType": "String", "StringValue": error_name},
         },
     )
-    return {"orderId": order_id, "errorName": error_name, "reason": reason, "markedFailed": True}
 
 
 def _refund(dynamodb, orders_table: str, order_id: str, amount: int) -> None:
@@ -359,3 +402,32 @@ def _refund(dynamodb, orders_table: str, order_id: str, amount: int) -> None:
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         pass  # a repeat: already refunded
+
+
+# --- Repair: reservations whose release failed -------------------------------------------------
+
+
+def unreleased_reservations(dynamodb, orders_table: str) -> dict[str, dict]:
+    """orderId -> row of every FAILED order still holding its reservation (ReleaseInventory ran out of retries)."""
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=orders_table,
+        ConsistentRead=True,
+        FilterExpression="#status = :failed AND attribute_exists(reservedItems) AND attribute_not_exists(releasedAt)",
+        ExpressionAttributeNames=STATUS,
+        ExpressionAttributeValues={":failed": _text(FAILED)},
+    )
+    return {item["orderId"]["S"]: item for page in pages for item in page["Items"]}
+
+
+def repair_releases(dynamodb, inventory_table: str, orders_table: str) -> dict[str, dict[str, int]]:
+    """Give back every unreleased reservation of a FAILED order; orderId -> units returned by this call.
+
+    release_inventory's conditional transaction (releasedAt) makes each return happen once, however many
+    repairs run, at the same time or again.
+    """
+    returned = {}
+    for order_id in sorted(unreleased_reservations(dynamodb, orders_table)):
+        units = release_inventory(dynamodb, inventory_table, orders_table, order_id)
+        if units:
+            returned[order_id] = units
+    return returned

@@ -1,36 +1,38 @@
-"""What each workflow Lambda needs: its environment and the only actions it may call, on which resources.
+"""What each Lambda needs: its environment and the only actions it may call, on which resources.
 
-setup_infra builds each function's IAM role from this table (least privilege), and the handlers
-in lambdas/ read exactly these environment variables. Keep both sides in step when a handler changes.
+The manifest (blackfriday/manifest.py) gives each function a log group, a role built from these grants
+(least privilege) and the environment variables named here, whose values it derives from the resources
+that declare them. The handlers in lambdas/ read exactly these variables: keep both sides in step.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from blackfriday.names import StackNames
-
 
 @dataclass(frozen=True)
 class Grant:
     actions: tuple[str, ...]
-    resource: str  # a logical resource: see resource_arns()
+    resource: str  # the key of a resource of the manifest, e.g. "table:orders"
+    path: str = ""  # appended to the resource's ARN, e.g. "/receipts/*" for objects of a bucket
+    executions: bool = False  # the resource's executions (a state machine's), whose ARNs are not its ARN plus a path
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
     short_name: str  # lambdas/<short_name>.py, handler "<short_name>.handler"
     description: str
-    environment: tuple[str, ...]  # logical names, see environment_values()
+    environment: tuple[str, ...]  # variables some resource of the manifest declares
     grants: tuple[Grant, ...]
     timeout_seconds: int = 10
     memory_mb: int = 256
 
 
 # TransactWriteItems has no IAM action of its own: each Update inside a transaction needs dynamodb:UpdateItem.
-_UPDATE_ORDER = Grant(("dynamodb:UpdateItem",), "orders_table")
-_UPDATE_STOCK = Grant(("dynamodb:UpdateItem",), "inventory_table")
+_UPDATE_ORDER = Grant(("dynamodb:UpdateItem",), "table:orders")
+_UPDATE_STOCK = Grant(("dynamodb:UpdateItem",), "table:inventory")
 
+# The workflow's steps (the ASL names them).
 FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "validate_order",
@@ -54,48 +56,45 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         "send_notification",
         "Publishes the order confirmation to OrderEvents.",
         ("ORDER_EVENTS_TOPIC_ARN",),
-        (Grant(("sns:Publish",), "order_events_topic"),),
+        (Grant(("sns:Publish",), "topic:order_events"),),
     ),
     FunctionSpec(
         "generate_receipt",
         "Writes receipts/{orderId}.json and marks the order COMPLETED.",
         ("BUCKET", "ORDERS_TABLE"),
-        (Grant(("s3:PutObject",), "receipts_objects"), _UPDATE_ORDER),
+        (Grant(("s3:PutObject",), "bucket", "/receipts/*"), _UPDATE_ORDER),
     ),
     FunctionSpec(
         "release_inventory",
         "Gives back exactly what the order reserved (compensation).",
         ("INVENTORY_TABLE", "ORDERS_TABLE"),
-        (_UPDATE_STOCK, Grant(("dynamodb:GetItem", "dynamodb:UpdateItem"), "orders_table")),
+        (_UPDATE_STOCK, Grant(("dynamodb:GetItem", "dynamodb:UpdateItem"), "table:orders")),
     ),
     FunctionSpec(
         "mark_order_failed",
-        "Marks the order FAILED with its reason and publishes to OrderErrors.",
+        "Marks the order FAILED with its reason, removes a receipt written before the failure, publishes to OrderErrors.",
         ("ORDERS_TABLE", "ORDER_ERRORS_TOPIC_ARN"),
-        (_UPDATE_ORDER, Grant(("sns:Publish",), "order_errors_topic")),
+        (_UPDATE_ORDER, Grant(("s3:DeleteObject",), "bucket", "/receipts/*"), Grant(("sns:Publish",), "topic:order_errors")),
+    ),
+)
+
+# The order API behind API Gateway (not a workflow step: the REST API of the manifest invokes it).
+ORDERS_API_FUNCTION = FunctionSpec(
+    "orders_api",
+    "The order API behind API Gateway: storefront page, catalogue, order placement, journey and receipt.",
+    ("BUCKET", "INVENTORY_TABLE", "ORDERS_TABLE", "STATE_MACHINE_ARN"),
+    (
+        # PutObject with If-None-Match; HeadObject (a replayed Idempotency-Key) is authorised by s3:GetObject.
+        Grant(("s3:PutObject", "s3:GetObject"), "bucket", "/orders/*"),
+        Grant(("s3:GetObject",), "bucket", "/receipts/*"),
+        # Without ListBucket a missing key is 403 AccessDenied instead of 404 NoSuchKey (journey, receipt).
+        Grant(("s3:ListBucket",), "bucket"),
+        Grant(("dynamodb:Scan",), "table:inventory"),
+        Grant(("dynamodb:GetItem",), "table:orders"),
+        Grant(("states:DescribeExecution", "states:GetExecutionHistory"), "state_machine", executions=True),
     ),
 )
 
 
 def spec(short_name: str) -> FunctionSpec:
-    return next(item for item in FUNCTION_SPECS if item.short_name == short_name)
-
-
-def resource_arns(names: StackNames) -> dict[str, str]:
-    return {
-        "orders_table": names.table_arn(names.orders_table),
-        "inventory_table": names.table_arn(names.inventory_table),
-        "order_events_topic": names.topic_arn(names.order_events_topic),
-        "order_errors_topic": names.topic_arn(names.order_errors_topic),
-        "receipts_objects": f"{names.bucket_arn}/receipts/*",
-    }
-
-
-def environment_values(names: StackNames) -> dict[str, str]:
-    return {
-        "ORDERS_TABLE": names.orders_table,
-        "INVENTORY_TABLE": names.inventory_table,
-        "BUCKET": names.bucket,
-        "ORDER_EVENTS_TOPIC_ARN": names.topic_arn(names.order_events_topic),
-        "ORDER_ERRORS_TOPIC_ARN": names.topic_arn(names.order_errors_topic),
-    }
+    return next(item for item in (*FUNCTION_SPECS, ORDERS_API_FUNCTION) if item.short_name == short_name)

@@ -1,4 +1,8 @@
-"""Every resource name derives from the prefix, so a stack is found again without a state file."""
+"""Every resource name derives from the prefix, so a stack is found again without a state file.
+
+The manifest (blackfriday/manifest.py) declares the stack's things; the properties here name the ones
+that scripts and tests address directly (a test checks that they agree with the manifest).
+"""
 
 from __future__ import annotations
 
@@ -16,80 +20,81 @@ class StackNames:
         # S3 names are global: account and region make ours unique and let two stacks coexist.
         return f"{self.prefix}-orders-{self.account}-{self.region}"
 
-    def _name(self, thing: str) -> str:
+    def name(self, thing: str) -> str:
+        """The name of one of the stack's things (see blackfriday/manifest.py), e.g. "ShippingQueue"."""
         return f"{self.prefix}-{thing}"
 
     # SNS
     @property
     def new_orders_topic(self) -> str:
-        return self._name("NewOrderEvents")
+        return self.name("NewOrderEvents")
 
     @property
     def order_events_topic(self) -> str:
-        return self._name("OrderEvents")
+        return self.name("OrderEvents")
 
     @property
     def order_errors_topic(self) -> str:
-        return self._name("OrderErrors")
+        return self.name("OrderErrors")
 
     # SQS
     @property
     def shipping_queue(self) -> str:
-        return self._name("ShippingQueue")
+        return self.name("ShippingQueue")
 
     @property
     def shipping_dlq(self) -> str:
-        return self._name("ShippingDLQ")
+        return self.name("ShippingDLQ")
 
     @property
     def analytics_queue(self) -> str:
-        return self._name("AnalyticsQueue")
+        return self.name("AnalyticsQueue")
 
     @property
     def analytics_dlq(self) -> str:
-        return self._name("AnalyticsDLQ")
+        return self.name("AnalyticsDLQ")
 
     @property
     def notifications_queue(self) -> str:
-        return self._name("NotificationsQueue")
+        return self.name("NotificationsQueue")
 
     # DynamoDB
     @property
     def inventory_table(self) -> str:
-        return self._name("Inventory")
+        return self.name("Inventory")
 
     @property
     def orders_table(self) -> str:
-        return self._name("Orders")
+        return self.name("Orders")
 
     @property
     def analytics_table(self) -> str:
-        return self._name("SkuDemand")
+        return self.name("SkuDemand")
 
     # Lambda, IAM, Step Functions, CloudWatch
     def function(self, short_name: str) -> str:
-        return self._name(short_name.replace("_", "-"))
+        return self.name(short_name.replace("_", "-"))
 
     def function_role(self, short_name: str) -> str:
-        return self._name(f"{short_name.replace('_', '-')}-role")
+        return self.name(f"{short_name.replace('_', '-')}-role")
 
     def log_group(self, short_name: str) -> str:
         return f"/aws/lambda/{self.function(short_name)}"
 
     @property
     def state_machine(self) -> str:
-        return self._name("OrderProcessingWorkflow")
+        return self.name("OrderProcessingWorkflow")
 
     @property
     def state_machine_role(self) -> str:
-        return self._name("workflow-role")
+        return self.name("workflow-role")
 
     @property
     def dashboard(self) -> str:
-        return self._name("pipeline")
+        return self.name("pipeline")
 
     def alarm(self, what: str) -> str:
-        return self._name(f"alarm-{what}")
+        return self.name(f"alarm-{what}")
 
     # ARNs that are known from names alone (used in least-privilege policies)
     def arn(self, service: str, resource: str) -> str:
@@ -106,6 +111,9 @@ class StackNames:
 
     def function_arn(self, short_name: str) -> str:
         return self.arn("lambda", f"function:{self.function(short_name)}")
+
+    def role_arn(self, role_name: str) -> str:
+        return f"arn:aws:iam::{self.account}:role/{role_name}"
 
     @property
     def state_machine_arn(self) -> str:

@@ -3,9 +3,10 @@
 1. Every order ends in exactly one place: COMPLETED with one receipt, FAILED with a reason, or
    (only for unreadable objects) its event in the shipping DLQ; completed + failed + dead-lettered = N.
 2. No order is processed twice: one execution per orderId, one receipt, one charge.
-3. For every SKU: initial stock - final stock = units in COMPLETED orders; stock >= 0.
-4. Sum of receipt totals = sum of successful payments; the analytics report's totals equal the
-   exact sums over the valid orders uploaded.
+3. For every SKU: initial stock - final stock = units in COMPLETED orders; stock >= 0; no FAILED order
+   still holds a reservation (a release that ran out of retries: `status.py --repair` gives it back).
+4. Sum of receipt totals = sum of successful payments; the analytics report's demand equals the exact
+   sums over the valid orders uploaded, and its sales the exact sums over the COMPLETED orders.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
-from blackfriday.domain import ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, units_by_sku, validation_problems
+from blackfriday.domain import FINAL_STATUSES, ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, OrderStatus, units_by_sku, validation_problems
+from blackfriday.fulfillment import unreleased_reservations
 from blackfriday.resources.stack import StackInfo
 from blackfriday.status import scan_all, stock_levels
+
+# Per SKU: demand (every valid order) and sales (COMPLETED orders), as the analytics report states them.
+REPORT_FIELDS = ("orders", "units", "demandCents", "salesOrders", "salesUnits", "salesCents")
 
 READ_THREADS = 16
 SHOWN_PER_PROBLEM = 5  # examples named per failed invariant; the count says how many in all
@@ -127,13 +132,13 @@ def verify(gateway, names, info: StackInfo) -> list[Invariant]:
     )
     dead_lettered = _dead_lettered_keys(sqs, info.queues["shipping"].dlq_url)
 
-    completed = {order_id for order_id in readable if status.get(order_id) == "COMPLETED"}
-    failed = {order_id for order_id in readable if status.get(order_id) == "FAILED"}
+    completed = {order_id for order_id in readable if status.get(order_id) == OrderStatus.COMPLETED}
+    failed = {order_id for order_id in readable if status.get(order_id) == OrderStatus.FAILED}
     invariants = [
         _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed),
         _once(readable, executions, receipt_ids, rows),
-        _stock(stock_levels(dynamodb, info), readable, completed),
-        _money(receipts, rows, readable, _latest_report(s3, info.bucket)),
+        _stock(stock_levels(dynamodb, info), readable, completed, unreleased_reservations(dynamodb, info.tables["orders"])),
+        _money(receipts, rows, readable, completed, _latest_report(s3, info.bucket)),
     ]
     return invariants
 
@@ -144,7 +149,7 @@ def order_id_from_receipt(key: str) -> str:
 
 def _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed) -> Invariant:
     check = Invariant(1, "every order ends in exactly one place")
-    unfinished = {order_id for order_id in readable if status.get(order_id) not in ("COMPLETED", "FAILED")}
+    unfinished = {order_id for order_id in readable if status.get(order_id) not in FINAL_STATUSES}
     if unfinished:
         check.problems.append(f"orders neither COMPLETED nor FAILED: {_examples(unfinished)}")
     without_receipt = {order_id for order_id in completed if not receipt_ids.get(order_id)}
@@ -189,8 +194,12 @@ def _once(readable, executions, receipt_ids, rows) -> Invariant:
     return check
 
 
-def _stock(stock, readable, completed) -> Invariant:
+def _stock(stock, readable, completed, unreleased) -> Invariant:
     check = Invariant(3, "stock moves only by the units of COMPLETED orders and never goes below zero")
+    if unreleased:
+        check.problems.append(
+            f"FAILED orders still holding their reservation (release failed; status.py --repair returns it): {_examples(unreleased)}"
+        )
     sold = Counter()
     for order_id in completed:
         sold.update(units_by_sku(readable[order_id]))
@@ -208,8 +217,8 @@ def _stock(stock, readable, completed) -> Invariant:
     return check
 
 
-def _money(receipts, rows, readable, report) -> Invariant:
-    check = Invariant(4, "receipts match payments and the analytics report matches the valid orders")
+def _money(receipts, rows, readable, completed, report) -> Invariant:
+    check = Invariant(4, "receipts match payments; the report's demand matches the valid orders and its sales the COMPLETED ones")
     receipt_total = sum(int(receipt.get("totalCents", 0)) for receipt in receipts.values() if isinstance(receipt, dict))
     charged_total = sum(int(row["chargedCents"]["N"]) for row in rows.values() if "chargedCents" in row)
     if receipt_total != charged_total:
@@ -219,16 +228,26 @@ def _money(receipts, rows, readable, report) -> Invariant:
         if validation_problems(order):
             continue
         for item in order["items"]:
-            line = expected.setdefault(item["sku"], {"orders": 0, "units": 0, "revenueCents": 0})
+            line = expected.setdefault(item["sku"], dict.fromkeys(REPORT_FIELDS, 0))
             line["units"] += item["quantity"]
-            line["revenueCents"] += item["quantity"] * item["unitPriceCents"]
+            line["demandCents"] += item["quantity"] * item["unitPriceCents"]
+            if order["orderId"] in completed:
+                line["salesUnits"] += item["quantity"]
+                line["salesCents"] += item["quantity"] * item["unitPriceCents"]
         for sku in {item["sku"] for item in order["items"]}:
             expected[sku]["orders"] += 1
+            expected[sku]["salesOrders"] += order["orderId"] in completed
     if report is None:
         check.problems.append("no analytics report in reports/")
         return check
-    reported = {line["sku"]: {k: line[k] for k in ("orders", "units", "revenueCents")} for line in report["skus"]}
+    reported = {line["sku"]: {k: line.get(k) for k in REPORT_FIELDS} for line in report["skus"]}
     for sku in sorted(set(expected) | set(reported)):
         if expected.get(sku) != reported.get(sku):
-            check.problems.append(f"analytics for {sku}: report says {reported.get(sku)}, the valid orders sum to {expected.get(sku)}")
+            check.problems.append(
+                f"analytics for {sku}: report says {reported.get(sku)}, the valid and COMPLETED orders sum to {expected.get(sku)}"
+            )
+    sold = report.get("sales", {}).get("salesCents")
+    if sold != charged_total:
+        check.problems.append(f"the report's sales total {sold} cents, but the COMPLETED orders were charged {charged_total} cents")
     return check
+

@@ -1,10 +1,11 @@
-"""GenerateReceipt: writes receipts/{orderId}.json and marks the order COMPLETED (only from PAID, so only once)."""
+"""GenerateReceipt: writes receipts/{orderId}.json, then marks the order COMPLETED (only from PAID, so only once) and counts it."""
 
 import os
 
 import boto3
 
 from blackfriday import fulfillment
+from blackfriday.telemetry import count_completed, order_step
 
 BUCKET = os.environ["BUCKET"]
 ORDERS_TABLE = os.environ["ORDERS_TABLE"]
@@ -12,5 +13,9 @@ s3 = boto3.client("s3")
 dynamodb = boto3.client("dynamodb")
 
 
+@order_step
 def handler(event, context):
-    return fulfillment.issue_receipt(s3, dynamodb, BUCKET, ORDERS_TABLE, event["order"], event["payment"])
+    receipt = fulfillment.issue_receipt(s3, dynamodb, BUCKET, ORDERS_TABLE, event["order"], event["payment"])
+    if receipt["completed"]:
+        count_completed()
+    return receipt

@@ -93,7 +93,7 @@ class MockWorkflowStack:
 
     def __init__(self, names):
         from blackfriday.domain import CATALOGUE
-        from blackfriday.functions import environment_values
+        from blackfriday.manifest import environment_values
 
         self.names = names
         self.environment = environment_values(names)

@@ -1,5 +1,6 @@
 """The shared CLI conventions of the four scripts: options, env fallbacks, one-line errors, exit codes."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -7,28 +8,18 @@ from pathlib import Path
 
 import pytest
 
+import consumer
+import producer
+import setup_infra
+import teardown
+from tests.scripts import no_aws_config, run_command
+
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ("setup_infra.py", "teardown.py", "producer.py", "consumer.py")
+SCRIPTS = {"setup_infra.py": setup_infra.main, "teardown.py": teardown.main, "producer.py": producer.main, "consumer.py": consumer.main}
 
 
 def run_script(script, *args, env=None):
-    return subprocess.run(
-        [sys.executable, str(ROOT / script), *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
-    )
-
-
-def clean_env(**extra):
-    """An environment with no AWS configuration at all, so nothing leaks in from the machine."""
-    import os
-
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BF_"))}
-    env.update(
-        AWS_CONFIG_FILE="/nonexistent/config",
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/credentials",
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    env.update(extra)
-    return env
+    return run_command(SCRIPTS[script], *args, env=no_aws_config(**(env or {})))
 
 
 def closed_port():
@@ -39,8 +30,8 @@ def closed_port():
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_help_shows_the_shared_options_with_their_env_fallbacks(script):
-    result = run_script(script, "--help", env=clean_env())
-    assert result.returncode == 0
+    result = run_script(script, "--help")
+    assert result.exit_code == 0
     help_text = " ".join(result.stdout.split())
     for expected in (
         "--target local|aws",
@@ -58,21 +49,21 @@ def test_help_shows_the_shared_options_with_their_env_fallbacks(script):
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_unknown_target_is_one_line_exit_2(script):
-    result = run_script(script, "--target", "azure", env=clean_env())
-    assert (result.returncode, result.stdout) == (2, "")
+    result = run_script(script, "--target", "azure")
+    assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "Error: unknown target 'azure': use one of local, aws\n"
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_target_from_env_fallback_is_validated_too(script):
-    result = run_script(script, env=clean_env(BF_TARGET="gcp"))
-    assert (result.returncode, result.stderr) == (2, "Error: unknown target 'gcp': use one of local, aws\n")
+    result = run_script(script, env={"BF_TARGET": "gcp"})
+    assert (result.exit_code, result.stderr) == (2, "Error: unknown target 'gcp': use one of local, aws\n")
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_malformed_endpoint_url_is_one_line_exit_2(script):
-    result = run_script(script, "--endpoint-url", "localhost:4566", env=clean_env())
-    assert result.returncode == 2
+    result = run_script(script, "--endpoint-url", "localhost:4566")
+    assert result.exit_code == 2
     assert result.stderr == (
         "Error: --endpoint-url 'localhost:4566' is not an http(s) URL such as http://localhost:4566\n"
     )
@@ -81,15 +72,15 @@ def test_malformed_endpoint_url_is_one_line_exit_2(script):
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_endpoint_that_does_not_answer_is_one_line_exit_2(script):
     url = f"http://127.0.0.1:{closed_port()}"
-    result = run_script(script, env=clean_env(AWS_ENDPOINT_URL=url))
-    assert (result.returncode, result.stdout) == (2, "")
+    result = run_script(script, env={"AWS_ENDPOINT_URL": url})
+    assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"Error: endpoint {url} does not answer\n"
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_aws_target_without_credentials_is_one_line_exit_2(script):
-    result = run_script(script, "--target", "aws", env=clean_env())
-    assert (result.returncode, result.stdout) == (2, "")
+    result = run_script(script, "--target", "aws")
+    assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         "Error: no AWS credentials found for --target aws: configure a profile (aws configure), "
         "set AWS_PROFILE, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
@@ -97,8 +88,8 @@ def test_aws_target_without_credentials_is_one_line_exit_2(script):
 
 
 def test_bad_prefix_names_the_rule_it_breaks():
-    result = run_script("setup_infra.py", "--prefix", "Black_Friday", env=clean_env())
-    assert result.returncode == 2
+    result = run_script("setup_infra.py", "--prefix", "Black_Friday")
+    assert result.exit_code == 2
     assert result.stderr == (
         "Error: --prefix 'Black_Friday' must start with a lowercase letter and contain only lowercase "
         "letters, digits and hyphens (S3 bucket naming rules)\n"
@@ -106,7 +97,12 @@ def test_bad_prefix_names_the_rule_it_breaks():
 
 
 def test_debug_shows_the_traceback_instead_of_one_line():
-    result = run_script("setup_infra.py", "--target", "azure", "--debug", env=clean_env())
+    # A real process: the traceback is the interpreter's, printed for the exception no layer caught.
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BF_"))}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "setup_infra.py"), "--target", "azure", "--debug"],
+        capture_output=True, text=True, env=environment, cwd=ROOT, timeout=60,
+    )  # fmt: skip
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert "UsageProblem: unknown target 'azure'" in result.stderr
@@ -114,7 +110,6 @@ def test_debug_shows_the_traceback_instead_of_one_line():
 
 def test_an_exit_code_chosen_by_a_command_reaches_the_shell():
     import click
-    from click.testing import CliRunner
 
     from blackfriday.cli import PipelineCommand
 
@@ -122,4 +117,4 @@ def test_an_exit_code_chosen_by_a_command_reaches_the_shell():
     def exits_three():
         click.get_current_context().exit(3)
 
-    assert CliRunner().invoke(exits_three, []).exit_code == 3
+    assert run_command(exits_three).exit_code == 3

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 import pytest
 
 from blackfriday.domain import (
     CATALOGUE,
     DECLINE_PER_MILLE,
+    DOORBUSTER_SHARE,
     FLAKY_PER_MILLE,
     INVALID_KINDS,
     PRODUCTS,
@@ -54,7 +56,7 @@ def test_a_generated_order_is_valid(order):
     [
         ("unknown_sku", "item 1: unknown SKU 'NO-SUCH-SKU'"),
         ("zero_quantity", "item 1: quantity must be a positive integer, got 0"),
-        ("wrong_total", "totalCents 69900 does not equal the items' sum 69800"),
+        ("wrong_total", "totalCents 9800 does not equal the items' sum 9700"),
     ],
 )
 def test_each_invalid_kind_is_rejected_with_its_reason(order, kind, problem):
@@ -199,14 +201,74 @@ def test_generator_is_deterministic_per_seed_and_index():
     assert len({order["orderId"] for order in forwards}) == 50
 
 
-def test_generated_orders_are_valid_and_skewed_to_the_doorbusters():
+def test_generated_orders_are_valid_and_one_in_five_wants_a_doorbuster():
     # GIVEN 2,000 generated orders
     orders = [OrderGenerator(seed=5).order(index) for index in range(2_000)]
-    # THEN every one is valid, within each product's per-order limit, and doorbusters lead the demand
+    # THEN every one is valid, within each product's per-order limit, with at most one doorbuster
     assert all(validation_problems(order) == [] for order in orders)
     assert all(item["quantity"] <= PRODUCTS[item["sku"]].max_per_order for order in orders for item in order["items"])
-    demand = Counter(item["sku"] for order in orders for item in order["items"])
-    assert {sku for sku, _ in demand.most_common(4)} == {product.sku for product in CATALOGUE if product.sku.startswith("DB-")}
+    doorbusters = Counter(sum(PRODUCTS[item["sku"]].doorbuster for item in order["items"]) for order in orders)
+    assert set(doorbusters) == {0, 1}
+    assert abs(doorbusters[1] / len(orders) - DOORBUSTER_SHARE) < 0.02
+    assert {product.sku for product in CATALOGUE if product.doorbuster} == {"DB-TV-65", "DB-CONSOLE", "DB-LAPTOP", "DB-EARBUDS"}
+
+
+INVALID_EVERY = 50  # the producer's default --invalid-rate, 0.02
+
+
+@dataclass
+class SpikeOutcome:
+    outcomes: Counter  # COMPLETED, or the failure's error name
+    sold_out_at: dict[str, int]  # sku -> index of the order that took its last unit
+
+    def completed_share(self) -> float:
+        return self.outcomes["COMPLETED"] / sum(self.outcomes.values())
+
+
+def simulate_spike(order_count: int, seed: int = 1) -> SpikeOutcome:
+    """The pipeline's decisions over the default mix, in upload order, without AWS: invalid, all-or-none
+    reservation against the catalogue's stock, the gateway's decline (its reservation given back)."""
+    generator, stock = OrderGenerator(seed), {product.sku: product.initial_stock for product in CATALOGUE}
+    outcome = SpikeOutcome(Counter(), {})
+    for index in range(order_count):
+        order = generator.order(index)
+        if index % INVALID_EVERY == 0:
+            order = make_invalid(order, INVALID_KINDS[index % len(INVALID_KINDS)])
+        units = units_by_sku(order) if not validation_problems(order) else None
+        if units is None:
+            outcome.outcomes["ValidationError"] += 1
+        elif any(stock[sku] < count for sku, count in units.items()):
+            outcome.outcomes["OutOfStock"] += 1
+        elif payment_outcome(order["orderId"]) == "declined":
+            outcome.outcomes["PaymentDeclined"] += 1
+        else:
+            outcome.outcomes["COMPLETED"] += 1
+            for sku, count in units.items():
+                stock[sku] -= count
+                if stock[sku] == 0:
+                    outcome.sold_out_at[sku] = index
+    return outcome
+
+
+def test_a_10000_order_spike_mostly_completes_while_the_doorbusters_sell_out_early():
+    # GIVEN the default catalogue and mix WHEN 10,000 orders go through the pipeline's decisions
+    spike = simulate_spike(10_000)
+    # THEN about three in four complete, the failures explained by reason
+    assert spike.outcomes == {"COMPLETED": 7614, "OutOfStock": 1879, "PaymentDeclined": 307, "ValidationError": 200}
+    assert 0.70 <= spike.completed_share() <= 0.85
+    # AND every doorbuster, and only they, sold out within the first eighth of the spike
+    assert spike.sold_out_at == {"DB-TV-65": 307, "DB-LAPTOP": 442, "DB-CONSOLE": 596, "DB-EARBUDS": 1070}
+
+
+def test_a_1000_order_spike_sells_out_three_doorbusters():
+    spike = simulate_spike(1_000)
+    assert spike.outcomes == {"COMPLETED": 872, "OutOfStock": 74, "PaymentDeclined": 34, "ValidationError": 20}
+    assert spike.sold_out_at == {"DB-TV-65": 307, "DB-LAPTOP": 442, "DB-CONSOLE": 596}
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4])
+def test_the_completed_share_holds_for_other_seeds(seed):
+    assert 0.70 <= simulate_spike(10_000, seed).completed_share() <= 0.85
 
 
 def test_poison_body_is_not_json():

@@ -23,6 +23,8 @@ from blackfriday.domain import (
     payment_outcome,
 )
 
+LAMPS, DRONES, COFFEE = (PRODUCTS[sku].initial_stock for sku in ("HM-LAMP", "TY-DRONE", "KT-COFFEE"))
+
 
 def order_for(items: list[tuple[str, int]], order_id: str = "order-1") -> dict:
     """A valid order for (sku, quantity) pairs at catalogue prices."""
@@ -75,7 +77,7 @@ def test_reserve_takes_every_item_and_records_the_reservation(mock_workflow_stac
     reserved = fulfillment.reserve_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, order)
     # THEN both stocks drop by the units and the order records exactly that
     assert reserved == {"HM-LAMP": 3, "TY-DRONE": 1}
-    assert (stack.stock("HM-LAMP"), stack.stock("TY-DRONE")) == (1497, 399)
+    assert (stack.stock("HM-LAMP"), stack.stock("TY-DRONE")) == (LAMPS - 3, DRONES - 1)
     record = stack.order_record("order-1")
     assert record["status"] == {"S": "RESERVED"}
     assert record["reservedItems"] == {"M": {"HM-LAMP": {"N": "3"}, "TY-DRONE": {"N": "1"}}}
@@ -90,7 +92,7 @@ def test_reserve_repeated_reserves_nothing_more(mock_workflow_stack):
     reserved = fulfillment.reserve_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, order)
     # THEN it returns the first reservation and the stock moved once
     assert reserved == {"HM-LAMP": 2}
-    assert stack.stock("HM-LAMP") == 1498
+    assert stack.stock("HM-LAMP") == LAMPS - 2
 
 
 def test_reserve_out_of_stock_takes_nothing(mock_workflow_stack):
@@ -103,7 +105,7 @@ def test_reserve_out_of_stock_takes_nothing(mock_workflow_stack):
     with pytest.raises(OutOfStock, match=r"^not enough stock for order order-1: DB-TV-65 \(wanted 1\)$"):
         fulfillment.reserve_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, order)
     # THEN no stock moved, not even the plentiful SKU's, and no reservation is recorded
-    assert (stack.stock("HM-LAMP"), stack.stock("DB-TV-65")) == (1500, 0)
+    assert (stack.stock("HM-LAMP"), stack.stock("DB-TV-65")) == (LAMPS, 0)
     assert "reservedItems" not in stack.order_record("order-1")
     assert stack.order_record("order-1")["status"] == {"S": "RECEIVED"}
 
@@ -132,7 +134,7 @@ def test_release_gives_back_exactly_the_reservation_once(mock_workflow_stack):
     # THEN the stock is back where it started, once
     assert first == {"HM-LAMP": 2, "TY-DRONE": 1}
     assert second == {}
-    assert (stack.stock("HM-LAMP"), stack.stock("TY-DRONE")) == (1500, 400)
+    assert (stack.stock("HM-LAMP"), stack.stock("TY-DRONE")) == (LAMPS, DRONES)
     assert "releasedAt" in stack.order_record("order-1")
 
 
@@ -143,7 +145,7 @@ def test_release_without_a_reservation_changes_nothing(mock_workflow_stack):
     # WHEN both are released THEN nothing is given back
     assert fulfillment.release_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, "order-1") == {}
     assert fulfillment.release_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, "nobody") == {}
-    assert stack.stock("HM-LAMP") == 1500
+    assert stack.stock("HM-LAMP") == LAMPS
 
 
 def test_a_released_order_cannot_reserve_again(mock_workflow_stack):
@@ -155,7 +157,7 @@ def test_a_released_order_cannot_reserve_again(mock_workflow_stack):
     # WHEN a late repeat of its reservation arrives
     fulfillment.reserve_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, order)
     # THEN it takes no stock
-    assert stack.stock("HM-LAMP") == 1500
+    assert stack.stock("HM-LAMP") == LAMPS
 
 
 def test_charge_approved_records_one_charge_and_a_repeat_charges_nothing(mock_workflow_stack):
@@ -219,15 +221,15 @@ def test_publish_confirmation_carries_order_id_and_total_as_attributes(mock_work
     order = order_for([("HM-LAMP", 2)])
     payment = {"paymentId": "pay_1", "chargedCents": 5800}
     # WHEN its confirmation is published
-    fulfillment.publish_confirmation(stack.sns, stack.events_topic_arn, order, payment)
-    # THEN one message on OrderEvents names the order and its total
+    fulfillment.publish_confirmation(stack.sns, stack.events_topic_arn, order, payment, {"receiptKey": "receipts/order-1.json"})
+    # THEN one message on OrderEvents names the order, its total and its receipt
     [envelope] = stack.notifications()
     assert envelope["TopicArn"] == stack.events_topic_arn
     assert envelope["MessageAttributes"]["orderId"] == {"Type": "String", "Value": "order-1"}
     assert envelope["MessageAttributes"]["totalCents"] == {"Type": "Number", "Value": "5800"}
     message = json.loads(envelope["Message"])
-    assert (message["event"], message["orderId"], message["totalCents"], message["paymentId"]) == (
-        "OrderConfirmed", "order-1", 5800, "pay_1")
+    assert (message["event"], message["orderId"], message["totalCents"], message["paymentId"], message["receiptKey"]) == (
+        "OrderConfirmed", "order-1", 5800, "pay_1", "receipts/order-1.json")
 
 
 def paid_order(stack) -> tuple[dict, dict]:
@@ -291,16 +293,22 @@ def test_workflow_order_id_falls_back_to_the_s3_key():
     assert fulfillment.workflow_order_id({"order": ["not", "an", "order"], "source": source}) == "order-9"
 
 
+def fail(stack, order_id: str, error: dict, release_error: dict | None = None) -> dict:
+    """fail_order as MarkOrderFailed calls it, for an order uploaded to the stack's bucket."""
+    return fulfillment.fail_order(stack.dynamodb, stack.sns, stack.s3, stack.orders_table, stack.errors_topic_arn, stack.bucket,
+                                  order_id, error, release_error)
+
+
 def test_fail_order_records_the_reason_and_tells_order_errors(mock_workflow_stack):
     stack = mock_workflow_stack
     # GIVEN an order that ran out of stock
     fulfillment.accept_order(stack.dynamodb, stack.orders_table, order_for([("DB-TV-65", 1)]))
     # WHEN it is failed
-    result = fulfillment.fail_order(stack.dynamodb, stack.sns, stack.orders_table, stack.errors_topic_arn, "order-1",
+    result = fail(stack, "order-1",
                                     {"Error": "OutOfStock", "Cause": LAMBDA_CAUSE})
     # THEN Orders holds FAILED with the reason and OrderErrors got one message naming the error
     reason = "OutOfStock: not enough stock for order order-1: DB-TV-65 (wanted 1)"
-    assert result == {"orderId": "order-1", "errorName": "OutOfStock", "reason": reason, "markedFailed": True}
+    assert result == {"orderId": "order-1", "errorName": "OutOfStock", "reason": reason, "markedFailed": True, "told": True}
     record = stack.order_record("order-1")
     assert (record["status"], record["reason"], record["errorName"]) == ({"S": "FAILED"}, {"S": reason}, {"S": "OutOfStock"})
     [envelope] = stack.notifications()
@@ -312,7 +320,7 @@ def test_fail_order_records_the_reason_and_tells_order_errors(mock_workflow_stac
 def test_fail_order_for_an_order_never_recorded_creates_its_record(mock_workflow_stack):
     stack = mock_workflow_stack
     # GIVEN a validation failure (nothing recorded yet) WHEN it is failed
-    fulfillment.fail_order(stack.dynamodb, stack.sns, stack.orders_table, stack.errors_topic_arn, "order-1",
+    fail(stack, "order-1",
                            {"Error": "ValidationError", "Cause": json.dumps({"errorMessage": "orderId missing"})})
     # THEN the record exists as FAILED with the reason
     record = stack.order_record("order-1")
@@ -321,11 +329,11 @@ def test_fail_order_for_an_order_never_recorded_creates_its_record(mock_workflow
 
 def test_fail_order_after_payment_refunds_the_charge(mock_workflow_stack):
     stack = mock_workflow_stack
-    # GIVEN a paid order whose notification failed
+    # GIVEN a paid order whose receipt step failed
     order, _ = paid_order(stack)
     # WHEN it is failed twice (the task retried)
     for _ in range(2):
-        fulfillment.fail_order(stack.dynamodb, stack.sns, stack.orders_table, stack.errors_topic_arn, order["orderId"],
+        fail(stack, order["orderId"],
                                {"Error": "States.TaskFailed", "Cause": "SNS unavailable"})
     # THEN it keeps no charge: the amount moved to refundedCents, once
     record = stack.order_record(order["orderId"])
@@ -341,7 +349,7 @@ def test_fail_order_leaves_a_completed_order_alone(mock_workflow_stack):
     fulfillment.issue_receipt(stack.s3, stack.dynamodb, stack.bucket, stack.orders_table, order, payment)
     stack.notifications()
     # WHEN a failure arrives for it
-    result = fulfillment.fail_order(stack.dynamodb, stack.sns, stack.orders_table, stack.errors_topic_arn, order["orderId"],
+    result = fail(stack, order["orderId"],
                                     {"Error": "States.Timeout", "Cause": ""})
     # THEN it stays COMPLETED with its charge and nobody is told it failed
     assert result["markedFailed"] is False
@@ -363,3 +371,69 @@ def test_reserve_conflicting_with_a_concurrent_transaction_is_transient():
         # WHEN the reservation runs THEN InventoryBusy (retried by the workflow), not OutOfStock
         with pytest.raises(InventoryBusy, match=r"^stock transaction for order order-1 cancelled \(TransactionConflict\)$"):
             fulfillment.reserve_inventory(dynamodb, "Inventory", "Orders", order_for([("HM-LAMP", 1)]))
+
+
+def test_a_failure_after_the_receipt_was_written_leaves_no_receipt_and_one_failure_message(mock_workflow_stack):
+    stack = mock_workflow_stack
+    # GIVEN a paid order whose receipt was written, then the order changed under it, so it could not be COMPLETED
+    order, payment = paid_order(stack)
+    stack.dynamodb.update_item(TableName=stack.orders_table, Key={"orderId": {"S": order["orderId"]}},
+                               UpdateExpression="SET #s = :r", ExpressionAttributeNames={"#s": "status"},
+                               ExpressionAttributeValues={":r": {"S": "RESERVED"}})
+    with pytest.raises(OrderStateConflict):
+        fulfillment.issue_receipt(stack.s3, stack.dynamodb, stack.bucket, stack.orders_table, order, payment)
+    assert stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix="receipts/")["KeyCount"] == 1
+    # WHEN the saga compensates: release, then fail (twice: the task retried)
+    fulfillment.release_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, order["orderId"])
+    for _ in range(2):
+        fail(stack, order["orderId"], {"Error": "OrderStateConflict", "Cause": "not PAID"})
+    # THEN no receipt is left, the charge is refunded, the stock is back, and the customer heard only of the failure
+    assert stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix="receipts/")["KeyCount"] == 0
+    record = stack.order_record(order["orderId"])
+    assert (record["status"], record["refundedCents"], "chargedCents" in record) == ({"S": "FAILED"}, {"N": "5800"}, False)
+    assert stack.stock("HM-LAMP") == LAMPS
+    [envelope] = stack.notifications()
+    assert json.loads(envelope["Message"])["event"] == "OrderFailed"
+
+
+RELEASE_ERROR = {"Error": "States.TaskFailed", "Cause": "DynamoDB unavailable"}
+
+
+def order_whose_release_failed(stack) -> dict:
+    """A declined order still holding its reservation: ReleaseInventory ran out of retries, MarkOrderFailed recorded it."""
+    order = order_for([("TY-DRONE", 2), ("HM-LAMP", 1)], order_id_with("declined"))
+    accepted_and_reserved(stack, order)
+    fail(stack, order["orderId"], {"Error": "PaymentDeclined", "Cause": "card declined"}, RELEASE_ERROR)
+    return order
+
+
+def test_a_failed_release_is_recorded_on_the_order(mock_workflow_stack):
+    stack = mock_workflow_stack
+    # GIVEN an order failed with a release error WHEN its row is read
+    order = order_whose_release_failed(stack)
+    record = stack.order_record(order["orderId"])
+    # THEN it is FAILED for its own reason, holds its reservation, and names the failed release
+    assert (record["status"], record["errorName"]) == ({"S": "FAILED"}, {"S": "PaymentDeclined"})
+    assert record["releaseError"] == {"S": "States.TaskFailed: DynamoDB unavailable"}
+    assert "releasedAt" not in record
+    assert fulfillment.unreleased_reservations(stack.dynamodb, stack.orders_table).keys() == {order["orderId"]}
+    assert (stack.stock("TY-DRONE"), stack.stock("HM-LAMP")) == (DRONES - 2, LAMPS - 1)
+
+
+def test_repair_returns_the_stock_of_a_failed_release_exactly_once(mock_workflow_stack):
+    stack = mock_workflow_stack
+    # GIVEN an order whose release failed, and a COMPLETED and a properly released order beside it
+    order = order_whose_release_failed(stack)
+    completed, payment = paid_order(stack)
+    fulfillment.issue_receipt(stack.s3, stack.dynamodb, stack.bucket, stack.orders_table, completed, payment)
+    released = order_for([("KT-COFFEE", 1)], "order-released")
+    accepted_and_reserved(stack, released)
+    fulfillment.release_inventory(stack.dynamodb, stack.inventory_table, stack.orders_table, "order-released")
+    fail(stack, "order-released", {"Error": "PaymentDeclined", "Cause": "card declined"})
+    # WHEN the repair runs three times
+    repairs = [fulfillment.repair_releases(stack.dynamodb, stack.inventory_table, stack.orders_table) for _ in range(3)]
+    # THEN the first gave back exactly the failed release's units, the others nothing
+    assert repairs == [{order["orderId"]: {"HM-LAMP": 1, "TY-DRONE": 2}}, {}, {}]
+    assert (stack.stock("TY-DRONE"), stack.stock("HM-LAMP"), stack.stock("KT-COFFEE")) == (DRONES, LAMPS - 2, COFFEE)
+    assert "releasedAt" in stack.order_record(order["orderId"])
+    assert fulfillment.unreleased_reservations(stack.dynamodb, stack.orders_table) == {}

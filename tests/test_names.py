@@ -1,6 +1,7 @@
-"""Names derive from prefix, account and region alone."""
+"""Names derive from prefix, account and region alone, and the named properties agree with the manifest."""
 
-from blackfriday.functions import FUNCTION_SPECS, resource_arns
+from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.manifest import STACK
 from blackfriday.names import StackNames
 
 
@@ -19,11 +20,32 @@ def test_resource_names_carry_the_prefix_and_the_designs_names():
     assert names.execution_arn("o-1") == "arn:aws:states:us-east-1:123456789012:execution:bf-OrderProcessingWorkflow:o-1"
 
 
+def test_the_named_properties_are_the_manifests_names():
+    # GIVEN the properties scripts and tests address directly WHEN compared with the manifest's resources THEN they agree
+    names = StackNames("bf", "123456789012", "us-east-1")
+    declared = {
+        "bucket": names.bucket,
+        "topic:new_orders": names.new_orders_topic,
+        "topic:order_events": names.order_events_topic,
+        "topic:order_errors": names.order_errors_topic,
+        "queue:shipping": names.shipping_queue,
+        "queue:shipping_dlq": names.shipping_dlq,
+        "queue:analytics": names.analytics_queue,
+        "queue:analytics_dlq": names.analytics_dlq,
+        "queue:notifications": names.notifications_queue,
+        "table:inventory": names.inventory_table,
+        "table:orders": names.orders_table,
+        "table:analytics": names.analytics_table,
+        "state_machine": names.state_machine,
+        "role:workflow": names.state_machine_role,
+        "dashboard": names.dashboard,
+    }
+    declared |= {f"role:{spec.short_name}": names.function_role(spec.short_name) for spec in FUNCTION_SPECS}
+    declared |= {f"log_group:{spec.short_name}": names.log_group(spec.short_name) for spec in FUNCTION_SPECS}
+    assert {key: STACK[key].name(names) for key in declared} == declared
+    assert STACK["state_machine"].arn(names) == names.state_machine_arn
+
+
 def test_longest_prefix_keeps_iam_role_names_within_64_characters():
     names = StackNames("a" * 20, "123456789012", "us-east-1")
     assert max(len(names.function_role(spec.short_name)) for spec in FUNCTION_SPECS) <= 64
-
-
-def test_every_grant_names_a_known_resource():
-    arns = resource_arns(StackNames("bf", "123456789012", "us-east-1"))
-    assert {grant.resource for spec in FUNCTION_SPECS for grant in spec.grants} <= set(arns)

@@ -17,22 +17,26 @@ from pathlib import Path
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from click.testing import CliRunner
 from rich.console import Console
 
 import producer
-from blackfriday import producer as engine
 from blackfriday.clients import AwsGateway
 from blackfriday.domain import CATALOGUE, validate_order, validation_problems
 from blackfriday.errors import UsageProblem
 from blackfriday.names import StackNames
-from blackfriday.producer import Pacer, ProgressView, Spike, SpikeSettings, StratifiedPicks, UploadPlan, shape_rate
+from blackfriday.producer.engine import ABANDON_AFTER_CONSECUTIVE_FAILURES, Spike
+from blackfriday.producer.pacing import Pacer, shape_rate
+from blackfriday.producer.plan import StratifiedPicks, UploadPlan
+from blackfriday.producer.report import NAMED_FAILURES, Failure, SpikeReport
+from blackfriday.producer.run import SpikeInterrupted, run_spike
+from blackfriday.producer.settings import SpikeSettings
+from blackfriday.producer.sinks import S3Sink
+from blackfriday.producer.view import ProgressView
 from blackfriday.ui import Output
+from tests.scripts import run_command
 
 ROOT = Path(__file__).resolve().parent.parent
 DOORBUSTERS = {product.sku for product in CATALOGUE if product.sku.startswith("DB-")}
-# Every variable that could point a CLI run somewhere else than the test says.
-CLEAN_ENV = {name: None for name in ("BF_TARGET", "BF_PREFIX", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE")}
 
 
 def body_kind(body: bytes) -> str:
@@ -59,23 +63,20 @@ def test_the_same_seed_uploads_the_same_bytes_under_the_same_keys_in_any_call_or
     assert UploadPlan(seed=43).upload(0).order_id != forwards[0].order_id
 
 
-def test_valid_orders_add_up_and_the_doorbusters_dominate_demand_beyond_their_stock():
+def test_valid_orders_add_up_and_only_the_doorbusters_are_wanted_beyond_their_stock():
     # GIVEN 2,000 orders without injected faults
     plan = UploadPlan(seed=7, invalid_rate=0)
     orders = [json.loads(plan.upload(index).body) for index in range(2000)]
     # THEN every order is valid (known SKUs, positive quantities, total = sum of qty x price), unique, keyed by id
     assert all(validate_order(order) for order in orders)
     assert len({order["orderId"] for order in orders}) == 2000
-    # AND the four most ordered SKUs are exactly the doorbusters
-    orders_per_sku = Counter(item["sku"] for order in orders for item in order["items"])
-    assert {sku for sku, _ in orders_per_sku.most_common(len(DOORBUSTERS))} == DOORBUSTERS
-    # AND each doorbuster is asked for more units than it has in stock, so it sells out
+    # AND the doorbusters, and only they, are asked for more units than they have in stock, so they sell out
     units = Counter()
     for order in orders:
         for item in order["items"]:
             units[item["sku"]] += item["quantity"]
     stock = {product.sku: product.initial_stock for product in CATALOGUE}
-    assert all(units[sku] > stock[sku] for sku in DOORBUSTERS)
+    assert {sku for sku in stock if units[sku] > stock[sku]} == DOORBUSTERS
 
 
 def test_injected_faults_are_exactly_the_rates_claim_and_of_the_kind_they_claim():
@@ -191,7 +192,7 @@ def test_without_a_terminal_progress_is_a_plain_line_every_five_seconds():
     out = Output()
     out.human = Console(file=io.StringIO(), width=200)
     fake = FakeTime()
-    report = engine.SpikeReport(orders=1000, seed=1, bucket="b", uploaded=200, failed=1, failed_orders=1)
+    report = SpikeReport(orders=1000, seed=1, destination={"bucket": "b"}, uploaded=200, failed=1, failed_orders=1)
     with ProgressView(out, 1000, clock=fake.clock) as view:
         # WHEN it is updated often over 12 seconds
         for tick in range(121):
@@ -225,11 +226,81 @@ def test_settings_reject_what_click_cannot_see(overrides, message):
     assert str(raised.value) == message
 
 
+# --- The engine with any sink (the transport is one send call) ----------------------------------
+
+
+class RecordingSink:
+    """A sink that keeps what it is sent, refusing the keys it is told to."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset(), on_send=lambda sent: None):
+        self.destination = {"bucket": "memory"}
+        self.refuse = refuse
+        self.on_send = on_send
+        self.sent: list[str] = []
+        self.lock = threading.Lock()
+
+    def send(self, order):
+        if order.key in self.refuse:
+            raise ConnectionError(f"refused {order.key}")
+        with self.lock:
+            self.sent.append(order.key)
+            self.on_send(len(self.sent))
+
+
+def test_the_engine_sends_every_planned_order_through_any_sink_and_each_duplicate_twice():
+    # GIVEN a sink that is not S3 at all, and a plan with duplicates
+    settings = SpikeSettings(orders=60, seed=9, concurrency=4, duplicate_rate=0.1)
+    plan = UploadPlan(seed=9, duplicate_rate=0.1)
+    sink = RecordingSink()
+    # WHEN the spike runs through it
+    report = Spike(sink, settings).run()
+    # THEN it got each planned order once, and the planned duplicates a second time
+    expected = Counter({plan.upload(index).key: 2 if plan.upload(index).duplicate else 1 for index in range(60)})
+    assert Counter(sink.sent) == expected
+    assert (report.uploaded, report.duplicates, report.failed) == (60, 6, 0)
+    assert report.as_json()["bucket"] == "memory"
+
+
+def test_a_send_that_raises_is_a_named_failure_of_that_order():
+    plan = UploadPlan(seed=2)
+    refused = plan.upload(7).key
+    report = Spike(RecordingSink(refuse=frozenset({refused})), SpikeSettings(orders=20, seed=2, concurrency=2)).run()
+    assert (report.uploaded, report.failed, report.failed_orders) == (19, 1, 1)
+    assert report.failures == [Failure(refused, f"ConnectionError: refused {refused}")]
+
+
+def test_ctrl_c_during_run_spike_ends_in_a_keyboard_interrupt_carrying_the_report():
+    # GIVEN a spike whose fifth send brings a Ctrl-C (SIGINT to this process)
+    out = Output()
+    out.human = Console(file=io.StringIO(), width=200)
+    sink = RecordingSink(on_send=lambda sent: sent == 5 and signal.raise_signal(signal.SIGINT))
+    # WHEN it runs / THEN it stops submitting, finishes what is in flight and raises SpikeInterrupted
+    with pytest.raises(SpikeInterrupted) as raised:
+        run_spike(sink, SpikeSettings(orders=1000, seed=1, concurrency=2), out)
+    report = raised.value.report
+    assert isinstance(raised.value, KeyboardInterrupt)  # what the CLI turns into "Interrupted." and exit 130
+    assert report.interrupted and 5 <= report.uploaded == len(sink.sent) < 1000
+    assert "Producer run" in out.human.file.getvalue()  # the summary was shown first
+
+
+def test_the_cli_layer_turns_a_spike_interrupted_into_exit_130():
+    import click
+
+    from blackfriday.cli import PipelineCommand
+
+    @click.command(cls=PipelineCommand)
+    def interrupted():
+        raise SpikeInterrupted(SpikeReport(orders=10, seed=1, destination={"bucket": "b"}, uploaded=3))
+
+    result = run_command(interrupted)
+    assert (result.exit_code, result.stdout, result.stderr) == (130, "", "Interrupted.\n")
+
+
 # --- producer.py bad input (before anything is touched) ------------------------------------------
 
 
 def invoke_producer(*args):
-    return CliRunner().invoke(producer.main, list(args), env=CLEAN_ENV)
+    return run_command(producer.main, *args)
 
 
 @pytest.mark.parametrize(
@@ -383,7 +454,7 @@ def test_an_upload_that_still_fails_is_counted_named_and_exits_1(emulator_gatewa
     bucket = create_orders_bucket(emulator_gateway)
     plan = UploadPlan(seed=3)
     refused = {plan.upload(4).key, plan.upload(17).key}
-    monkeypatch.setattr(engine, "AwsGateway", refusing_gateway(dict.fromkeys(refused, ALWAYS), 403, "AccessDenied"))
+    monkeypatch.setattr(producer, "AwsGateway", refusing_gateway(dict.fromkeys(refused, ALWAYS), 403, "AccessDenied"))
     # WHEN 40 orders go up
     result = invoke_producer(*target_args(emulator_gateway.target), "--orders", "40", "--seed", "3", "--json")
     # THEN the run exits 1 with one line, and the JSON names each key with its error
@@ -408,7 +479,7 @@ def test_throttled_uploads_are_retried_by_the_client_and_succeed(emulator_gatewa
     throttled = {plan.upload(index).key for index in (1, 2, 3)}
     gateway = refusing_gateway(dict.fromkeys(throttled, 1), 503, "SlowDown")(emulator_gateway.target)
     # WHEN 20 orders go up through the engine
-    report = Spike(gateway.client("s3"), bucket, SpikeSettings(orders=20, seed=8, concurrency=4)).run()
+    report = Spike(S3Sink(gateway.client("s3"), bucket), SpikeSettings(orders=20, seed=8, concurrency=4)).run()
     # THEN none failed, each throttled key took exactly two attempts, the others one
     assert (report.uploaded, report.failed, report.failures) == (20, 0, [])
     assert Counter(gateway.attempts.values()) == {1: 17, 2: 3}
@@ -424,11 +495,11 @@ def test_a_broken_bucket_stops_the_run_instead_of_failing_every_order(emulator_g
     refusals = {plan.upload(index).key: ALWAYS for index in range(1000)}
     gateway = refusing_gateway(refusals, 403, "AccessDenied")(emulator_gateway.target)
     # WHEN 1,000 orders are attempted
-    report = Spike(gateway.client("s3"), bucket, SpikeSettings(orders=1000, seed=4, concurrency=4)).run()
+    report = Spike(S3Sink(gateway.client("s3"), bucket), SpikeSettings(orders=1000, seed=4, concurrency=4)).run()
     # THEN it gives up after 50 failures in a row (plus those already in flight), naming the first 50
     assert report.abandoned and report.uploaded == 0
-    assert engine.ABANDON_AFTER_CONSECUTIVE_FAILURES <= report.failed == report.submitted < 1000
-    assert len(report.failures) == engine.NAMED_FAILURES
+    assert ABANDON_AFTER_CONSECUTIVE_FAILURES <= report.failed == report.submitted < 1000
+    assert len(report.failures) == NAMED_FAILURES
 
 
 @pytest.mark.emulator
@@ -442,7 +513,7 @@ def test_a_stop_lets_in_flight_uploads_finish_and_reports_exactly_those(emulator
             stop.set()
 
     # WHEN it runs
-    spike = Spike(emulator_gateway.client("s3"), bucket, SpikeSettings(orders=1000, seed=6, concurrency=8))
+    spike = Spike(S3Sink(emulator_gateway.client("s3"), bucket), SpikeSettings(orders=1000, seed=6, concurrency=8))
     report = spike.run(stop, stop_at_25)
     # THEN it stopped submitting (orders queued but not started are not sent), and every order it counts
     # is in the bucket and nothing else

@@ -10,43 +10,55 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+import consumer
+import status
 from blackfriday.domain import PRODUCTS, receipt_key
-
-pytestmark = pytest.mark.emulator
+from blackfriday.status import in_lifecycle_order
+from tests.scripts import run_command
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS = 120
 RUN_TIMEOUT_SECONDS = 300  # a bound for a hung process, far above a normal run
+CONSUMER_OPTIONS = ("--until-empty", "--json", "--no-dashboard", "--wait-seconds", "1", "--visibility-timeout", "10")
 
 
-def script(*args, timeout=RUN_TIMEOUT_SECONDS):
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BF_"))}
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout)
+def test_orders_per_status_come_in_lifecycle_order_with_unknown_statuses_last():
+    counts = Counter({"FAILED": 2, "COMPLETED": 5, "UNKNOWN": 1, "RECEIVED": 1, "PAID": 0})
+    assert list(in_lifecycle_order(counts).items()) == [("RECEIVED", 1), ("COMPLETED", 5), ("FAILED", 2), ("UNKNOWN", 1)]
+
+
+def script(*args):
+    """status.py or consumer.py, in-process."""
+    command = {"status.py": status.main, "consumer.py": consumer.main}[args[0]]
+    return run_command(command, *args[1:])
 
 
 @pytest.fixture(scope="module")
 def story(emulator_url, deploy_own_stack):
-    # GIVEN a stack, a spike with every injection uploaded while the consumer drains it
+    # GIVEN a stack, a spike with every injection uploaded (by a producer process) while the consumer drains it
     stack = deploy_own_stack()
     target = ["--endpoint-url", emulator_url, "--prefix", stack.names.prefix]
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BF_"))}
     producer = subprocess.Popen(
         [sys.executable, "producer.py", *target, "--orders", str(ORDERS), "--seed", "8",
          "--invalid-rate", "0.05", "--poison-rate", "0.03", "--duplicate-rate", "0.05", "--json"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    consumer = script("consumer.py", *target, "--until-empty", "--json", "--no-dashboard", "--wait-seconds", "1", "--visibility-timeout", "10")
+        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    drained = script("consumer.py", *target, *CONSUMER_OPTIONS)
     produced = json.loads(producer.communicate(timeout=RUN_TIMEOUT_SECONDS)[0])
-    assert producer.returncode == 0 and consumer.returncode == 0, consumer.stderr[-2000:]
+    assert producer.returncode == 0 and drained.exit_code == 0, drained.stderr[-2000:]
     # the consumer may have caught up before the last upload: a second pass drains the rest
-    again = script("consumer.py", *target, "--until-empty", "--json", "--no-dashboard", "--wait-seconds", "1", "--visibility-timeout", "10")
-    assert again.returncode == 0, again.stderr[-2000:]
+    again = script("consumer.py", *target, *CONSUMER_OPTIONS)
+    assert again.exit_code == 0, again.stderr[-2000:]
     return stack, target, produced
 
 
+@pytest.mark.emulator
 def test_verify_passes_after_the_story_with_every_injection(story):
     stack, target, produced = story
     assert (produced["uploaded"], produced["invalid"], produced["poison"], produced["duplicates"]) == (120, 6, 3, 6)
@@ -54,17 +66,18 @@ def test_verify_passes_after_the_story_with_every_injection(story):
     result = script("status.py", *target, "--verify", "--json")
     # THEN all four hold, and the exit code says so
     document = json.loads(result.stdout)
-    assert result.returncode == 0, result.stdout
+    assert result.exit_code == 0, result.stdout
     assert [(item["number"], item["holds"], item["problems"]) for item in document["invariants"]] == [
         (1, True, []), (2, True, []), (3, True, []), (4, True, []),
     ]
 
 
+@pytest.mark.emulator
 def test_snapshot_counts_every_order_once(story):
     stack, target, produced = story
     result = script("status.py", *target, "--json")
     snapshot = json.loads(result.stdout)
-    assert result.returncode == 0
+    assert result.exit_code == 0
     readable = produced["uploaded"] - produced["poison"]
     assert sum(snapshot["orders"].values()) == readable
     assert set(snapshot["orders"]) <= {"COMPLETED", "FAILED"}
@@ -83,6 +96,7 @@ def completed_and_failed(stack):
     return completed, failed
 
 
+@pytest.mark.emulator
 def test_order_journey_of_a_completed_and_of_a_failed_order(story):
     stack, target, _ = story
     completed, failed = completed_and_failed(stack)
@@ -94,6 +108,10 @@ def test_order_journey_of_a_completed_and_of_a_failed_order(story):
     assert journey["row"]["status"] == "COMPLETED"
     assert journey["receipt"]["orderId"] == completed[0]
     assert journey["failure_reason"] is None
+    # AND its JSON log lines from every function it ran in, in the saga's order
+    steps = ("validate_order", "reserve_inventory", "process_payment", "generate_receipt", "send_notification")
+    assert [line["logGroup"] for line in journey["log_lines"]] == [stack.names.log_group(step) for step in steps]
+    assert {(line["orderId"], line["execution"]) for line in journey["log_lines"]} == {(completed[0], completed[0])}
     # AND a failed order shows the step it ended in and why
     journey = json.loads(script("status.py", *target, "--order", failed[0], "--json").stdout)
     assert journey["execution"]["status"] == "FAILED"
@@ -103,12 +121,14 @@ def test_order_journey_of_a_completed_and_of_a_failed_order(story):
     assert journey["receipt"] is None
 
 
+@pytest.mark.emulator
 def test_an_unknown_order_is_one_line_exit_1(story):
     _, target, _ = story
     result = script("status.py", *target, "--order", "no-such-order")
-    assert (result.returncode, result.stderr) == (1, "Error: no order no-such-order in this stack\n")
+    assert (result.exit_code, result.stderr) == (1, "Error: no order no-such-order in this stack\n")
 
 
+@pytest.mark.emulator
 def test_verify_names_invariant_1_when_a_receipt_is_deleted(story):
     stack, target, _ = story
     s3 = stack.gateway.client("s3")
@@ -121,11 +141,12 @@ def test_verify_names_invariant_1_when_a_receipt_is_deleted(story):
     finally:
         s3.put_object(Bucket=stack.info.bucket, Key=receipt_key(order_id), Body=receipt)
     # THEN --verify exits 1 naming the invariant and the order (and the money no longer adds up)
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert f"COMPLETED orders without a receipt: {order_id}" in result.stdout
     assert result.stderr.startswith("Error: invariants failing: 1 (every order ends in exactly one place), 4 (")
 
 
+@pytest.mark.emulator
 def test_verify_names_invariant_3_when_a_stock_count_changes(story):
     stack, target, _ = story
     dynamodb = stack.gateway.client("dynamodb")
@@ -140,6 +161,29 @@ def test_verify_names_invariant_3_when_a_stock_count_changes(story):
         dynamodb.update_item(TableName=table, Key={"sku": {"S": sku}}, UpdateExpression="SET stock = :n", ExpressionAttributeValues={":n": {"N": before}})
     # THEN --verify exits 1 naming invariant 3 and the SKU
     sold = PRODUCTS[sku].initial_stock - int(before)
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert f"{sku}: initial {PRODUCTS[sku].initial_stock} - final {int(before) - 1} = {sold + 1}, but COMPLETED orders hold {sold} units" in result.stdout
     assert result.stderr == "Error: invariants failing: 3 (stock moves only by the units of COMPLETED orders and never goes below zero)\n"
+
+
+def test_a_failed_release_is_named_by_verify_and_repaired_exactly_once(story):
+    stack, target, _ = story
+    dynamodb = stack.gateway.client("dynamodb")
+    order_id, sku = completed_and_failed(stack)[1][0], "SP-YOGAMAT"
+    # GIVEN a FAILED order left as a ReleaseInventory out of retries leaves it: its unit still taken, no releasedAt
+    dynamodb.update_item(TableName=stack.info.tables["inventory"], Key={"sku": {"S": sku}},
+                         UpdateExpression="SET stock = stock - :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    dynamodb.update_item(TableName=stack.info.tables["orders"], Key={"orderId": {"S": order_id}},
+                         UpdateExpression="SET reservedItems = :items, releaseError = :error REMOVE releasedAt",
+                         ExpressionAttributeValues={":items": {"M": {sku: {"N": "1"}}}, ":error": {"S": "States.TaskFailed: forced"}})
+    # WHEN --verify runs THEN it names the order under invariant 3
+    result = script("status.py", *target, "--verify")
+    assert result.exit_code == 1
+    assert f"FAILED orders still holding their reservation (release failed; status.py --repair returns it): {order_id}" in result.stdout
+    # WHEN --repair runs twice THEN the first gives the unit back, the second nothing
+    first = script("status.py", *target, "--repair", "--json")
+    second = script("status.py", *target, "--repair", "--json")
+    assert (first.exit_code, json.loads(first.stdout)) == (0, {order_id: {sku: 1}})
+    assert (second.exit_code, json.loads(second.stdout)) == (0, {})
+    # AND every invariant holds again
+    assert script("status.py", *target, "--verify").exit_code == 0

@@ -1,9 +1,13 @@
-"""Analytics: demand per SKU (orders, units, revenue), counted exactly once per order.
+"""Analytics: demand per SKU (orders, units, value at catalogue prices) of every valid order, counted exactly once
+per order, and beside it the sales: what the COMPLETED orders (charged, with a receipt) took.
+
+Demand is what customers asked for, including orders that then failed (out of stock, declined); it is never
+called revenue. Sales are read from the Orders table when the report is made (after the run has drained).
 
 One DynamoDB TransactWriteItems per order, on the analytics table (key pk S + sk S):
 - a seen-marker  pk="ORDER#<orderId>" sk="SEEN", put only if absent (attribute_not_exists);
 - counter updates (ADD) on pk="SKU#<sku>" for each SKU of the order and on pk="ALL" for the totals,
-  or on pk="REJECTED" for an order that fails validation.
+  or on pk="REJECTED" for an order that fails validation (attribute revenueCents holds the demand's value).
 Both happen or neither does, so a redelivery, a duplicate upload or a restart after a kill finds the
 marker and changes nothing: the cancelled transaction whose marker condition failed is a duplicate.
 Each counter partition is split into COUNTER_SHARDS items (sk="COUNTER#<n>", n from the orderId) so
@@ -22,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from blackfriday.consumer.messages import ObjectRef
 from blackfriday.consumer.pool import Backoff, call_with_backoff
-from blackfriday.consumer.stats import PoolStats
+from blackfriday.consumer.stats import PoolCounter, PoolStats
 from blackfriday.domain import CATALOGUE, PRODUCTS, REPORTS_PREFIX, units_by_sku, validation_problems
 from blackfriday.errors import error_code
 
@@ -69,11 +73,11 @@ def _add_counters(table: str, key: dict, orders: int, units: int, revenue_cents:
     }
 
 
-def transaction_items(table: str, order: dict, recorded_at: str) -> tuple[str, list[dict]]:
-    """('aggregated' or 'rejected', the TransactWriteItems items) for one order."""
+def transaction_items(table: str, order: dict, recorded_at: str) -> tuple[PoolCounter, list[dict]]:
+    """(AGGREGATED or REJECTED, the TransactWriteItems items) for one order."""
     order_id = order["orderId"]
     rejected = bool(validation_problems(order))
-    outcome = "rejected" if rejected else "aggregated"
+    outcome = PoolCounter.REJECTED if rejected else PoolCounter.AGGREGATED
     marker = {
         "Put": {
             "TableName": table,
@@ -100,7 +104,7 @@ class AnalyticsHandler:
         self.table = table
         self.stats = stats
 
-    def handle(self, order: dict, ref: ObjectRef, stop: threading.Event) -> str:
+    def handle(self, order: dict, ref: ObjectRef, stop: threading.Event) -> PoolCounter:
         recorded_at = datetime.now(timezone.utc).isoformat()
         outcome, items = transaction_items(self.table, order, recorded_at)
         backoff = Backoff(stop)
@@ -113,10 +117,10 @@ class AnalyticsHandler:
                     raise
                 codes = cancellation_codes(error)
                 if codes and codes[0] == "ConditionalCheckFailed":  # the seen-marker is there: counted before
-                    return "duplicates"
+                    return PoolCounter.DUPLICATES
                 if not RETRYABLE_CANCELLATIONS.intersection(codes):
                     raise
-                self.stats.add("conflicts")
+                self.stats.add(PoolCounter.CONFLICTS)
                 backoff.wait()
 
 
@@ -127,12 +131,30 @@ class AnalyticsHandler:
 class Demand:
     orders: int = 0
     units: int = 0
-    revenue_cents: int = 0
+    demand_cents: int = 0  # what the orders asked for at catalogue prices, completed or not
 
     def add(self, item: dict) -> None:
         self.orders += int(item.get("orders", {}).get("N", "0"))
         self.units += int(item.get("units", {}).get("N", "0"))
-        self.revenue_cents += int(item.get("revenueCents", {}).get("N", "0"))
+        self.demand_cents += int(item.get("revenueCents", {}).get("N", "0"))
+
+
+@dataclass
+class Sales:
+    orders: int = 0
+    units: int = 0
+    sales_cents: int = 0  # what COMPLETED orders were charged
+
+    def add(self, sku: str, units: int) -> None:
+        self.orders += 1
+        self.units += units
+        self.sales_cents += units * PRODUCTS[sku].price_cents
+
+
+MEASURES = {
+    "demand": "every valid order uploaded, counted once, at catalogue prices, whether or not it completed",
+    "sales": "COMPLETED orders only (charged, with a receipt), when the report was made",
+}
 
 
 @dataclass
@@ -141,18 +163,31 @@ class DemandReport:
     table: str
     totals: Demand
     rejected: int
-    skus: dict[str, Demand] = field(default_factory=dict)  # only SKUs with demand, highest revenue first
+    skus: dict[str, Demand] = field(default_factory=dict)  # only SKUs with demand, highest demand first
+    sales_totals: Sales = field(default_factory=Sales)
+    sales: dict[str, Sales] = field(default_factory=dict)  # only SKUs sold
 
     def to_json(self) -> dict:
         return {
             "generatedAt": self.generated_at,
             "table": self.table,
+            "measures": MEASURES,
             "orders": self.totals.orders,
             "units": self.totals.units,
-            "revenueCents": self.totals.revenue_cents,
+            "demandCents": self.totals.demand_cents,
             "rejected": self.rejected,
+            "sales": {"orders": self.sales_totals.orders, "units": self.sales_totals.units, "salesCents": self.sales_totals.sales_cents},
             "skus": [
-                {"sku": sku, "name": PRODUCTS[sku].name, "orders": demand.orders, "units": demand.units, "revenueCents": demand.revenue_cents}
+                {
+                    "sku": sku,
+                    "name": PRODUCTS[sku].name,
+                    "orders": demand.orders,
+                    "units": demand.units,
+                    "demandCents": demand.demand_cents,
+                    "salesOrders": self.sales.get(sku, Sales()).orders,
+                    "salesUnits": self.sales.get(sku, Sales()).units,
+                    "salesCents": self.sales.get(sku, Sales()).sales_cents,
+                }
                 for sku, demand in self.skus.items()
             ],
         }
@@ -172,16 +207,42 @@ def _partition_demand(dynamodb, table: str, partition: str) -> Demand:
     return demand
 
 
-def read_demand(dynamodb, table: str) -> DemandReport:
-    """The table's totals (every run so far, each order once), summed over the counter shards."""
+def read_sales(dynamodb, orders_table: str) -> tuple[Sales, dict[str, Sales]]:
+    """(totals, per SKU) of the COMPLETED orders: the units each reserved, at catalogue prices (validation holds
+    every order's prices to the catalogue, so this is what it was charged)."""
+    totals, skus = Sales(), {}
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=orders_table,
+        ConsistentRead=True,
+        FilterExpression="#status = :completed",
+        ProjectionExpression="reservedItems",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":completed": {"S": "COMPLETED"}},
+    )
+    for page in pages:
+        for item in page["Items"]:
+            units = {sku: int(count["N"]) for sku, count in item["reservedItems"]["M"].items()}
+            totals.orders += 1
+            for sku, count in units.items():
+                skus.setdefault(sku, Sales()).add(sku, count)
+                totals.units += count
+                totals.sales_cents += count * PRODUCTS[sku].price_cents
+    return totals, skus
+
+
+def read_demand(dynamodb, table: str, orders_table: str) -> DemandReport:
+    """The table's demand (every run so far, each order once, summed over the counter shards) and the sales."""
     skus = {product.sku: _partition_demand(dynamodb, table, sku_partition(product.sku)) for product in CATALOGUE}
-    ranked = dict(sorted(((sku, demand) for sku, demand in skus.items() if demand.orders), key=lambda pair: -pair[1].revenue_cents))
+    ranked = dict(sorted(((sku, demand) for sku, demand in skus.items() if demand.orders), key=lambda pair: -pair[1].demand_cents))
+    sales_totals, sales = read_sales(dynamodb, orders_table)
     return DemandReport(
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         table=table,
         totals=_partition_demand(dynamodb, table, ALL_ORDERS),
         rejected=_partition_demand(dynamodb, table, REJECTED).orders,
         skus=ranked,
+        sales_totals=sales_totals,
+        sales=sales,
     )
 
 

@@ -10,12 +10,12 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from blackfriday.consumer.summary import RunSummary, seconds_text
+from blackfriday.consumer.stats import DONE_COUNTERS, Pool, PoolCounter
+from blackfriday.consumer.summary import RunSnapshot, done_text, seconds_text
 from blackfriday.ui import Output
 
 RATE_WINDOW_SECONDS = 5.0
 PLAIN_LINE_SECONDS = 5.0
-DONE_COUNTERS = {"fulfillment": ("started",), "analytics": ("aggregated", "rejected")}
 
 
 class RateMeter:
@@ -37,7 +37,7 @@ class Dashboard:
         self.out = out
         self.live = live and out.interactive
         self.title = title
-        self.rates = {pool: RateMeter() for pool in DONE_COUNTERS}
+        self.rates = {pool: RateMeter() for pool in Pool}
         self._live: Live | None = None
         self._last_line = 0.0
 
@@ -51,17 +51,16 @@ class Dashboard:
         if self._live is not None:
             self._live.stop()
 
-    def tick(self, consumer) -> None:
-        summary = RunSummary.collect(consumer, consumer.monitor.latest)
+    def tick(self, summary: RunSnapshot) -> None:
         now = time.monotonic()
-        rates = {pool: self.rates[pool].rate(now, summary.counts[pool]["processed"]) for pool in summary.active_pools}
+        rates = {pool: self.rates[pool].rate(now, summary.counts[pool][PoolCounter.PROCESSED]) for pool in summary.active_pools}
         if self._live is not None:
-            self._live.update(self.render(summary, rates, consumer.monitor.last_error), refresh=True)
+            self._live.update(self.render(summary, rates), refresh=True)
         elif now - self._last_line >= PLAIN_LINE_SECONDS:
             self._last_line = now
             self.out.say(self.line(summary, rates))
 
-    def render(self, summary: RunSummary, rates: dict[str, float], monitor_error: str) -> Group:
+    def render(self, summary: RunSnapshot, rates: dict[Pool, float]) -> Group:
         state = f"stopping ({summary.stopped}): finishing what is in hand" if summary.stopped else "running (Ctrl-C stops cleanly)"
         header = Text(f"{self.title} · {summary.seconds:.0f}s · {summary.workers} worker(s) per pool · {state}", style="bold")
         queues = Table(title="Queues", title_justify="left")
@@ -74,11 +73,13 @@ class Dashboard:
             pools.add_column(column, justify="left" if column in ("pool", "done") else "right")
         for pool in summary.active_pools:
             counts = summary.counts[pool]
-            done = ", ".join(f"{counts[counter]} {counter}" for counter in DONE_COUNTERS[pool])
-            errors = Text(str(counts["errors"]), style="red" if counts["errors"] else "")
-            pools.add_row(pool, str(summary.in_hand.get(pool, 0)), f"{rates[pool]:.1f}", str(counts["received"]), done, str(counts["duplicates"]), errors)
+            errors = Text(str(counts[PoolCounter.ERRORS]), style="red" if counts[PoolCounter.ERRORS] else "")
+            pools.add_row(
+                pool, str(summary.in_hand.get(pool, 0)), f"{rates[pool]:.1f}", str(counts[PoolCounter.RECEIVED]),
+                done_text(counts, pool, ", "), str(counts[PoolCounter.DUPLICATES]), errors,
+            )  # fmt: skip
         parts = [header, queues, pools]
-        if "fulfillment" in summary.active_pools:
+        if Pool.SHIPPING in summary.active_pools:
             executions = Table(title="Executions (upload → completion latency)", title_justify="left")
             for column in ("running", "succeeded", "failed", "p50", "p95"):
                 executions.add_column(column, justify="right")
@@ -87,20 +88,20 @@ class Dashboard:
             parts.append(executions)
         for pool, message in summary.last_errors.items():
             parts.append(Text(f"last {pool} error: {message}", style="yellow"))
-        if monitor_error:
-            parts.append(Text(monitor_error, style="yellow"))
+        if summary.monitor_error:
+            parts.append(Text(summary.monitor_error, style="yellow"))
         return Group(*parts)
 
     @staticmethod
-    def line(summary: RunSummary, rates: dict[str, float]) -> str:
+    def line(summary: RunSnapshot, rates: dict[Pool, float]) -> str:
         parts = [f"{summary.seconds:.0f}s"]
         for queue, depth in summary.queues.items():
             parts.append(f"{queue} {depth.visible} visible/{depth.in_flight} in flight/DLQ {depth.dlq}")
         for pool in summary.active_pools:
             counts = summary.counts[pool]
             done = " ".join(f"{counter} {counts[counter]}" for counter in DONE_COUNTERS[pool])
-            parts.append(f"{pool} {rates[pool]:.1f}/s {done} duplicates {counts['duplicates']} errors {counts['errors']}")
-        if "fulfillment" in summary.active_pools:
+            parts.append(f"{pool} {rates[pool]:.1f}/s {done} duplicates {counts[PoolCounter.DUPLICATES]} errors {counts[PoolCounter.ERRORS]}")
+        if Pool.SHIPPING in summary.active_pools:
             counts = summary.executions
             parts.append(
                 f"executions running {counts['running']} succeeded {counts['succeeded']} failed {counts['failed']} "

@@ -25,7 +25,7 @@ from typing import Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from blackfriday.consumer.messages import MessageKind, ObjectRef, UnreadableOrder, parse_message, read_order
-from blackfriday.consumer.stats import PoolStats
+from blackfriday.consumer.stats import PoolCounter, PoolStats
 from blackfriday.consumer.visibility import SQS_BATCH, VisibilityExtender
 from blackfriday.errors import describe_client_error, error_code
 from blackfriday.resources.stack import QueueInfo
@@ -84,17 +84,17 @@ def call_with_backoff(call: Callable[[], object], stop: threading.Event, stats: 
         except ClientError as error:
             if error_code(error) not in THROTTLING_CODES:
                 raise
-            stats.add("throttled")
+            stats.add(PoolCounter.THROTTLED)
             backoff.wait()
 
 
 class OrderHandler(Protocol):
-    """What a pool does with one order: return the counter to bump ("started", "duplicates"...) once done.
+    """What a pool does with one order: return the counter to bump (STARTED, DUPLICATES...) once done.
 
     Raise Interrupted to give the message back, UnreadableOrder when it can never succeed; any other
     exception leaves the message for a later retry."""
 
-    def handle(self, order: dict, ref: ObjectRef, stop: threading.Event) -> str: ...
+    def handle(self, order: dict, ref: ObjectRef, stop: threading.Event) -> PoolCounter: ...
 
 
 class Verdict(Enum):
@@ -123,7 +123,7 @@ class QueuePool:
         on_fatal: Callable[[str], None],
         stats: PoolStats,
     ):
-        self.name = stats.name
+        self.pool = stats.pool
         self.sqs = gateway.client("sqs")
         self.s3 = gateway.client("s3")
         self.queue = queue
@@ -142,7 +142,7 @@ class QueuePool:
 
     def start(self) -> None:
         for number in range(self.settings.workers):
-            thread = threading.Thread(target=self._work, name=f"{self.name}-{number + 1}", daemon=True)
+            thread = threading.Thread(target=self._work, name=f"{self.pool}-{number + 1}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -207,9 +207,9 @@ class QueuePool:
     def handle_message(self, message: dict) -> Verdict:
         parsed = parse_message(message.get("Body", ""))
         if parsed.kind is MessageKind.TEST_EVENT:
-            self.stats.add("test_events")
+            self.stats.add(PoolCounter.TEST_EVENTS)
             return Verdict.DONE
-        self.stats.add("received")
+        self.stats.add(PoolCounter.RECEIVED)
         if parsed.kind is MessageKind.GARBAGE:
             self.stats.error(f"message {message.get('MessageId')} on {self.queue_name}: {parsed.problem}")
             return Verdict.RETRY_NOW
@@ -240,7 +240,7 @@ class QueuePool:
             # Not deleted: the messages come back and are recognised as duplicates then.
             self.stats.error(f"DeleteMessageBatch on {self.queue_name} failed: {error}")
             return
-        self.stats.add("processed", len(response.get("Successful", [])))
+        self.stats.add(PoolCounter.PROCESSED, len(response.get("Successful", [])))
         for failure in response.get("Failed", []):
             self.stats.error(f"DeleteMessage on {self.queue_name} failed: {failure.get('Code')}: {failure.get('Message', '')}")
 

@@ -12,23 +12,22 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from blackfriday.consumer.analytics import AnalyticsHandler, read_demand, write_report
-from blackfriday.consumer.fulfillment import FulfillmentHandler
-from blackfriday.consumer.monitor import QueueMonitor
+from blackfriday.consumer.analytics import AnalyticsHandler, DemandReport, read_demand, write_report
+from blackfriday.consumer.monitor import QueueDepth, QueueMonitor
 from blackfriday.consumer.pool import PoolSettings, QueuePool
-from blackfriday.consumer.stats import LatencySample, PoolStats
-from blackfriday.consumer.summary import RunSummary
+from blackfriday.consumer.shipping import ShippingHandler
+from blackfriday.consumer.stats import POOL_COUNTERS, LatencySample, Pool, PoolStats
+from blackfriday.consumer.summary import RunSnapshot
 from blackfriday.consumer.tracker import ExecutionTracker
 from blackfriday.consumer.visibility import VisibilityExtender
 from blackfriday.errors import describe_client_error
 from blackfriday.resources.stack import StackInfo
 
-QUEUES = ("shipping", "analytics")
-POOL_FOR_QUEUE = {"shipping": "fulfillment", "analytics": "analytics"}
 CHECK_SECONDS = 1.0
 DRAINED_CHECKS = 2  # --until-empty needs the queues seen drained on consecutive checks, a second apart
 JOIN_SLICE_SECONDS = 0.5
@@ -43,7 +42,7 @@ MAX_INFLIGHT_EMULATOR = 64
 
 @dataclass(frozen=True)
 class ConsumerSettings:
-    queues: tuple[str, ...] = QUEUES
+    queues: tuple[Pool, ...] = tuple(Pool)  # each pool drains the queue of its name
     workers: int = 4
     max_inflight: int = MAX_INFLIGHT_AWS
     wait_seconds: int = 5
@@ -74,22 +73,23 @@ class Consumer:
         self.latency = LatencySample()
         sqs = gateway.client("sqs")
         self.extender = VisibilityExtender(sqs)
-        self.monitor = QueueMonitor(sqs, {name: stack.queues[name] for name in QUEUES})
-        self.pools: dict[str, QueuePool] = {}
+        self.monitor = QueueMonitor(sqs, {pool: stack.queues[pool] for pool in Pool})
+        self.pools: dict[Pool, QueuePool] = {}
         self.tracker: ExecutionTracker | None = None
-        for queue in settings.queues:
-            self.pools[queue] = self._build_pool(queue)
+        for pool in Pool:  # in one order whatever --queues says, for the tables
+            if pool in settings.queues:
+                self.pools[pool] = self._build_pool(pool)
         self.started_at = time.monotonic()
         self.seconds = 0.0
 
-    def _build_pool(self, queue: str) -> QueuePool:
-        info = self.stack.queues[queue]
+    def _build_pool(self, pool: Pool) -> QueuePool:
+        info = self.stack.queues[pool]
         timeout = self.settings.visibility_timeout or queue_visibility_timeout(self.gateway.client("sqs"), info.url)
-        stats = PoolStats(POOL_FOR_QUEUE[queue])
-        if queue == "shipping":
+        stats = PoolStats(pool)
+        if pool is Pool.SHIPPING:
             stepfunctions = self.gateway.client("stepfunctions")
             self.tracker = ExecutionTracker(stepfunctions, self.stack.state_machine_arn, self.settings.max_inflight, self.latency, stats)
-            handler = FulfillmentHandler(stepfunctions, self.tracker, stats)
+            handler = ShippingHandler(stepfunctions, self.tracker, stats)
         else:
             handler = AnalyticsHandler(self.gateway.client("dynamodb"), self.stack.tables["analytics"], stats)
         settings = PoolSettings(self.settings.workers, self.settings.wait_seconds, timeout)
@@ -123,7 +123,7 @@ class Consumer:
         if self.tracker is not None and not self.tracker.settled:
             return False
         depths = self.monitor.sample()
-        return all(depths[queue].drained for queue in self.pools)
+        return all(depths[pool].drained for pool in self.pools)
 
     # --- the run -----------------------------------------------------------------------------
 
@@ -132,8 +132,8 @@ class Consumer:
         thread.start()
         return thread
 
-    def run(self, on_tick=None) -> RunSummary:
-        """Run until a stop; `on_tick(consumer)` is called about once a second (the dashboard).
+    def run(self, on_tick: Callable[[RunSnapshot], None] | None = None) -> RunSnapshot:
+        """Run until a stop; `on_tick(snapshot)` is called about once a second (the dashboard).
 
         Must be called from the main thread (it installs the SIGINT/SIGTERM handlers)."""
         previous = {signum: signal.signal(signum, self._on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
@@ -163,7 +163,7 @@ class Consumer:
         drained_checks = 0
         while not self.stop.wait(CHECK_SECONDS):
             if on_tick is not None:
-                on_tick(self)
+                on_tick(self.snapshot(self.monitor.latest))
             if self.settings.duration is not None and self.elapsed() >= self.settings.duration:
                 self.request_stop("duration")
             elif self.settings.until_empty:
@@ -174,7 +174,7 @@ class Consumer:
                 if drained_checks >= DRAINED_CHECKS:
                     self.request_stop("until-empty")
 
-    def _summarise(self) -> RunSummary:
+    def _summarise(self) -> RunSnapshot:
         if self.tracker is not None:
             try:
                 self.tracker.poll()  # outcomes of executions that closed since the last poll
@@ -182,10 +182,36 @@ class Consumer:
                 self.tracker.stats.error(f"tracking executions failed: {error}")
         depths = self.monitor.sample()
         report = report_key = None
-        if "analytics" in self.pools:
+        if Pool.ANALYTICS in self.pools:
             try:
-                report = read_demand(self.gateway.client("dynamodb"), self.stack.tables["analytics"])
+                report = read_demand(self.gateway.client("dynamodb"), self.stack.tables["analytics"], self.stack.tables["orders"])
                 report_key = write_report(self.gateway.client("s3"), self.stack.bucket, report)
             except ClientError as error:  # the summary is still shown; the run ends with exit 1
                 self.failure = self.failure or describe_client_error(error, f"the analytics report of {self.stack.bucket}")
-        return RunSummary.collect(self, depths, report, report_key)
+        return self.snapshot(depths, report, report_key)
+
+    def snapshot(self, depths: dict[str, QueueDepth], report: DemandReport | None = None, report_key: str | None = None) -> RunSnapshot:
+        """The run as a value, for the dashboard while it lasts and for the summary at its end."""
+        counts = {}
+        for pool, counters in POOL_COUNTERS.items():
+            pool_counts = self.pools[pool].stats.snapshot() if pool in self.pools else {}
+            counts[pool] = {counter: pool_counts.get(counter, 0) for counter in counters}
+        p50, p95 = self.latency.percentiles(50, 95)
+        return RunSnapshot(
+            seconds=round(self.seconds or self.elapsed(), 3),
+            stopped=self.stop_reason,
+            workers=self.settings.workers,
+            counts=counts,
+            in_hand={pool: queue_pool.stats.in_hand for pool, queue_pool in self.pools.items()},
+            last_errors={pool: queue_pool.stats.last_error for pool, queue_pool in self.pools.items() if queue_pool.stats.last_error},
+            executions=self.tracker.counts() if self.tracker is not None else {"succeeded": 0, "failed": 0, "running": 0},
+            latency_p50=p50,
+            latency_p95=p95,
+            latency_samples=self.latency.count,
+            queues=depths,
+            failure=self.failure,
+            monitor_error=self.monitor.last_error,
+            report=report,
+            report_key=report_key,
+            active_pools=tuple(self.pools),
+        )

@@ -36,9 +36,6 @@ class ExecutionTracker:
         self._listed_running = 0  # RUNNING executions of the state machine at the last poll, ours or not
         self._condition = threading.Condition()
 
-    def execution_arn(self, name: str) -> str:
-        return self.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
-
     def _list_running(self) -> set[str]:
         paginator = self.stepfunctions.get_paginator("list_executions")
         pages = paginator.paginate(

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
 from blackfriday.emulator import HEALTH_PATH, groups
+from blackfriday.emulator.execute_api import USER_REQUEST_PATH
 
 # Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection, never forwarded. The body is always
 # forwarded whole with its length, so a chunked request arrives at the group unchunked.
@@ -46,7 +47,10 @@ class Router:
         self.connections = threading.local()
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == HEALTH_PATH:
+        path = environ.get("PATH_INFO", "")
+        # A deployed API's request carries no AWS signature (moto would take it for S3): the front process serves
+        # API Gateway, so it answers it (execute_api).
+        if path == HEALTH_PATH or USER_REQUEST_PATH.match(path):
             return self.local_app(environ, start_response)
         group = groups.group_of_backend(groups.backend_for(self.dispatcher, environ))
         if group is None or group.name not in self.group_addresses:

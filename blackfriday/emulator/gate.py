@@ -81,7 +81,7 @@ def held() -> Iterator[None]:
 
 
 def wait_for_messages_outside_the_gate(original: Callable) -> Callable:
-    """Queue.wait_for_messages, called by a long-polling ReceiveMessage, without holding the gate.
+    """Queue.wait_for_messages, called by a long-polling ReceiveMessage, without holding the gate (a fix in fixes/sqs.py).
 
     It waits for add_message's notification (or a short slice) with the lock released; moto's
     receive loop then re-checks the queue under the lock until WaitTimeSeconds is over.
@@ -95,9 +95,3 @@ def wait_for_messages_outside_the_gate(original: Callable) -> Callable:
         return None
 
     return wait_for_messages
-
-
-def install() -> None:
-    from moto.sqs.models import Queue
-
-    Queue.wait_for_messages = wait_for_messages_outside_the_gate(Queue.wait_for_messages)

@@ -1,8 +1,10 @@
-"""The Step Functions interpreter's calls, without HTTP into its own process.
+"""moto's own calls (the Step Functions interpreter's), without HTTP into their own process.
 
 moto's interpreter calls Lambda, DynamoDB, SNS... with boto3 clients of the default session aimed at
-`http://localhost:$MOTO_PORT`, the front port. Two hooks on that session (botocore events, no change
-to moto) route each call where its service lives:
+`http://localhost:$MOTO_PORT`, the front port; so do the fixes' Step Functions status events (to
+EventBridge, from the workflow process) and EventBridge rules' Lambda targets (to Lambda, from the
+messaging process). Two hooks on that session (botocore events, no change to moto) route each call
+where its service lives:
 - a service this process serves (Lambda for a Task state, in the workflow process) is handed to this
   process's WSGI app in the calling thread: no socket, no server thread, no HTTP parsing;
 - a service another group serves goes straight to that group's port instead of through the front.

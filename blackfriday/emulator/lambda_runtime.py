@@ -62,7 +62,7 @@ class InvalidRequestContent(LambdaClientError):
 
 
 @dataclass(frozen=True)
-class FunctionConfig:
+class DeployedFunction:
     """What a warm worker depends on: when any of it changes, the pool is retired and new workers start."""
 
     function_arn: str
@@ -77,7 +77,7 @@ class FunctionConfig:
     memory_size: int
 
     @classmethod
-    def of(cls, function) -> FunctionConfig:
+    def of(cls, function) -> DeployedFunction:
         return cls(
             function_arn=function.function_arn,
             function_name=function.function_name,
@@ -110,7 +110,7 @@ class WorkerGone(Exception):
 class Worker:
     """One worker process and its three pipes: requests in, responses out, output (stdout+stderr) out."""
 
-    def __init__(self, config: FunctionConfig, code_dir: Path, endpoint_environment: dict[str, str]):
+    def __init__(self, config: DeployedFunction, code_dir: Path, endpoint_environment: dict[str, str]):
         self.config = config
         self.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{config.version}]{uuid.uuid4().hex}"
         self.pending_output = bytearray()
@@ -274,7 +274,7 @@ class Worker:
 class WorkerPool:
     """The warm workers of one function configuration: at most `capacity`, each busy with one invocation."""
 
-    def __init__(self, config: FunctionConfig, code_dir: Path, endpoint_environment: dict[str, str], capacity: int):
+    def __init__(self, config: DeployedFunction, code_dir: Path, endpoint_environment: dict[str, str], capacity: int):
         self.config = config
         self.code_dir = code_dir
         self.endpoint_environment = endpoint_environment
@@ -339,7 +339,7 @@ class LambdaRuntime:
         threading.Thread(target=self.stop_idle_workers, name="lambda-reaper", daemon=True).start()
 
     def pool_for(self, function) -> WorkerPool:
-        config = FunctionConfig.of(function)
+        config = DeployedFunction.of(function)
         with self.lock:
             pool = self.pools.get(config.function_arn)
             if pool is not None and pool.config == config:
@@ -423,7 +423,7 @@ class LambdaRuntime:
             return Invocation(json.dumps(error | {"stackTrace": error.get("stackTrace", [])}).encode(), True, log_text)
         return None
 
-    def call(self, worker: Worker, config: FunctionConfig, request_id: str, event: str) -> tuple[bytes, bool, bool, str]:
+    def call(self, worker: Worker, config: DeployedFunction, request_id: str, event: str) -> tuple[bytes, bool, bool, str]:
         """(payload, errored, worker reusable, runtime error line for the log) for one invocation on a started worker."""
         request = {
             "requestId": request_id,
@@ -523,15 +523,11 @@ RUNTIME: LambdaRuntime | None = None
 
 
 def install(port: int, endpoints: dict[str, str]) -> LambdaRuntime:
-    """Route every Lambda invoke of this process to warm workers calling the emulator on `port`, each
-    grouped service at its own process (`endpoints`: boto3 client name -> URL)."""
+    """Start the runtime that answers every Lambda invoke of this process (the fix in fixes/awslambda.py routes them
+    here), its workers calling the emulator on `port`, each grouped service at its own process (`endpoints`: boto3
+    client name -> URL)."""
     global RUNTIME
     RUNTIME = LambdaRuntime(f"http://127.0.0.1:{port}", endpoints)
-
-    def invoke(function, body, request_headers, response_headers):
-        return RUNTIME.invoke(function, body, request_headers, response_headers)
-
-    lambda_models.LambdaFunction.invoke = invoke
     return RUNTIME
 
 

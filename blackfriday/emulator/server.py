@@ -92,28 +92,36 @@ def services_of(group_name: str) -> list[str]:
 
 
 def build_app(front_port: int, group_name: str, health: bytes, endpoints: dict[str, str], fixes: bool = True):
-    """moto's dispatcher behind the request gate and our health route: (gate app, dispatcher)."""
+    """moto's dispatcher behind the request gate and our health route: (app, dispatcher); `fixes=False` leaves
+    moto's hot spots (bench only). The process serving API Gateway answers its deployed APIs first (execute_api)."""
     configure_moto(front_port)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from blackfriday.emulator import gate, in_process, lambda_runtime, patches
+    from blackfriday.emulator import execute_api, gate, in_process, lambda_runtime
+    from blackfriday.emulator import fixes as moto_fixes
 
+    runtime = None
     if group_name in (groups.WORKFLOW.name, groups.ALL_SERVICES):
-        lambda_runtime.install(front_port, endpoints)
-    if fixes:
-        log.info("hot-spot fixes applied: %s", ", ".join(patches.apply_all()))
+        runtime = lambda_runtime.install(front_port, endpoints)
+    lambda_elsewhere = endpoints["lambda"] if group_name == groups.MESSAGING.name else None
+    log.info("moto fixes applied: %s", ", ".join(moto_fixes.install(hot_spots=fixes, lambda_url=lambda_elsewhere)))
     dispatcher = DomainDispatcherApplication(create_backend_app)
     threading.Thread(target=warm_up, args=(dispatcher, served_backends(group_name)), name="warm-up", daemon=True).start()
-    gate.install()
     app = gate.RequestGate(dispatcher, health)
+    # moto's own calls (the interpreter's tasks, its status events, EventBridge's Lambda targets) to this process's
+    # services run in it; a grouped service's go straight to its group's process.
     if group_name == groups.ALL_SERVICES:
         in_process.install(app, front_port, None, {})
-    elif group_name == groups.WORKFLOW.name:
-        in_process.install(app, front_port, frozenset(groups.WORKFLOW.clients), endpoints)
-    elif group_name == groups.MESSAGING.name:
-        from blackfriday.emulator import remote_lambda
+    elif group_name != groups.FRONT:
+        in_process.install(app, front_port, frozenset(groups.GROUPS_BY_NAME[group_name].clients), endpoints)
+    if group_name == groups.ALL_SERVICES:
+        # Deployed REST APIs answer before moto (which has no API Gateway data plane); their Lambdas run outside the gate.
+        app = execute_api.ExecuteApi(app, execute_api.in_process_invoke(runtime, gate.held), execute_api.in_process_may_invoke(gate.held), gate.held)
+    elif group_name == groups.FRONT:
+        from blackfriday.emulator.fixes.awslambda import LambdaClients
 
-        remote_lambda.install(endpoints["lambda"])
+        lambda_client_for = LambdaClients(endpoints["lambda"])
+        app = execute_api.ExecuteApi(app, execute_api.remote_invoke(lambda_client_for), execute_api.remote_may_invoke(lambda_client_for), gate.held)
     return app, dispatcher
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from blackfriday.errors import error_code, error_message
 from blackfriday.resources.base import Action, retry_while
+from blackfriday.vendoring import vendored_files
 
-RUNTIME = "python3.11"
+RUNTIME = "python3.13"  # Amazon Linux 2023; python3.11 runs on Amazon Linux 2 (end of life June 2026)
 PACKAGE = "blackfriday"
-LOG_RETENTION_DAYS = 14
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so unchanged sources give the same CodeSha256
 ZIP_FILE_MODE = 0o100644 << 16
 
@@ -42,7 +42,8 @@ def _module_file(root: Path, module: str) -> Path | None:
 
 
 def package_files(handler: Path, root: Path) -> dict[str, bytes]:
-    """The handler at the zip root plus every project module it imports, transitively, with their packages' __init__."""
+    """The handler at the zip root plus every project module it imports, transitively, with their packages' __init__,
+    and the third-party modules those import (Powertools), which the Lambda runtime does not have."""
     files = {handler.name: handler.read_bytes()}
     pending = list(_imported_modules(handler.read_text()))
     while pending:
@@ -57,6 +58,7 @@ def package_files(handler: Path, root: Path) -> dict[str, bytes]:
         pending.extend(_imported_modules(path.read_text()))
         parts = module.split(".")
         pending.extend(".".join(parts[:depth]) for depth in range(1, len(parts)))  # the enclosing packages
+    files.update(vendored_files(files))
     return files
 
 
@@ -117,11 +119,29 @@ def _current_settings(configuration: dict) -> dict:
     }
 
 
+def current_function(lambda_client, name: str) -> dict | None:
+    try:
+        return lambda_client.get_function(FunctionName=name)["Configuration"]
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return None
+
+
+def function_differences(current: dict, config: FunctionConfig) -> list[str]:
+    """What setup would change on the deployed function: "code hash", "configuration: Timeout, ..."."""
+    differences = []
+    if current.get("CodeSha256") != code_sha256(config.zip_bytes):
+        differences.append("code hash")
+    settings = _current_settings(current)
+    changed = [setting for setting, value in config.settings().items() if settings[setting] != value]
+    if changed:
+        differences.append(f"configuration: {', '.join(changed)}")
+    return differences
+
+
 def ensure_function(lambda_client, config: FunctionConfig) -> Action:
     """Create the function, or update its code and/or configuration in place; returns once it is ready."""
-    try:
-        current = lambda_client.get_function(FunctionName=config.name)["Configuration"]
-    except lambda_client.exceptions.ResourceNotFoundException:
+    current = current_function(lambda_client, config.name)
+    if current is None:
         retry_while(
             lambda: lambda_client.create_function(FunctionName=config.name, Code={"ZipFile": config.zip_bytes}, **config.settings()),
             _role_not_assumable_yet,
@@ -131,19 +151,17 @@ def ensure_function(lambda_client, config: FunctionConfig) -> Action:
     # An interrupted earlier run may have left it starting or mid-update.
     lambda_client.get_waiter("function_active_v2").wait(FunctionName=config.name)
     lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
-    action = Action.UNCHANGED
-    if current.get("CodeSha256") != code_sha256(config.zip_bytes):
+    differences = function_differences(current, config)
+    if "code hash" in differences:
         lambda_client.update_function_code(FunctionName=config.name, ZipFile=config.zip_bytes)
         lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
-        action = Action.UPDATED
-    if _current_settings(current) != config.settings():
+    if any(difference.startswith("configuration") for difference in differences):
         retry_while(
             lambda: lambda_client.update_function_configuration(FunctionName=config.name, **config.settings()),
             _role_not_assumable_yet,
         )
         lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
-        action = Action.UPDATED
-    return action
+    return Action.UPDATED if differences else Action.UNCHANGED
 
 
 def delete_function(lambda_client, name: str) -> bool:
@@ -162,7 +180,11 @@ def find_log_group(logs, name: str) -> dict | None:
     return None
 
 
-def ensure_log_group(logs, name: str, retention_days: int = LOG_RETENTION_DAYS) -> Action:
+def log_group_differences(group: dict, retention_days: int) -> list[str]:
+    return [] if group.get("retentionInDays") == retention_days else ["configuration: retention"]
+
+
+def ensure_log_group(logs, name: str, retention_days: int) -> Action:
     """The function's log group, created ahead of Lambda so it does not keep logs forever."""
     group = find_log_group(logs, name)
     if group is None:
@@ -172,7 +194,7 @@ def ensure_log_group(logs, name: str, retention_days: int = LOG_RETENTION_DAYS) 
             pass  # the function logged between our look-up and now
         logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
         return Action.CREATED
-    if group.get("retentionInDays") != retention_days:
+    if log_group_differences(group, retention_days):
         logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
         return Action.UPDATED
     return Action.UNCHANGED

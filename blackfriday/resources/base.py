@@ -11,6 +11,8 @@ from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
+from blackfriday.errors import RunFailure
+
 POLICY_VERSION = "2012-10-17"
 T = TypeVar("T")
 
@@ -22,6 +24,15 @@ class Action(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def planned(self) -> str:
+        """As a plan says it, before it happens: create, update, unchanged."""
+        return {Action.CREATED: "create", Action.UPDATED: "update", Action.UNCHANGED: "unchanged"}[self]
+
+
+class CannotConverge(RunFailure):
+    """A resource exists in a shape setup must not change (another key schema, another stack's redrive target, ...)."""
 
 
 def combined(first: Action, *others: Action) -> Action:
@@ -36,13 +47,14 @@ class Change:
     kind: str  # e.g. "sqs queue"
     name: str  # e.g. "blackfriday-ShippingQueue"
     action: Action
+    differences: tuple[str, ...] = ()  # what an update changes: "code hash", "ASL", "attributes: VisibilityTimeout", ...
 
     @property
     def resource(self) -> str:
         return f"{self.kind} {self.name}"
 
     def to_json(self) -> dict:
-        return {"resource": self.resource, "action": self.action.value}
+        return {"resource": self.resource, "action": self.action.value, "differences": list(self.differences)}
 
 
 def policy(*statements: dict) -> dict:

@@ -7,19 +7,17 @@ import json
 from botocore.exceptions import ClientError
 
 from blackfriday.errors import error_code
-from blackfriday.functions import FUNCTION_SPECS
-from blackfriday.names import StackNames
 from blackfriday.resources.base import Action
 
 PERIOD_SECONDS = 60
-OLDEST_MESSAGE_LIMIT_SECONDS = 300  # five minutes behind on a spike means the consumers need scaling out
 COMPARED_FIELDS = (
     "AlarmDescription", "Namespace", "MetricName", "Statistic", "Period",
     "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData",
 )  # fmt: skip
 
 
-def _alarm(name: str, description: str, namespace: str, metric: str, dimension: tuple[str, str], statistic: str, threshold: float, periods: int = 1) -> dict:
+def alarm_arguments(name: str, description: str, namespace: str, metric: str, dimension: tuple[str, str], statistic: str, threshold: float) -> dict:
+    """PutMetricAlarm's arguments for a fault alarm: any datapoint over the threshold in one period."""
     return {
         "AlarmName": name,
         "AlarmDescription": description,
@@ -28,46 +26,34 @@ def _alarm(name: str, description: str, namespace: str, metric: str, dimension: 
         "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
         "Statistic": statistic,
         "Period": PERIOD_SECONDS,
-        "EvaluationPeriods": periods,
+        "EvaluationPeriods": 1,
         "Threshold": threshold,
         "ComparisonOperator": "GreaterThanThreshold",
         "TreatMissingData": "notBreaching",
     }
 
 
-def alarm_specs(names: StackNames) -> list[dict]:
-    """PutMetricAlarm arguments of every alarm of the stack."""
-    specs = []
-    for what, queue, dlq in (("shipping", names.shipping_queue, names.shipping_dlq), ("analytics", names.analytics_queue, names.analytics_dlq)):
-        specs.append(
-            _alarm(names.alarm(f"dlq-{what}"), f"A message reached {dlq}: an order event failed 3 times", "AWS/SQS",
-                   "ApproximateNumberOfMessagesVisible", ("QueueName", dlq), "Maximum", 0)
-        )  # fmt: skip
-        specs.append(
-            _alarm(names.alarm(f"age-{what}"), f"The oldest message in {queue} waits over {OLDEST_MESSAGE_LIMIT_SECONDS} s",
-                   "AWS/SQS", "ApproximateAgeOfOldestMessage", ("QueueName", queue), "Maximum", OLDEST_MESSAGE_LIMIT_SECONDS)
-        )  # fmt: skip
-    specs.append(
-        _alarm(names.alarm("workflow-failed"), f"An execution of {names.state_machine} failed", "AWS/States",
-               "ExecutionsFailed", ("StateMachineArn", names.state_machine_arn), "Sum", 0)
-    )  # fmt: skip
-    return specs
+def find_alarm(cloudwatch, name: str) -> dict | None:
+    found = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"])["MetricAlarms"]
+    return found[0] if found else None
 
 
-def _differs(current: dict, desired: dict) -> bool:
-    if any(current.get(field) != desired[field] for field in COMPARED_FIELDS):
-        return True
-    return sorted((item["Name"], item["Value"]) for item in current.get("Dimensions", [])) != sorted(
+def alarm_differences(current: dict, desired: dict) -> list[str]:
+    """The alarm settings that differ, e.g. ["configuration: Threshold"]."""
+    changed = [field for field in COMPARED_FIELDS if current.get(field) != desired[field]]
+    if sorted((item["Name"], item["Value"]) for item in current.get("Dimensions", [])) != sorted(
         (item["Name"], item["Value"]) for item in desired["Dimensions"]
-    )
+    ):
+        changed.append("Dimensions")
+    return [f"configuration: {', '.join(changed)}"] if changed else []
 
 
 def ensure_alarm(cloudwatch, spec: dict) -> Action:
-    found = cloudwatch.describe_alarms(AlarmNames=[spec["AlarmName"]], AlarmTypes=["MetricAlarm"])["MetricAlarms"]
-    if found and not _differs(found[0], spec):
+    current = find_alarm(cloudwatch, spec["AlarmName"])
+    if current is not None and not alarm_differences(current, spec):
         return Action.UNCHANGED
     cloudwatch.put_metric_alarm(**spec)
-    return Action.UPDATED if found else Action.CREATED
+    return Action.UPDATED if current else Action.CREATED
 
 
 def delete_alarms(cloudwatch, alarm_names: list[str]) -> list[str]:
@@ -82,7 +68,8 @@ def delete_alarms(cloudwatch, alarm_names: list[str]) -> list[str]:
     return existing
 
 
-def dashboard_body(names: StackNames) -> dict:
+def dashboard_body(region: str, work_queues: list[str], other_queues: list[str], dead_letter_queues: list[str], state_machine_arns: list[str], functions: list[str]) -> dict:
+    """Waiting messages, dead letters, oldest message ages, workflow executions and Lambda errors."""
     def sqs(metric: str, queues: list[str]) -> list:
         return [["AWS/SQS", metric, "QueueName", queue] for queue in queues]
 
@@ -93,19 +80,19 @@ def dashboard_body(names: StackNames) -> dict:
             "y": (position // 2) * 6,
             "width": 12,
             "height": 6,
-            "properties": {"title": title, "region": names.region, "metrics": metrics, "stat": stat, "period": PERIOD_SECONDS, "view": "timeSeries"},
+            "properties": {"title": title, "region": region, "metrics": metrics, "stat": stat, "period": PERIOD_SECONDS, "view": "timeSeries"},
         }
 
-    fan_out = [names.shipping_queue, names.analytics_queue]
-    executions = [["AWS/States", metric, "StateMachineArn", names.state_machine_arn] for metric in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")]
-    lambda_errors = [["AWS/Lambda", "Errors", "FunctionName", names.function(item.short_name)] for item in FUNCTION_SPECS]
+    executions = [
+        ["AWS/States", metric, "StateMachineArn", arn] for arn in state_machine_arns for metric in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")
+    ]
     return {
         "widgets": [
-            widget("Messages waiting", sqs("ApproximateNumberOfMessagesVisible", [*fan_out, names.notifications_queue]), "Maximum", 0),
-            widget("Dead letters", sqs("ApproximateNumberOfMessagesVisible", [names.shipping_dlq, names.analytics_dlq]), "Maximum", 1),
-            widget("Oldest message age (s)", sqs("ApproximateAgeOfOldestMessage", fan_out), "Maximum", 2),
+            widget("Messages waiting", sqs("ApproximateNumberOfMessagesVisible", [*work_queues, *other_queues]), "Maximum", 0),
+            widget("Dead letters", sqs("ApproximateNumberOfMessagesVisible", dead_letter_queues), "Maximum", 1),
+            widget("Oldest message age (s)", sqs("ApproximateAgeOfOldestMessage", work_queues), "Maximum", 2),
             widget("Order workflow executions", executions, "Sum", 3),
-            widget("Lambda errors", lambda_errors, "Sum", 4),
+            widget("Lambda errors", [["AWS/Lambda", "Errors", "FunctionName", name] for name in functions], "Sum", 4),
         ]
     }
 
@@ -120,12 +107,11 @@ def current_dashboard(cloudwatch, name: str) -> dict | None:
         raise
 
 
-def ensure_dashboard(cloudwatch, names: StackNames) -> Action:
-    body = dashboard_body(names)
-    current = current_dashboard(cloudwatch, names.dashboard)
+def ensure_dashboard(cloudwatch, name: str, body: dict) -> Action:
+    current = current_dashboard(cloudwatch, name)
     if current == body:
         return Action.UNCHANGED
-    cloudwatch.put_dashboard(DashboardName=names.dashboard, DashboardBody=json.dumps(body))
+    cloudwatch.put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
     return Action.CREATED if current is None else Action.UPDATED
 
 

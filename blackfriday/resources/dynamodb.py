@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from blackfriday.domain import Product
-from blackfriday.errors import RunFailure
-from blackfriday.names import StackNames
-from blackfriday.resources.base import Action
+from blackfriday.resources.base import Action, CannotConverge
 
 ON_DEMAND = "PAY_PER_REQUEST"
+BATCH_GET_LIMIT = 100  # BatchGetItem keys per request
 WAITER_CONFIG = {"Delay": 2, "MaxAttempts": 150}  # botocore's default polls every 20 s
 
 
-@dataclass(frozen=True)
-class TableSpec:
-    name: str
-    keys: tuple[tuple[str, str], ...]  # (attribute, HASH|RANGE), every key a string
-
-    def key_schema(self) -> list[dict]:
-        return [{"AttributeName": attribute, "KeyType": kind} for attribute, kind in self.keys]
+Keys = tuple[tuple[str, str], ...]  # (attribute, HASH|RANGE), every key a string
 
 
-def table_specs(names: StackNames) -> list[TableSpec]:
-    return [
-        TableSpec(names.inventory_table, (("sku", "HASH"),)),
-        TableSpec(names.orders_table, (("orderId", "HASH"),)),
-        TableSpec(names.analytics_table, (("pk", "HASH"), ("sk", "RANGE"))),
-    ]
+def _key_schema(keys: Keys) -> list[dict]:
+    return [{"AttributeName": attribute, "KeyType": kind} for attribute, kind in keys]
 
 
 def describe_table(dynamodb, name: str) -> dict | None:
@@ -37,32 +24,44 @@ def describe_table(dynamodb, name: str) -> dict | None:
         return None
 
 
-def ensure_table(dynamodb, spec: TableSpec) -> Action:
+def table_differences(table: dict, name: str, keys: Keys) -> list[str]:
+    """What setup would change on an existing table; CannotConverge when its key differs (a key cannot change)."""
+    current_keys = tuple((key["AttributeName"], key["KeyType"]) for key in table["KeySchema"])
+    key_types = {item["AttributeName"]: item["AttributeType"] for item in table["AttributeDefinitions"]}
+    if current_keys != keys or any(key_types.get(attribute) != "S" for attribute, _ in keys):
+        raise CannotConverge(
+            f"DynamoDB table {name} exists with key {current_keys} instead of {keys} (string keys); "
+            "a table's key cannot change: delete it (python teardown.py) or choose another --prefix"
+        )
+    return [] if table.get("BillingModeSummary", {}).get("BillingMode") == ON_DEMAND else ["configuration: BillingMode"]
+
+
+def live_table(dynamodb, name: str) -> dict | None:
+    """The table's description, None when absent or being deleted (a teardown just before)."""
+    table = describe_table(dynamodb, name)
+    return None if table is None or table["TableStatus"] == "DELETING" else table
+
+
+def ensure_table(dynamodb, name: str, keys: Keys) -> Action:
     """Create the on-demand table; an existing one with other keys cannot be converged and stops the run."""
-    table = describe_table(dynamodb, spec.name)
-    if table is not None and table["TableStatus"] == "DELETING":  # a teardown just before
-        dynamodb.get_waiter("table_not_exists").wait(TableName=spec.name, WaiterConfig=WAITER_CONFIG)
+    table = describe_table(dynamodb, name)
+    if table is not None and table["TableStatus"] == "DELETING":
+        dynamodb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig=WAITER_CONFIG)
         table = None
     if table is None:
         dynamodb.create_table(
-            TableName=spec.name,
-            KeySchema=spec.key_schema(),
-            AttributeDefinitions=[{"AttributeName": attribute, "AttributeType": "S"} for attribute, _ in spec.keys],
+            TableName=name,
+            KeySchema=_key_schema(keys),
+            AttributeDefinitions=[{"AttributeName": attribute, "AttributeType": "S"} for attribute, _ in keys],
             BillingMode=ON_DEMAND,
         )
-        dynamodb.get_waiter("table_exists").wait(TableName=spec.name, WaiterConfig=WAITER_CONFIG)
+        dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig=WAITER_CONFIG)
         return Action.CREATED
-    current_keys = tuple((key["AttributeName"], key["KeyType"]) for key in table["KeySchema"])
-    key_types = {item["AttributeName"]: item["AttributeType"] for item in table["AttributeDefinitions"]}
-    if current_keys != spec.keys or any(key_types.get(attribute) != "S" for attribute, _ in spec.keys):
-        raise RunFailure(
-            f"DynamoDB table {spec.name} exists with key {current_keys} instead of {spec.keys} (string keys); "
-            "a table's key cannot change: delete it (python teardown.py) or choose another --prefix"
-        )
+    differences = table_differences(table, name, keys)
     if table["TableStatus"] != "ACTIVE":
-        dynamodb.get_waiter("table_exists").wait(TableName=spec.name, WaiterConfig=WAITER_CONFIG)
-    if table.get("BillingModeSummary", {}).get("BillingMode") != ON_DEMAND:
-        dynamodb.update_table(TableName=spec.name, BillingMode=ON_DEMAND)
+        dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig=WAITER_CONFIG)
+    if differences:
+        dynamodb.update_table(TableName=name, BillingMode=ON_DEMAND)
         return Action.UPDATED
     return Action.UNCHANGED
 
@@ -75,6 +74,19 @@ def inventory_item(product: Product) -> dict:
         "stock": {"N": str(product.initial_stock)},
         "initialStock": {"N": str(product.initial_stock)},
     }
+
+
+def missing_skus(dynamodb, table: str, catalogue: tuple[Product, ...]) -> list[str]:
+    """The catalogue's SKUs that have no item in the table (read in batches, unprocessed keys asked again)."""
+    found: set[str] = set()
+    skus = [product.sku for product in catalogue]
+    for start in range(0, len(skus), BATCH_GET_LIMIT):
+        request = {table: {"Keys": [{"sku": {"S": sku}} for sku in skus[start : start + BATCH_GET_LIMIT]], "ProjectionExpression": "sku"}}
+        while request:
+            answer = dynamodb.batch_get_item(RequestItems=request)
+            found.update(item["sku"]["S"] for item in answer["Responses"].get(table, []))
+            request = answer.get("UnprocessedKeys") or {}
+    return [sku for sku in skus if sku not in found]
 
 
 def seed_inventory(dynamodb, table: str, catalogue: tuple[Product, ...]) -> Action:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from blackfriday.functions import FunctionSpec, resource_arns
-from blackfriday.names import StackNames
 from blackfriday.resources.base import Action, combined, policy, same_policy
 
 INLINE_POLICY_NAME = "least-privilege"
@@ -15,25 +13,13 @@ def trust_policy(service: str) -> dict:
     return policy({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
 
 
-def log_group_arn(names: StackNames, log_group: str) -> str:
-    return names.arn("logs", f"log-group:{log_group}:*")
-
-
-def function_policy(names: StackNames, function: FunctionSpec) -> dict:
-    """The function's grants from FUNCTION_SPECS plus writing to its own log group, nothing else."""
-    arns = resource_arns(names)
+def function_policy(grants: list[tuple[tuple[str, ...], str]], log_group_arn: str) -> dict:
+    """A function's grants, (actions, resource ARN), plus writing to its own log group, nothing else."""
     statements = [
-        {"Sid": f"Grant{index}", "Effect": "Allow", "Action": sorted(grant.actions), "Resource": arns[grant.resource]}
-        for index, grant in enumerate(function.grants, start=1)
+        {"Sid": f"Grant{index}", "Effect": "Allow", "Action": sorted(actions), "Resource": arn}
+        for index, (actions, arn) in enumerate(grants, start=1)
     ]
-    statements.append(
-        {
-            "Sid": "OwnLogGroup",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": log_group_arn(names, names.log_group(function.short_name)),
-        }
-    )
+    statements.append({"Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": log_group_arn})
     return policy(*statements)
 
 
@@ -67,6 +53,29 @@ def _ensure_only_policy(iam, role_name: str, document: dict) -> Action:
         iam.put_role_policy(RoleName=role_name, PolicyName=INLINE_POLICY_NAME, PolicyDocument=json.dumps(document))
         action = Action.UPDATED
     return action
+
+
+def current_role(iam, role_name: str) -> dict | None:
+    try:
+        return iam.get_role(RoleName=role_name)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        return None
+
+
+def role_differences(iam, role: dict, service: str, document: dict) -> list[str]:
+    """What setup would change on an existing role: "trust policy", "policy" (ours, or others widening it)."""
+    differences = [] if same_policy(role["AssumeRolePolicyDocument"], trust_policy(service)) else ["trust policy"]
+    others = [name for name in _inline_policy_names(iam, role["RoleName"]) if name != INLINE_POLICY_NAME]
+    others += _attached_policy_arns(iam, role["RoleName"])
+    if others:
+        differences.append(f"policy: remove {', '.join(others)}")
+    try:
+        current = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=INLINE_POLICY_NAME)["PolicyDocument"]
+    except iam.exceptions.NoSuchEntityException:
+        current = None
+    if not same_policy(current, document):
+        differences.append("policy")
+    return differences
 
 
 def ensure_role(iam, role_name: str, service: str, document: dict, description: str) -> tuple[Action, str]:

@@ -6,12 +6,10 @@ import json
 
 from botocore.exceptions import ClientError
 
-from blackfriday.domain import ORDERS_PREFIX
 from blackfriday.errors import RunFailure, error_code, error_message
 from blackfriday.names import StackNames
-from blackfriday.resources.base import Action, combined, policy, retry_while, same_policy
+from blackfriday.resources.base import Action, CannotConverge, policy, retry_while, same_policy
 
-ORDER_SUFFIX = ".json"
 NOTIFICATION_ID = "new-orders-to-sns"
 SSE_S3 = "AES256"
 BLOCK_ALL_PUBLIC_ACCESS = {
@@ -36,19 +34,19 @@ def tls_only_policy(names: StackNames) -> dict:
     )
 
 
-def notification_configuration(names: StackNames) -> dict:
-    """Only new orders notify: receipts/ and reports/ are written without waking anyone."""
+def notification_configuration(topic_arn: str, prefix: str, suffix: str) -> dict:
+    """Only objects under `prefix` ending in `suffix` notify: receipts/ and reports/ are written without waking anyone."""
     return {
         "TopicConfigurations": [
             {
                 "Id": NOTIFICATION_ID,
-                "TopicArn": names.topic_arn(names.new_orders_topic),
+                "TopicArn": topic_arn,
                 "Events": ["s3:ObjectCreated:*"],
                 "Filter": {
                     "Key": {
                         "FilterRules": [
-                            {"Name": "prefix", "Value": ORDERS_PREFIX},
-                            {"Name": "suffix", "Value": ORDER_SUFFIX},
+                            {"Name": "prefix", "Value": prefix},
+                            {"Name": "suffix", "Value": suffix},
                         ]
                     }
                 },
@@ -65,7 +63,7 @@ def bucket_exists(s3, bucket: str) -> bool:
         if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
             return False
         if error_code(error) in ("403", "AccessDenied"):
-            raise RunFailure(f"bucket {bucket} exists but belongs to another account: choose another --prefix") from None
+            raise CannotConverge(f"bucket {bucket} exists but belongs to another account: choose another --prefix") from None
         raise
 
 
@@ -80,50 +78,67 @@ def _create_bucket(s3, names: StackNames) -> None:
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
     except s3.exceptions.BucketAlreadyExists:
-        raise RunFailure(f"bucket {names.bucket} is taken by another account: choose another --prefix") from None
+        raise CannotConverge(f"bucket {names.bucket} is taken by another account: choose another --prefix") from None
 
 
-def _ensure_encryption(s3, bucket: str) -> Action:
+def _encryption_differs(s3, bucket: str) -> bool:
     try:
         rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     except ClientError as error:
         if error_code(error) != "ServerSideEncryptionConfigurationNotFoundError":
             raise
         rules = []
-    algorithms = [rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for rule in rules]
-    if algorithms == [SSE_S3]:
-        return Action.UNCHANGED
+    return [rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for rule in rules] != [SSE_S3]
+
+
+def _put_encryption(s3, names: StackNames) -> None:
     s3.put_bucket_encryption(
-        Bucket=bucket,
+        Bucket=names.bucket,
         ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": SSE_S3}}]},
     )
-    return Action.UPDATED
 
 
-def _ensure_public_access_block(s3, bucket: str) -> Action:
+def _public_access_block_differs(s3, bucket: str) -> bool:
     try:
         current = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     except ClientError as error:
         if error_code(error) != "NoSuchPublicAccessBlockConfiguration":
             raise
         current = {}
-    if current == BLOCK_ALL_PUBLIC_ACCESS:
-        return Action.UNCHANGED
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=BLOCK_ALL_PUBLIC_ACCESS)
-    return Action.UPDATED
+    return current != BLOCK_ALL_PUBLIC_ACCESS
 
 
-def _ensure_bucket_policy(s3, bucket: str, desired: dict) -> Action:
+def _put_public_access_block(s3, names: StackNames) -> None:
+    s3.put_public_access_block(Bucket=names.bucket, PublicAccessBlockConfiguration=BLOCK_ALL_PUBLIC_ACCESS)
+
+
+def _policy_differs(s3, names: StackNames) -> bool:
     try:
-        current = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+        current = s3.get_bucket_policy(Bucket=names.bucket)["Policy"]
     except ClientError as error:
         if error_code(error) != "NoSuchBucketPolicy":
             raise
         current = None
-    if same_policy(current, desired):
-        return Action.UNCHANGED
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(desired))
-    return Action.UPDATED
+    return not same_policy(current, tls_only_policy(names))
+
+
+def _put_policy(s3, names: StackNames) -> None:
+    s3.put_bucket_policy(Bucket=names.bucket, Policy=json.dumps(tls_only_policy(names)))
+
+
+def bucket_differences(s3, names: StackNames, tls_only: bool) -> list[str]:
+    """What setup would change on the existing bucket: "encryption", "public access block", "policy"."""
+    differences = []
+    if _encryption_differs(s3, names.bucket):
+        differences.append("encryption")
+    if _public_access_block_differs(s3, names.bucket):
+        differences.append("public access block")
+    if tls_only and _policy_differs(s3, names):
+        differences.append("policy")
+    return differences
+
+
+_CONVERGE = {"encryption": _put_encryption, "public access block": _put_public_access_block, "policy": _put_policy}
 
 
 def ensure_bucket(s3, names: StackNames, tls_only: bool = True) -> Action:
@@ -131,10 +146,12 @@ def ensure_bucket(s3, names: StackNames, tls_only: bool = True) -> Action:
     exists = bucket_exists(s3, names.bucket)
     if not exists:
         _create_bucket(s3, names)
-    steps = [_ensure_encryption(s3, names.bucket), _ensure_public_access_block(s3, names.bucket)]
-    if tls_only:
-        steps.append(_ensure_bucket_policy(s3, names.bucket, tls_only_policy(names)))
-    return combined(Action.UNCHANGED if exists else Action.CREATED, *steps)
+    differences = bucket_differences(s3, names, tls_only)
+    for difference in differences:
+        _CONVERGE[difference](s3, names)
+    if not exists:
+        return Action.CREATED
+    return Action.UPDATED if differences else Action.UNCHANGED
 
 
 def _comparable_notifications(configuration: dict) -> dict:
@@ -155,18 +172,24 @@ def _destination_not_validated_yet(error: ClientError) -> bool:
     return error_code(error) == "InvalidArgument" and "destination" in error_message(error).lower()
 
 
-def ensure_bucket_notification(s3, names: StackNames) -> Action:
-    """ObjectCreated under orders/*.json -> NewOrderEvents (put after the topic policy lets the bucket publish)."""
-    desired = notification_configuration(names)
-    current = s3.get_bucket_notification_configuration(Bucket=names.bucket)
-    if _comparable_notifications(current) == _comparable_notifications(desired):
+def notification_differences(s3, bucket: str, desired: dict) -> list[str] | None:
+    """None when the bucket notifies nothing yet; else what differs from `desired`."""
+    current = s3.get_bucket_notification_configuration(Bucket=bucket)
+    if not any(current.get(kind) for kind in ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations")):
+        return None
+    return [] if _comparable_notifications(current) == _comparable_notifications(desired) else ["configuration"]
+
+
+def ensure_bucket_notification(s3, bucket: str, desired: dict) -> Action:
+    """Put the notification configuration (after the topic policy lets the bucket publish) unless it is in place."""
+    differences = notification_differences(s3, bucket, desired)
+    if differences == []:
         return Action.UNCHANGED
     retry_while(
-        lambda: s3.put_bucket_notification_configuration(Bucket=names.bucket, NotificationConfiguration=desired),
+        lambda: s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=desired),
         _destination_not_validated_yet,
     )
-    had_any = any(current.get(kind) for kind in ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations"))
-    return Action.UPDATED if had_any else Action.CREATED
+    return Action.CREATED if differences is None else Action.UPDATED
 
 
 def empty_and_delete_bucket(s3, bucket: str) -> int | None:

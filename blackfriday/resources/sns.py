@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 
-from blackfriday.names import StackNames
 from blackfriday.resources.base import Action, policy, same_policy
 
 RAW_DELIVERY = "RawMessageDelivery"
 PENDING_CONFIRMATION = "PendingConfirmation"  # the SubscriptionArn of an unconfirmed email subscription
+UNDELETABLE_SUBSCRIPTIONS = (PENDING_CONFIRMATION, "Deleted")
 
 
-def new_orders_topic_policy(names: StackNames) -> dict:
-    """Only the orders bucket of this account may publish its events."""
-    topic_arn = names.topic_arn(names.new_orders_topic)
+def bucket_publishes_policy(topic_arn: str, bucket_arn: str, account: str) -> dict:
+    """Only the given bucket of this account may publish its events."""
     return policy(
         {
             "Sid": "OnlyTheOrdersBucketPublishes",
@@ -22,8 +21,8 @@ def new_orders_topic_policy(names: StackNames) -> dict:
             "Action": "SNS:Publish",  # as AWS writes it in topic policies, so a re-read compares equal
             "Resource": topic_arn,
             "Condition": {
-                "ArnLike": {"aws:SourceArn": names.bucket_arn},
-                "StringEquals": {"aws:SourceAccount": names.account},
+                "ArnLike": {"aws:SourceArn": bucket_arn},
+                "StringEquals": {"aws:SourceAccount": account},
             },
         }
     )
@@ -36,6 +35,11 @@ def topic_attributes(sns, topic_arn: str) -> dict | None:
         return None
 
 
+def topic_differences(attributes: dict, topic_policy: dict | None) -> list[str]:
+    """What setup would change on an existing topic (a topic without a desired policy keeps AWS's default)."""
+    return ["policy"] if topic_policy is not None and not same_policy(attributes.get("Policy"), topic_policy) else []
+
+
 def ensure_topic(sns, topic_arn: str, topic_policy: dict | None = None) -> Action:
     """Create the topic (CreateTopic is idempotent) and set its policy when one is given and differs."""
     attributes = topic_attributes(sns, topic_arn)
@@ -44,7 +48,7 @@ def ensure_topic(sns, topic_arn: str, topic_policy: dict | None = None) -> Actio
         created = {"Policy": json.dumps(topic_policy)} if topic_policy else {}
         sns.create_topic(Name=name, Attributes=created)
         return Action.CREATED
-    if topic_policy is not None and not same_policy(attributes.get("Policy"), topic_policy):
+    if topic_differences(attributes, topic_policy):
         sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="Policy", AttributeValue=json.dumps(topic_policy))
         return Action.UPDATED
     return Action.UNCHANGED
@@ -68,23 +72,43 @@ def find_subscription(sns, topic_arn: str, protocol: str, endpoint: str) -> dict
     )
 
 
+def _raw_delivery_value(raw_delivery: bool | None) -> str | None:
+    return None if raw_delivery is None else ("true" if raw_delivery else "false")
+
+
+def subscription_differences(sns, existing: dict, raw_delivery: bool | None) -> list[str]:
+    """What setup would change on an existing subscription: raw delivery (None: not applicable, e.g. email)."""
+    wanted = _raw_delivery_value(raw_delivery)
+    if wanted is None or existing["SubscriptionArn"] == PENDING_CONFIRMATION:
+        return []
+    current = sns.get_subscription_attributes(SubscriptionArn=existing["SubscriptionArn"])["Attributes"]
+    return [f"attributes: {RAW_DELIVERY}"] if current.get(RAW_DELIVERY, "false") != wanted else []
+
+
 def ensure_subscription(sns, topic_arn: str, protocol: str, endpoint: str, raw_delivery: bool | None = None) -> Action:
     """Subscribe once; converge raw delivery (None: not applicable, e.g. email) of a confirmed subscription."""
     existing = find_subscription(sns, topic_arn, protocol, endpoint)
-    wanted = None if raw_delivery is None else ("true" if raw_delivery else "false")
+    wanted = _raw_delivery_value(raw_delivery)
     if existing is None:
         attributes = {} if wanted is None else {RAW_DELIVERY: wanted}
         sns.subscribe(TopicArn=topic_arn, Protocol=protocol, Endpoint=endpoint, Attributes=attributes, ReturnSubscriptionArn=True)
         return Action.CREATED
-    if wanted is None or existing["SubscriptionArn"] == PENDING_CONFIRMATION:
-        return Action.UNCHANGED
-    current = sns.get_subscription_attributes(SubscriptionArn=existing["SubscriptionArn"])["Attributes"]
-    if current.get(RAW_DELIVERY, "false") != wanted:
-        sns.set_subscription_attributes(
-            SubscriptionArn=existing["SubscriptionArn"], AttributeName=RAW_DELIVERY, AttributeValue=wanted
-        )
+    if subscription_differences(sns, existing, raw_delivery):
+        sns.set_subscription_attributes(SubscriptionArn=existing["SubscriptionArn"], AttributeName=RAW_DELIVERY, AttributeValue=wanted)
         return Action.UPDATED
     return Action.UNCHANGED
+
+
+def unsubscribe(sns, topic_arn: str, protocol: str, endpoint: str) -> bool:
+    """True when the (confirmed) subscription existed and is gone."""
+    existing = find_subscription(sns, topic_arn, protocol, endpoint)
+    if existing is None or existing["SubscriptionArn"] == PENDING_CONFIRMATION:
+        return False
+    try:
+        sns.unsubscribe(SubscriptionArn=existing["SubscriptionArn"])
+    except sns.exceptions.NotFoundException:
+        return False
+    return True
 
 
 def delete_topic(sns, topic_arn: str) -> list[str]:

@@ -1,18 +1,12 @@
-"""SQS queues: the fan-out queues with their DLQs, redrive and policies, and the notifications queue."""
+"""SQS queues: attributes (SSE, redrive to a DLQ, a policy admitting only our topics), create or converge in place."""
 
 from __future__ import annotations
 
 import json
 
 from blackfriday.errors import error_code
-from blackfriday.names import StackNames
 from blackfriday.resources.base import Action, normalized, policy, retry_while
 
-# The consumer starts a workflow and waits for its outcome before deleting the message: a minute
-# covers that, and a crashed worker's message is back for another worker within a minute.
-VISIBILITY_TIMEOUT_SECONDS = 60
-MAX_RECEIVE_COUNT = 3
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the maximum: time to inspect and redrive a poison message
 JSON_ATTRIBUTES = ("Policy", "RedrivePolicy")
 
 
@@ -31,28 +25,35 @@ def queue_policy(queue_arn: str, topic_arns: list[str]) -> dict:
     )
 
 
-def dead_letter_attributes() -> dict[str, str]:
-    return {"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS), "SqsManagedSseEnabled": "true"}
+def queue_attributes(
+    queue_arn: str,
+    sender_arns: list[str],
+    dead_letter_arn: str | None,
+    max_receive_count: int,
+    visibility_timeout: int | None,
+    retention_seconds: int | None,
+) -> dict[str, str]:
+    """SSE always; a policy when topics send to it; a redrive policy when it has a DLQ; timeouts when given."""
+    attributes = {"SqsManagedSseEnabled": "true"}
+    if visibility_timeout is not None:
+        attributes["VisibilityTimeout"] = str(visibility_timeout)
+    if retention_seconds is not None:
+        attributes["MessageRetentionPeriod"] = str(retention_seconds)
+    if dead_letter_arn is not None:
+        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": max_receive_count})
+    if sender_arns:
+        attributes["Policy"] = json.dumps(queue_policy(queue_arn, sender_arns))
+    return attributes
 
 
-def fan_out_attributes(names: StackNames, queue_name: str, dlq_name: str) -> dict[str, str]:
-    """A queue fed by NewOrderEvents whose poison messages move to its DLQ after three receives."""
-    redrive = {"deadLetterTargetArn": names.queue_arn(dlq_name), "maxReceiveCount": MAX_RECEIVE_COUNT}
-    topic_arn = names.topic_arn(names.new_orders_topic)
-    return {
-        "VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS),
-        "RedrivePolicy": json.dumps(redrive),
-        "Policy": json.dumps(queue_policy(names.queue_arn(queue_name), [topic_arn])),
-        "SqsManagedSseEnabled": "true",
-    }
+def current_attributes(sqs, url: str) -> dict[str, str]:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
 
 
-def notifications_attributes(names: StackNames) -> dict[str, str]:
-    topics = [names.topic_arn(names.order_events_topic), names.topic_arn(names.order_errors_topic)]
-    return {
-        "Policy": json.dumps(queue_policy(names.queue_arn(names.notifications_queue), topics)),
-        "SqsManagedSseEnabled": "true",
-    }
+def dead_letter_target(attributes: dict[str, str]) -> str | None:
+    """The ARN of the queue a queue's failed messages go to, if it has one."""
+    redrive = attributes.get("RedrivePolicy")
+    return json.loads(redrive)["deadLetterTargetArn"] if redrive else None
 
 
 def queue_url(sqs, name: str) -> str | None:
@@ -95,8 +96,7 @@ def ensure_queue(sqs, name: str, attributes: dict[str, str]) -> tuple[Action, st
             max_delay=15,
         )
         return Action.CREATED, created["QueueUrl"]
-    current = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    changes = differing_attributes(current, attributes)
+    changes = differing_attributes(current_attributes(sqs, url), attributes)
     if changes:
         sqs.set_queue_attributes(QueueUrl=url, Attributes=changes)
         return Action.UPDATED, url

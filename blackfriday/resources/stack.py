@@ -1,14 +1,19 @@
-"""Find a deployed stack by its names (no state file): what producer and consumer start from."""
+"""Find a deployed stack by its names (no state file): what producer and consumer start from.
+
+Which resources make up the stack, and what each is found by, come from the manifest.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from botocore.exceptions import ClientError
-
-from blackfriday.errors import StackNotReady, error_code
-from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.api.urls import invoke_url
+from blackfriday.errors import StackNotReady
+from blackfriday.manifest import STACK, Function, Manifest, Queue, RestApi, StateMachine, Table, Topic
 from blackfriday.names import StackNames
+from blackfriday.resources.kinds import ABSENT, Context, operations
+
+NOTIFICATIONS_QUEUE = "queue:notifications"
 
 
 @dataclass(frozen=True)
@@ -23,95 +28,57 @@ class QueueInfo:
 class StackInfo:
     bucket: str
     topics: dict[str, str]  # new_orders, order_events, order_errors -> topic ARN
-    queues: dict[str, QueueInfo]  # shipping, analytics
+    queues: dict[str, QueueInfo]  # every queue with a DLQ: shipping, analytics
     notifications: QueueInfo
     tables: dict[str, str]  # inventory, orders, analytics -> table name
     functions: dict[str, str]  # short name -> function ARN
     state_machine_arn: str
+    api_url: str  # the order API's invoke URL; routes are appended to it ("/orders")
+
+    @property
+    def storefront_url(self) -> str:
+        # the page calls the API relative to its own address, which must end in "/"
+        return f"{self.api_url}/"
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "storefront_url": self.storefront_url}
 
 
-def topic_arns(names: StackNames) -> dict[str, str]:
-    return {
-        "new_orders": names.topic_arn(names.new_orders_topic),
-        "order_events": names.topic_arn(names.order_events_topic),
-        "order_errors": names.topic_arn(names.order_errors_topic),
-    }
+def _short(key: str) -> str:
+    """A manifest key without its kind: "queue:shipping" -> "shipping"."""
+    return key.split(":", 1)[1]
 
 
-def table_names(names: StackNames) -> dict[str, str]:
-    return {"inventory": names.inventory_table, "orders": names.orders_table, "analytics": names.analytics_table}
-
-
-def _not_ready(names: StackNames, what: str) -> StackNotReady:
-    return StackNotReady(
-        f"the stack with prefix {names.prefix!r} is not deployed ({what} is missing): run `python setup_infra.py` first"
-    )
-
-
-def _queue(sqs, names: StackNames, queue_name: str, dlq_name: str | None = None) -> QueueInfo:
-    def url_of(name: str) -> str:
-        try:
-            return sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        except sqs.exceptions.QueueDoesNotExist:
-            raise _not_ready(names, f"queue {name}") from None
-
-    url = url_of(queue_name)
-    if dlq_name is None:
-        return QueueInfo(url, names.queue_arn(queue_name))
-    return QueueInfo(url, names.queue_arn(queue_name), url_of(dlq_name), names.queue_arn(dlq_name))
-
-
-def describe_stack(gateway, names: StackNames) -> StackInfo:
+def describe_stack(gateway, names: StackNames, manifest: Manifest = STACK) -> StackInfo:
     """The deployed stack's addresses; StackNotReady naming the first missing piece otherwise."""
-    s3 = gateway.client("s3")
-    try:
-        s3.head_bucket(Bucket=names.bucket)
-    except ClientError as error:
-        if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
-            raise _not_ready(names, f"bucket {names.bucket}") from None
-        raise
-    sns = gateway.client("sns")
-    topics = topic_arns(names)
-    for arn in topics.values():
-        try:
-            sns.get_topic_attributes(TopicArn=arn)
-        except sns.exceptions.NotFoundException:
-            raise _not_ready(names, f"topic {arn}") from None
-    sqs = gateway.client("sqs")
-    queues = {
-        "shipping": _queue(sqs, names, names.shipping_queue, names.shipping_dlq),
-        "analytics": _queue(sqs, names, names.analytics_queue, names.analytics_dlq),
-    }
-    notifications = _queue(sqs, names, names.notifications_queue)
-    dynamodb = gateway.client("dynamodb")
-    tables = table_names(names)
-    for table in tables.values():
-        try:
-            dynamodb.describe_table(TableName=table)
-        except dynamodb.exceptions.ResourceNotFoundException:
-            raise _not_ready(names, f"table {table}") from None
-    lambda_client = gateway.client("lambda")
-    functions = {}
-    for function in FUNCTION_SPECS:
-        try:
-            configuration = lambda_client.get_function_configuration(FunctionName=names.function(function.short_name))
-        except lambda_client.exceptions.ResourceNotFoundException:
-            raise _not_ready(names, f"function {names.function(function.short_name)}") from None
-        functions[function.short_name] = configuration["FunctionArn"]
-    stepfunctions = gateway.client("stepfunctions")
-    try:
-        stepfunctions.describe_state_machine(stateMachineArn=names.state_machine_arn)
-    except stepfunctions.exceptions.StateMachineDoesNotExist:
-        raise _not_ready(names, f"state machine {names.state_machine}") from None
+    context = Context(gateway, names, manifest)
+    found = {}
+    for resource in manifest:
+        kind = operations(resource)
+        if kind.noun is None:
+            continue
+        current = kind.read(context, resource)
+        if current is ABSENT:
+            raise StackNotReady(
+                f"the stack with prefix {names.prefix!r} is not deployed ({kind.noun} {resource.name(names)} is missing): "
+                "run `python setup_infra.py` first"
+            )
+        found[resource.key] = current
+
+    def queue_info(queue: Queue) -> QueueInfo:
+        if queue.dead_letter_queue is None:
+            return QueueInfo(found[queue.key], queue.arn(names))
+        return QueueInfo(found[queue.key], queue.arn(names), found[queue.dead_letter_queue], manifest[queue.dead_letter_queue].arn(names))
+
+    (state_machine,) = manifest.of(StateMachine)
+    (api,) = manifest.of(RestApi)
     return StackInfo(
         bucket=names.bucket,
-        topics=topics,
-        queues=queues,
-        notifications=notifications,
-        tables=tables,
-        functions=functions,
-        state_machine_arn=names.state_machine_arn,
+        topics={_short(topic.key): topic.arn(names) for topic in manifest.of(Topic)},
+        queues={_short(queue.key): queue_info(queue) for queue in manifest.of(Queue) if queue.dead_letter_queue},
+        notifications=queue_info(manifest[NOTIFICATIONS_QUEUE]),
+        tables={_short(table.key): table.name(names) for table in manifest.of(Table)},
+        functions={function.spec.short_name: found[function.key]["FunctionArn"] for function in manifest.of(Function)},
+        state_machine_arn=state_machine.arn(names),
+        api_url=invoke_url(gateway.target, found[api.key].api_id),
     )

@@ -10,30 +10,13 @@ from pathlib import Path
 
 from blackfriday.errors import RunFailure, error_code, error_message
 from blackfriday.names import StackNames
-from blackfriday.resources.base import Action, policy, retry_while
+from blackfriday.resources.base import Action, CannotConverge, policy, retry_while
 
 PLACEHOLDER = re.compile(r"\$\{([a-z]+(?::[a-z_]+)?)\}")
 ANY_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 STANDARD = "STANDARD"
 DELETE_POLLS = 60  # x 2 s: a Standard state machine is DELETING for a moment after DeleteStateMachine
 DYNAMODB_INTEGRATIONS = {"getItem": "GetItem", "putItem": "PutItem", "updateItem": "UpdateItem", "deleteItem": "DeleteItem"}
-
-
-def placeholder_values(names: StackNames, function_arns: dict[str, str]) -> dict[str, str]:
-    """What each `${...}` of the ASL file stands for."""
-    values = {f"function:{short_name}": arn for short_name, arn in function_arns.items()}
-    values.update(
-        {
-            "topic:new_orders": names.topic_arn(names.new_orders_topic),
-            "topic:order_events": names.topic_arn(names.order_events_topic),
-            "topic:order_errors": names.topic_arn(names.order_errors_topic),
-            "table:orders": names.orders_table,
-            "table:inventory": names.inventory_table,
-            "table:analytics": names.analytics_table,
-            "bucket": names.bucket,
-        }
-    )
-    return values
 
 
 def render_definition(asl_path: Path, values: dict[str, str]) -> str:
@@ -132,21 +115,27 @@ def _not_ready_yet(error) -> bool:
     return _role_not_assumable_yet(error) or error_code(error) == "StateMachineDeleting"
 
 
-def ensure_state_machine(sfn, names: StackNames, definition: str, role_arn: str) -> Action:
+def state_machine_differences(current: dict, definition: str, role_arn: str) -> list[str]:
+    """What setup would change on the deployed workflow: "ASL", "role"; CannotConverge unless it is Standard."""
+    if current.get("type", STANDARD) != STANDARD:
+        raise CannotConverge(f"state machine {current['name']} exists as {current['type']}; it must be {STANDARD}: run teardown.py first")
+    differences = [] if json.loads(current["definition"]) == json.loads(definition) else ["ASL"]
+    return differences + ([] if current["roleArn"] == role_arn else ["role"])
+
+
+def ensure_state_machine(sfn, name: str, arn: str, definition: str, role_arn: str) -> Action:
     """Create the Standard workflow, or update it in place when the rendered definition or role differ."""
-    current = describe_state_machine(sfn, names.state_machine_arn)
+    current = describe_state_machine(sfn, arn)
     if current is None:
         retry_while(
-            lambda: sfn.create_state_machine(name=names.state_machine, definition=definition, roleArn=role_arn, type=STANDARD),
+            lambda: sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type=STANDARD),
             _not_ready_yet,
         )
         return Action.CREATED
-    if current.get("type", STANDARD) != STANDARD:
-        raise RunFailure(f"state machine {names.state_machine} exists as {current['type']}; it must be {STANDARD}: run teardown.py first")
-    if json.loads(current["definition"]) == json.loads(definition) and current["roleArn"] == role_arn:
+    if not state_machine_differences(current, definition, role_arn):
         return Action.UNCHANGED
     retry_while(
-        lambda: sfn.update_state_machine(stateMachineArn=names.state_machine_arn, definition=definition, roleArn=role_arn),
+        lambda: sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role_arn),
         _role_not_assumable_yet,
     )
     return Action.UPDATED

@@ -84,6 +84,12 @@ def mock_stack(monkeypatch) -> MockStack:
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        gateway.client("dynamodb").create_table(  # the analytics report reads its sales from the COMPLETED orders
+            TableName=names.orders_table,
+            KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "orderId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         info = StackInfo(
             bucket=names.bucket,
             topics={},
@@ -95,6 +101,7 @@ def mock_stack(monkeypatch) -> MockStack:
             tables={"inventory": names.inventory_table, "orders": names.orders_table, "analytics": names.analytics_table},
             functions={},
             state_machine_arn=names.state_machine_arn,  # created by the `state_machine` fixture when needed
+            api_url="",  # the consumer never calls the order API
         )
         yield MockStack(gateway, names, info)
 

@@ -24,7 +24,7 @@ def handler_for(mock_stack) -> AnalyticsHandler:
 
 
 def exact_demand(orders: list[dict]) -> dict[str, tuple[int, int, int]]:
-    """sku -> (orders, units, revenue cents), computed straight from the orders."""
+    """sku -> (orders, units, demand cents), computed straight from the orders."""
     demand: dict[str, list[int]] = {}
     for order in orders:
         for sku, units in units_by_sku(order).items():
@@ -80,14 +80,14 @@ def test_each_order_counts_once_however_often_it_is_delivered(mock_stack, orders
     assert first == ["aggregated"] * 10 + ["rejected"] * 2
     assert second == ["duplicates"] * 12
     # AND the table's totals are the exact sums over the valid orders, the invalid ones counted apart
-    report = read_demand(mock_stack.gateway.client("dynamodb"), mock_stack.info.tables["analytics"])
+    report = read_demand(mock_stack.gateway.client("dynamodb"), mock_stack.info.tables["analytics"], mock_stack.info.tables["orders"])
     assert report.totals.orders == 10
     assert report.totals.units == sum(sum(units_by_sku(order).values()) for order in valid)
-    assert report.totals.revenue_cents == sum(order["totalCents"] for order in valid)
+    assert report.totals.demand_cents == sum(order["totalCents"] for order in valid)
     assert report.rejected == 2
-    assert {sku: (d.orders, d.units, d.revenue_cents) for sku, d in report.skus.items()} == exact_demand(valid)
-    revenues = [demand.revenue_cents for demand in report.skus.values()]
-    assert revenues == sorted(revenues, reverse=True)
+    assert {sku: (d.orders, d.units, d.demand_cents) for sku, d in report.skus.items()} == exact_demand(valid)
+    values = [demand.demand_cents for demand in report.skus.values()]
+    assert values == sorted(values, reverse=True)
 
 
 def test_counters_spread_over_shards_and_the_report_sums_them(mock_stack, orders):
@@ -134,7 +134,7 @@ def test_a_transaction_conflict_is_retried_until_it_goes_through(orders, monkeyp
     # WHEN the order is handled / THEN it is aggregated on the third attempt, the conflicts counted
     assert handler.handle(orders[0], REF, threading.Event()) == "aggregated"
     assert dynamodb.calls == 3
-    assert handler.stats.count("conflicts") == 2
+    assert handler.stats.snapshot().get("conflicts", 0) == 2
 
 
 def test_a_conflict_during_a_stop_gives_the_message_back(orders):
@@ -157,7 +157,7 @@ def test_the_report_is_written_under_reports_as_json(mock_stack, orders):
     handler = handler_for(mock_stack)
     for order in orders[:3]:
         handler.handle(order, REF, threading.Event())
-    report = read_demand(mock_stack.gateway.client("dynamodb"), mock_stack.info.tables["analytics"])
+    report = read_demand(mock_stack.gateway.client("dynamodb"), mock_stack.info.tables["analytics"], mock_stack.info.tables["orders"])
 
     # WHEN the report is written
     key = write_report(mock_stack.s3, mock_stack.info.bucket, report)
@@ -170,3 +170,24 @@ def test_the_report_is_written_under_reports_as_json(mock_stack, orders):
     assert stored["rejected"] == 0
     assert {row["sku"] for row in stored["skus"]} == set(exact_demand(orders[:3]))
     assert all(row["name"] == PRODUCTS[row["sku"]].name for row in stored["skus"])
+
+
+def test_the_report_puts_the_sales_of_completed_orders_beside_the_demand(mock_stack, orders):
+    # GIVEN the demand of three orders, of which only the first COMPLETED and the second FAILED
+    dynamodb = mock_stack.gateway.client("dynamodb")
+    handler = handler_for(mock_stack)
+    for order in orders[:3]:
+        handler.handle(order, REF, threading.Event())
+    for order, status in ((orders[0], "COMPLETED"), (orders[1], "FAILED")):
+        reserved = {sku: {"N": str(units)} for sku, units in units_by_sku(order).items()}
+        dynamodb.put_item(TableName=mock_stack.info.tables["orders"], Item={
+            "orderId": {"S": order["orderId"]}, "status": {"S": status}, "reservedItems": {"M": reserved}})
+    # WHEN the report is read
+    stored = read_demand(dynamodb, mock_stack.info.tables["analytics"], mock_stack.info.tables["orders"]).to_json()
+    # THEN demand counts all three, sales only the COMPLETED one, and it says so; nothing is called revenue
+    assert (stored["orders"], stored["demandCents"]) == (3, sum(order["totalCents"] for order in orders[:3]))
+    assert stored["sales"] == {"orders": 1, "units": sum(units_by_sku(orders[0]).values()), "salesCents": orders[0]["totalCents"]}
+    assert set(stored["measures"]) == {"demand", "sales"}
+    sold = {row["sku"]: (row["salesOrders"], row["salesUnits"], row["salesCents"]) for row in stored["skus"] if row["salesOrders"]}
+    assert sold == exact_demand(orders[:1])
+    assert "revenue" not in json.dumps(stored).lower()

@@ -1,21 +1,13 @@
 """consumer.py's bad inputs: one line on stderr, exit 2, nothing touched."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+import consumer
+from tests.scripts import run_command, script_env
 
 
-def run_consumer(*args: str, endpoint: str = "http://127.0.0.1:9", prefix: str = "nothere") -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "BF_"))}
-    environment.update(AWS_ENDPOINT_URL=endpoint, BF_PREFIX=prefix)
-    return subprocess.run(
-        [sys.executable, "consumer.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
-    )
+def run_consumer(*args: str, endpoint: str = "http://127.0.0.1:9", prefix: str = "nothere"):
+    return run_command(consumer.main, *args, env=script_env(AWS_ENDPOINT_URL=endpoint, BF_PREFIX=prefix))
 
 
 @pytest.mark.parametrize(
@@ -33,7 +25,7 @@ def test_bad_options_exit_2_with_one_line_before_anything_is_touched(args, messa
     # GIVEN an endpoint where nothing listens: a check that ran would say so instead
     # WHEN the consumer gets a bad option / THEN it names the problem in one line and exits 2
     result = run_consumer(*args)
-    assert (result.returncode, result.stderr, result.stdout) == (2, message, "")
+    assert (result.exit_code, result.stderr, result.stdout) == (2, message, "")
 
 
 @pytest.mark.emulator
@@ -43,7 +35,7 @@ def test_a_stack_that_is_not_set_up_exits_2_and_says_to_run_setup_infra(emulator
     result = run_consumer("--until-empty", endpoint=emulator_url, prefix="absentstack")
 
     # THEN it exits 2 with one line naming the missing piece and the fix
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert result.stderr == (
         "Error: the stack with prefix 'absentstack' is not deployed (bucket absentstack-orders-123456789012-us-east-1 "
         "is missing): run `python setup_infra.py` first\n"

@@ -183,8 +183,8 @@ def test_every_order_reaches_exactly_one_terminal_place_and_analytics_match_the_
     assert set(executions.values()) == {1}
     # AND the consumer's counts are exactly what was uploaded
     assert summary["stopped"] == "until-empty"
-    assert summary["fulfillment"]["received"] == SPIKE.events + 2 * SPIKE.poison_events
-    assert {key: summary["fulfillment"][key] for key in ("started", "duplicates", "errors")} == {
+    assert summary["shipping"]["received"] == SPIKE.events + 2 * SPIKE.poison_events
+    assert {key: summary["shipping"][key] for key in ("started", "duplicates", "errors")} == {
         "started": SPIKE.readable,
         "duplicates": SPIKE.readable_duplicates,
         "errors": 3 * SPIKE.poison_events,  # three receives each before the DLQ
@@ -220,11 +220,11 @@ def test_redrive_returns_dead_letters_to_their_queue_and_they_come_back_to_the_d
 
     # AND a consumer run tries them again (three receives each) and they end in the DLQs again, nothing started
     summary = pipeline.drain()
-    assert summary["fulfillment"]["errors"] == 3 * SPIKE.poison_events
-    assert summary["fulfillment"]["started"] == 0
+    assert summary["shipping"]["errors"] == 3 * SPIKE.poison_events
+    assert summary["shipping"]["started"] == 0
     assert summary["dlq"] == {"shipping": SPIKE.poison_events, "analytics": SPIKE.poison_events}
     assert summary["report"]["orders"] == SPIKE.count("valid")
-    assert summary["errors"]["fulfillment"].split(" ")[0].removeprefix(f"s3://{pipeline.info.bucket}/") in poison_keys
+    assert summary["errors"]["shipping"].split(" ")[0].removeprefix(f"s3://{pipeline.info.bucket}/") in poison_keys
     pipeline.assert_invariants_hold()
 
 
@@ -244,11 +244,11 @@ def test_sigint_then_sigkill_mid_run_lose_nothing_and_a_restart_processes_every_
     consumer.send_signal(signal.SIGINT)
     interrupted = finish(consumer)
     assert interrupted["stopped"] == "SIGINT"
-    assert interrupted["fulfillment"]["started"] >= 15
+    assert interrupted["shipping"]["started"] >= 15
 
     # AND a second consumer is killed with SIGKILL mid-run (its messages in hand neither deleted nor given back)
     consumer = pipeline.start_consumer()
-    pipeline.wait_for_executions(interrupted["fulfillment"]["started"] + 15, consumer)
+    pipeline.wait_for_executions(interrupted["shipping"]["started"] + 15, consumer)
     consumer.kill()
     consumer.communicate(timeout=RUN_TIMEOUT_SECONDS)
     assert consumer.returncode == -signal.SIGKILL

@@ -4,7 +4,7 @@ import threading
 from botocore.exceptions import ClientError
 
 from blackfriday.consumer.pool import Interrupted, PoolSettings, QueuePool
-from blackfriday.consumer.stats import PoolStats
+from blackfriday.consumer.stats import Pool, PoolStats
 from blackfriday.consumer.visibility import VisibilityExtender
 from blackfriday.domain import order_key
 
@@ -38,7 +38,7 @@ class Harness:
             VisibilityExtender(mock_stack.sqs),
             self.stop,
             self.fatal.append,
-            PoolStats("fulfillment"),
+            PoolStats(Pool.SHIPPING),
         )
 
     @property
@@ -89,7 +89,7 @@ def test_garbage_is_an_error_and_reaches_the_dlq_after_three_quick_receives(mock
         harness.pool.receive_and_handle()
         # THEN each time it is counted as an error and made visible again at once (no visibility wait)
         assert harness.depth() == (1, 0)
-    assert harness.stats.count("errors") == 3
+    assert harness.stats.snapshot().get("errors", 0) == 3
     assert harness.stats.last_error.endswith(": message body is not JSON")
 
     # AND the next receive finds it moved to the DLQ (maxReceiveCount 3); the pool never crashed
@@ -109,7 +109,7 @@ def test_an_object_that_is_not_an_order_is_left_for_the_dlq(mock_stack):
 
     # THEN it was never handed on, counted an error each time it came, and sits in the DLQ
     assert harness.pool.handler.seen == []
-    assert harness.stats.count("errors") == 3
+    assert harness.stats.snapshot().get("errors", 0) == 3
     assert harness.stats.last_error == (
         f"s3://{mock_stack.info.bucket}/orders/aa/poison.json is not JSON (left for {mock_stack.names.shipping_queue}'s DLQ)"
     )
@@ -127,7 +127,7 @@ def test_a_transient_aws_error_leaves_the_message_for_its_visibility_timeout(moc
 
     # THEN the message is neither deleted nor made visible: it returns after its visibility timeout
     assert harness.depth() == (0, 1)
-    assert harness.stats.count("errors") == 1
+    assert harness.stats.snapshot().get("errors", 0) == 1
     assert harness.stats.last_error == "StartExecution failed: ServiceUnavailable: try later"
 
 
@@ -138,7 +138,7 @@ def test_a_bug_in_a_handler_is_counted_and_does_not_stop_the_pool(mock_stack, or
     harness.pool.receive_and_handle()
 
     assert harness.depth() == (0, 1)
-    assert harness.stats.count("errors") == 1
+    assert harness.stats.snapshot().get("errors", 0) == 1
     assert harness.stats.last_error.startswith("KeyError handling message ")
 
 
@@ -164,7 +164,7 @@ def test_work_interrupted_by_a_stop_is_given_back(mock_stack, orders):
     harness.pool.receive_and_handle()
 
     assert harness.depth() == (1, 0)
-    assert harness.stats.count("errors") == 0
+    assert harness.stats.snapshot().get("errors", 0) == 0
 
 
 def test_a_queue_that_is_gone_is_fatal(mock_stack):

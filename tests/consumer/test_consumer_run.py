@@ -29,7 +29,7 @@ def test_until_empty_drains_the_queue_then_reports(mock_stack, orders):
         "aggregated": 3, "rejected": 1, "duplicates": 0, "test_events": 1, "errors": 3,
     }  # fmt: skip
     assert document["dlq"] == {"shipping": 0, "analytics": 1}
-    assert document["fulfillment"]["received"] == 0
+    assert document["shipping"]["received"] == 0
     # AND the report it wrote holds the three valid orders
     assert document["report"]["orders"] == 3
     assert document["report"]["rejected"] == 1

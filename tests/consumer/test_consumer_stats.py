@@ -1,9 +1,12 @@
+import io
+
 from rich.console import Console
 
 from blackfriday.consumer.dashboard import Dashboard, RateMeter
 from blackfriday.consumer.monitor import QueueDepth
-from blackfriday.consumer.stats import LatencySample, PoolStats
-from blackfriday.consumer.summary import POOL_COUNTERS, RunSummary
+from blackfriday.consumer.stats import POOL_COUNTERS, LatencySample, Pool, PoolStats
+from blackfriday.consumer.summary import RunSnapshot
+from blackfriday.ui import Output
 
 
 def test_latency_percentiles_are_exact_nearest_rank_below_capacity():
@@ -38,7 +41,7 @@ def test_the_rate_covers_the_last_few_seconds():
 
 
 def test_pool_stats_count_errors_and_remember_the_last():
-    stats = PoolStats("analytics")
+    stats = PoolStats(Pool.ANALYTICS)
     stats.add("received", 3)
     stats.error("first")
     stats.error("second")
@@ -48,32 +51,32 @@ def test_pool_stats_count_errors_and_remember_the_last():
     assert (stats.last_error, stats.in_hand) == ("second", 6)
 
 
-def summary(**overrides) -> RunSummary:
+def summary(**overrides) -> RunSnapshot:
     counts = {pool: dict.fromkeys(counters, 0) for pool, counters in POOL_COUNTERS.items()}
-    counts["fulfillment"].update(received=12, started=10, duplicates=1, errors=3, processed=11)
+    counts["shipping"].update(received=12, started=10, duplicates=1, errors=3, processed=11)
     counts["analytics"].update(received=12, aggregated=8, rejected=2, duplicates=1, errors=3, processed=11)
     fields = dict(
         seconds=42.0,
         stopped="",
         workers=4,
         counts=counts,
-        in_hand={"fulfillment": 2, "analytics": 0},
+        in_hand={"shipping": 2, "analytics": 0},
         last_errors={"analytics": "s3://b/orders/aa/x.json is not JSON"},
         executions={"succeeded": 7, "failed": 2, "running": 1},
         latency_p50=1.25,
         latency_p95=3.5,
         latency_samples=9,
         queues={"shipping": QueueDepth(5, 2, 0, 1), "analytics": QueueDepth(0, 0, 0, 1)},
-        active_pools=("fulfillment", "analytics"),
+        active_pools=("shipping", "analytics"),
     )
-    return RunSummary(**{**fields, **overrides})
+    return RunSnapshot(**{**fields, **overrides})
 
 
 def test_the_plain_line_tells_queues_pools_and_executions():
-    line = Dashboard.line(summary(stopped="SIGINT"), {"fulfillment": 2.0, "analytics": 1.5})
+    line = Dashboard.line(summary(stopped="SIGINT"), {"shipping": 2.0, "analytics": 1.5})
     assert line == (
         "42s | shipping 5 visible/2 in flight/DLQ 1 | analytics 0 visible/0 in flight/DLQ 1 "
-        "| fulfillment 2.0/s started 10 duplicates 1 errors 3 "
+        "| shipping 2.0/s started 10 duplicates 1 errors 3 "
         "| analytics 1.5/s aggregated 8 rejected 2 duplicates 1 errors 3 "
         "| executions running 1 succeeded 7 failed 2 p50 1.25s p95 3.50s | stopping (SIGINT)"
     )
@@ -83,7 +86,7 @@ def test_the_live_view_shows_every_figure():
     console = Console(record=True, width=200)
     dashboard = Dashboard.__new__(Dashboard)
     dashboard.title = "consumer demo"
-    console.print(dashboard.render(summary(), {"fulfillment": 2.0, "analytics": 1.5}, monitor_error=""))
+    console.print(dashboard.render(summary(), {"shipping": 2.0, "analytics": 1.5}))
     text = console.export_text()
     assert "consumer demo · 42s · 4 worker(s) per pool · running (Ctrl-C stops cleanly)" in text
     assert "10 started" in text and "8 aggregated, 2 rejected" in text
@@ -94,7 +97,7 @@ def test_the_live_view_shows_every_figure():
 def test_the_json_summary_has_the_documented_keys():
     document = summary(stopped="until-empty").to_json()
     assert document["seconds"] == 42.0
-    assert {key: document["fulfillment"][key] for key in ("received", "started", "duplicates", "errors")} == {
+    assert {key: document["shipping"][key] for key in ("received", "started", "duplicates", "errors")} == {
         "received": 12, "started": 10, "duplicates": 1, "errors": 3,
     }  # fmt: skip
     assert {key: document["analytics"][key] for key in ("aggregated", "rejected", "duplicates")} == {"aggregated": 8, "rejected": 2, "duplicates": 1}
@@ -102,3 +105,14 @@ def test_the_json_summary_has_the_documented_keys():
     assert document["dlq"] == {"shipping": 1, "analytics": 1}
     assert document["latency"] == {"p50Seconds": 1.25, "p95Seconds": 3.5, "samples": 9}
     assert document["report"] is None
+
+
+def test_a_tick_off_a_terminal_prints_the_plain_line_of_the_snapshot_it_is_given():
+    # GIVEN a dashboard whose output is not a terminal
+    out = Output()
+    out.human = Console(file=io.StringIO(), width=400)
+    with Dashboard(out, live=True, title="consumer demo") as dashboard:
+        # WHEN it is handed a snapshot (a value: no consumer behind it)
+        dashboard.tick(summary())
+    # THEN it prints that snapshot's plain line (no rate yet from a single point)
+    assert out.human.file.getvalue() == Dashboard.line(summary(), {"shipping": 0.0, "analytics": 0.0}) + "\n"

@@ -1,6 +1,6 @@
 import time
 
-from blackfriday.consumer.stats import PoolStats
+from blackfriday.consumer.stats import Pool, PoolStats
 from blackfriday.consumer.visibility import VisibilityExtender
 
 
@@ -15,7 +15,7 @@ def test_messages_are_renewed_only_once_within_half_their_timeout_of_the_deadlin
     url = mock_stack.info.queues["shipping"].url
     for number in range(12):
         mock_stack.send("shipping", f"m{number}")
-    stats = PoolStats("fulfillment")
+    stats = PoolStats(Pool.SHIPPING)
     extender = VisibilityExtender(mock_stack.sqs)
     extender.register_queue(url, 30, stats)
     handles, received_at = [], time.monotonic()
@@ -30,7 +30,7 @@ def test_messages_are_renewed_only_once_within_half_their_timeout_of_the_deadlin
 
     # THEN the renewed deadlines lie a full timeout ahead: nothing is due again soon after
     assert extender.extend_due(now=received_at + 17) == 0
-    assert stats.count("errors") == 0
+    assert stats.snapshot().get("errors", 0) == 0
     assert mock_stack.depth(url) == (0, 12)
 
 
@@ -52,7 +52,7 @@ def test_a_renewal_refused_for_a_message_still_held_is_an_error(mock_stack):
     # GIVEN a message whose receipt handle no longer works (deleted behind the worker's back)
     url = mock_stack.info.queues["shipping"].url
     mock_stack.send("shipping", "m")
-    stats = PoolStats("fulfillment")
+    stats = PoolStats(Pool.SHIPPING)
     extender = VisibilityExtender(mock_stack.sqs)
     extender.register_queue(url, 30, stats)
     handles, received_at = receive(mock_stack, url, 1)
@@ -64,13 +64,13 @@ def test_a_renewal_refused_for_a_message_still_held_is_an_error(mock_stack):
 
     # THEN nothing was renewed and the failure is reported (the message may come back)
     assert renewed == 0
-    assert stats.count("errors") == 1
+    assert stats.snapshot().get("errors", 0) == 1
     assert stats.last_error.startswith(f"ChangeMessageVisibility on {url} failed: ")
 
 
 def test_the_tick_is_a_quarter_of_the_shortest_timeout_within_bounds(mock_stack):
     extender = VisibilityExtender(mock_stack.sqs)
-    extender.register_queue("a", 60, PoolStats("fulfillment"))
+    extender.register_queue("a", 60, PoolStats(Pool.SHIPPING))
     assert extender.tick_seconds == 5.0
     extender.register_queue("b", 8, PoolStats("analytics"))
     assert extender.tick_seconds == 2.0

@@ -1,6 +1,6 @@
 """Helpers of the resource tests: small deployable sources of our own and a fake AWS environment.
 
-The fixture sources (seven one-line handlers and an ASL file using placeholders) keep these tests
+The fixture sources (a one-line handler per function of the manifest and an ASL file using placeholders) keep these tests
 independent of the real workflow's code; `test_deploy.py` also prepares the real sources.
 """
 
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.manifest import STACK, Function
 from blackfriday.resources.deploy import PROJECT_ROOT, Sources
 
 REGION = "us-east-1"
@@ -54,8 +56,8 @@ class FixtureSources:
         self.lambdas_dir.mkdir()
         self.asl_path = directory / "workflow.asl.json"
         self.sources = Sources(PROJECT_ROOT, self.lambdas_dir, self.asl_path)
-        for spec in FUNCTION_SPECS:
-            self.write_handler(spec.short_name, version=1)
+        for function in STACK.of(Function):
+            self.write_handler(function.spec.short_name, version=1)
         self.write_definition(fixture_definition())
 
     def write_handler(self, short_name: str, version: int) -> None:
@@ -72,3 +74,22 @@ def fake_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+READ_ONLY_OPERATION = re.compile(r"^(Describe|Get|List|Head|BatchGet)[A-Z]")
+
+
+def record_calls(gateway) -> list[str]:
+    """The name of every AWS operation the gateway's clients call from now on (botocore's before-call event)."""
+    calls: list[str] = []
+    original = gateway.client
+
+    def client(service: str):
+        made = original(service)
+        if not getattr(made, "_calls_recorded", False):
+            made.meta.events.register("before-call", lambda model, **kwargs: calls.append(model.name))
+            made._calls_recorded = True
+        return made
+
+    gateway.client = client
+    return calls

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from blackfriday.errors import RunFailure
-from blackfriday.resources.stepfunctions import placeholder_values, render_definition, workflow_policy
+from blackfriday.manifest import STACK
+from blackfriday.resources.stepfunctions import render_definition, workflow_policy
 
 ACCOUNT = "123456789012"
 
@@ -19,7 +20,7 @@ def write(tmp_path, definition) -> object:
 
 
 def values(names):
-    return placeholder_values(names, {"validate_order": names.function_arn("validate_order")})
+    return STACK.placeholder_values(names)
 
 
 def task(resource: str, **parameters) -> dict:

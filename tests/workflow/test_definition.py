@@ -1,5 +1,6 @@
-"""The ASL file itself: every Task retries Lambda service errors and catches everything, and every failure
-ends in MarkOrderFailed and the Fail state, through ReleaseInventory once stock may be held."""
+"""The ASL file itself: every Task retries Lambda service errors and catches everything; business rejections
+are routed by Choice states; every failure ends in MarkOrderFailed and the Fail state, through ReleaseInventory
+once stock may be held; the customer is told once, after the receipt."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ LAMBDA_SERVICE_ERRORS = {
 }
 # The execution environment died (crash, timeout): every step is idempotent, so another try is safe.
 LAMBDA_ENVIRONMENT_ERRORS = {"Lambda.Unknown", "Runtime.ExitError", "Sandbox.Timedout"}
-FORWARD_STEPS = ("ValidateOrder", "ReserveInventory", "ProcessPayment", "SendNotification", "GenerateReceipt")
+FORWARD_STEPS = ("ValidateOrder", "ReserveInventory", "ProcessPayment", "GenerateReceipt", "SendNotification")
+# Step -> (its Choice, the Pass state that makes a returned rejection the order's $.error, where that goes next)
+REJECTING_STEPS = {
+    "ValidateOrder": ("OrderValid?", "OrderInvalid", "MarkOrderFailed"),
+    "ReserveInventory": ("StockReserved?", "OutOfStock", "MarkOrderFailed"),
+    "ProcessPayment": ("PaymentApproved?", "PaymentDeclined", "ReleaseInventory"),
+}
+MARK_FAILED_STATES = ("MarkOrderFailed", "MarkOrderFailedHoldingStock")
 PLACEHOLDERS = {f"function:{item.short_name}" for item in FUNCTION_SPECS} | {
     "topic:order_events", "topic:order_errors", "table:orders", "table:inventory", "bucket"}
 
@@ -46,14 +54,42 @@ def test_placeholders_are_the_agreed_ones_and_moto_parses_the_rendered_definitio
     assert list(program.states.states) == list(json.loads(template)["States"])
 
 
-def test_the_happy_path_is_the_five_steps_in_order(definition):
-    # GIVEN the definition WHEN followed through Next from StartAt THEN the five steps, then success
+def test_the_happy_path_is_the_five_steps_in_order_receipt_before_the_notification(definition):
+    # GIVEN the definition WHEN followed from StartAt through Next (a Choice's Default) THEN the five steps, then success
     path, name = [], definition["StartAt"]
-    while "Next" in definition["States"][name]:
-        path.append(name)
-        name = definition["States"][name]["Next"]
+    while (state := definition["States"][name]).get("Next", state.get("Default")):
+        if state["Type"] == "Task":
+            path.append(name)
+        name = state.get("Next", state.get("Default"))
     assert path + [name] == [*FORWARD_STEPS, "OrderCompleted"]
     assert definition["States"]["OrderCompleted"] == {"Type": "Succeed"}
+
+
+@pytest.mark.parametrize("step", list(REJECTING_STEPS))
+def test_a_returned_business_rejection_becomes_the_error_and_fails_the_order(definition, step):
+    states = definition["States"]
+    choice, rejected, target = REJECTING_STEPS[step]
+    result_path = states[step]["ResultPath"]
+    # GIVEN the step's result WHEN it holds a rejection THEN the Choice sends it to a Pass that moves it to $.error
+    assert states[step]["Next"] == choice
+    assert states[choice]["Choices"] == [{"Variable": f"{result_path}.rejection", "IsPresent": True, "Next": rejected}]
+    assert {key: states[rejected][key] for key in ("Type", "InputPath", "ResultPath", "Next")} == {
+        "Type": "Pass", "InputPath": f"{result_path}.rejection", "ResultPath": "$.error", "Next": target}
+
+
+def test_the_notification_comes_last_and_a_failed_one_leaves_the_completed_order_alone(definition):
+    states = definition["States"]
+    assert states["GenerateReceipt"]["Next"] == "SendNotification"
+    assert states["SendNotification"]["Parameters"]["receipt.$"] == "$.receipt"
+    assert states["SendNotification"]["Retry"][-1]["ErrorEquals"] == ["States.ALL"]
+    # The order is COMPLETED by then: no release, no FAILED mark, no second message; the execution fails as a fault.
+    assert catch_targets(states["SendNotification"]) == {"States.ALL": "ConfirmationNotSent"}
+    assert {key: states["ConfirmationNotSent"][key] for key in ("Type", "Error")} == {"Type": "Fail", "Error": "ConfirmationNotSent"}
+
+
+def test_every_task_is_told_its_execution_name_for_its_log_lines(definition):
+    for name, state in tasks(definition).items():
+        assert state["Parameters"]["execution.$"] == "$$.Execution.Name", name
 
 
 def test_every_task_calls_its_own_lambda_and_retries_lambda_service_and_environment_errors(definition):
@@ -78,26 +114,31 @@ def catch_targets(state: dict) -> dict[str, str]:
 
 def test_failures_before_a_reservation_go_straight_to_mark_order_failed(definition):
     states = definition["States"]
-    assert catch_targets(states["ValidateOrder"]) == {"ValidationError": "MarkOrderFailed", "States.ALL": "MarkOrderFailed"}
-    # OutOfStock means the all-or-none transaction took nothing; anything else may have taken stock.
-    assert catch_targets(states["ReserveInventory"]) == {"OutOfStock": "MarkOrderFailed", "States.ALL": "ReleaseInventory"}
+    assert catch_targets(states["ValidateOrder"]) == {"States.ALL": "MarkOrderFailed"}
+    # A fault in the reservation step may have taken stock (an OutOfStock rejection took none: see its Choice).
+    assert catch_targets(states["ReserveInventory"]) == {"States.ALL": "ReleaseInventory"}
 
 
-@pytest.mark.parametrize("step", ["ProcessPayment", "SendNotification", "GenerateReceipt"])
+@pytest.mark.parametrize("step", ["ProcessPayment", "GenerateReceipt"])
 def test_failures_after_the_reservation_release_it_first(definition, step):
-    assert set(catch_targets(definition["States"][step]).values()) == {"ReleaseInventory"}
+    assert catch_targets(definition["States"][step]) == {"States.ALL": "ReleaseInventory"}
 
 
 def test_compensation_ends_in_the_fail_state_with_the_domain_error(definition):
     states = definition["States"]
     # GIVEN the compensation chain WHEN anything happens in it THEN it still reaches MarkOrderFailed, then OrderFailed
     assert states["ReleaseInventory"]["Next"] == "MarkOrderFailed"
-    assert set(catch_targets(states["ReleaseInventory"]).values()) == {"MarkOrderFailed"}
-    assert states["MarkOrderFailed"]["Next"] == "OrderFailed"
-    assert set(catch_targets(states["MarkOrderFailed"]).values()) == {"OrderFailed"}
+    # A release out of retries is recorded on the order (releaseError) by the MarkOrderFailed that passes it on.
+    assert catch_targets(states["ReleaseInventory"]) == {"States.ALL": "MarkOrderFailedHoldingStock"}
+    assert states["ReleaseInventory"]["Catch"][0]["ResultPath"] == "$.releaseError"
+    assert states["MarkOrderFailedHoldingStock"]["Parameters"]["releaseError.$"] == "$.releaseError"
+    for name in MARK_FAILED_STATES:
+        assert states[name]["Resource"] == "${function:mark_order_failed}"
+        assert states[name]["Next"] == "OrderFailed"
+        assert set(catch_targets(states[name]).values()) == {"OrderFailed"}
+        assert states[name]["Parameters"]["error.$"] == "$.error"
     # The caught error stays at $.error on the way (the compensation steps' own errors go elsewhere).
-    assert {catcher["ResultPath"] for name in FORWARD_STEPS for catcher in states[name]["Catch"]} == {"$.error"}
-    assert states["MarkOrderFailed"]["Parameters"]["error.$"] == "$.error"
+    assert {catcher["ResultPath"] for name in FORWARD_STEPS[:-1] for catcher in states[name]["Catch"]} == {"$.error"}
     assert {key: states["OrderFailed"][key] for key in ("Type", "ErrorPath", "CausePath")} == {
         "Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
 
@@ -109,4 +150,4 @@ def test_payment_gets_its_retry_count_and_retries_gateway_timeouts_with_jittered
     assert timeout_retrier["MaxAttempts"] >= 2
     assert timeout_retrier["BackoffRate"] > 1
     assert timeout_retrier["JitterStrategy"] == "FULL"
-    assert catch_targets(payment)["PaymentDeclined"] == "ReleaseInventory"
+    assert catch_targets(payment)["States.ALL"] == "ReleaseInventory"  # a timeout out of retries too

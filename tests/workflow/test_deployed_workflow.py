@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import pytest
 
 from blackfriday.domain import PRODUCTS, OrderGenerator, make_invalid, order_key, payment_id, payment_outcome, receipt_key
+from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.observability import SERVICE_NAME, order_log_lines
 
 pytestmark = pytest.mark.emulator
 
@@ -154,6 +156,7 @@ def test_a_valid_order_completes_with_receipt_confirmation_and_stock_taken(run):
     assert envelope["TopicArn"] == run.stack.info.topics["order_events"]
     assert envelope["MessageAttributes"]["totalCents"] == {"Type": "Number", "Value": "5800"}
     assert json.loads(envelope["Message"])["event"] == "OrderConfirmed"
+    assert json.loads(envelope["Message"])["receiptKey"] == receipt_key(order_id)
     # AND its stock went down by its units
     assert run.stock_before["HM-LAMP"] - run.stock_after["HM-LAMP"] == 2
 
@@ -185,6 +188,46 @@ def test_an_invalid_order_fails_with_validation_error_and_takes_no_stock(run):
     assert run.record("invalid")["reason"] == {"S": "ValidationError: item 1: quantity must be a positive integer, got 0"}
     assert "reservedItems" not in run.record("invalid")
     assert run.stock_after["KT-BLENDER"] == run.stock_before["KT-BLENDER"]
+
+
+def test_failed_orders_have_no_receipt(run):
+    s3 = run.stack.gateway.client("s3")
+    receipts = {item["Key"] for item in s3.list_objects_v2(Bucket=run.stack.info.bucket, Prefix="receipts/").get("Contents", [])}
+    completed = {order["orderId"] for order in run.orders.values() if run.records[order["orderId"]]["status"] == {"S": "COMPLETED"}}
+    assert receipts == {receipt_key(order_id) for order_id in completed}
+    assert len(completed) == 3  # the valid order, the retried payment, the doorbuster's winner
+
+
+def lambda_failures(run, scenario: str) -> list[str]:
+    stepfunctions = run.stack.gateway.client("stepfunctions")
+    pages = stepfunctions.get_paginator("get_execution_history").paginate(executionArn=run.execution(scenario)["executionArn"])
+    return [event["lambdaFunctionFailedEventDetails"]["error"] for page in pages for event in page["events"]
+            if event["type"] == "LambdaFunctionFailed"]
+
+
+def test_business_failures_are_no_lambda_errors(run):
+    # GIVEN the orders that failed for business reasons: invalid, declined, and 19 out of stock
+    business = [scenario for scenario in run.orders if scenario in ("invalid", "declined") or (
+        scenario.startswith("contender-") and run.execution(scenario)["status"] == "FAILED")]
+    assert len(business) == 2 + CONTENDERS - 1
+    # THEN no Lambda invocation of theirs failed: each rejection was the step's result, routed by a Choice
+    # (a cold worker the loaded emulator had to kill is the environment's fault, retried, and not the order's)
+    failures = {scenario: [error for error in lambda_failures(run, scenario) if error not in LAMBDA_ENVIRONMENT_ERRORS]
+                for scenario in business}
+    assert failures == {scenario: [] for scenario in business}
+
+
+def test_an_orders_log_lines_are_json_across_every_function_it_ran_in(run):
+    # GIVEN the valid order WHEN its lines are fetched from every function's log group
+    order_id = run.orders["valid"]["orderId"]
+    names = run.stack.names
+    groups = [names.log_group(item.short_name) for item in FUNCTION_SPECS]
+    lines = order_log_lines(run.stack.gateway.client("logs"), groups, order_id)
+    # THEN each step logged its outcome as JSON naming the order and its execution, in the saga's order
+    steps = [(line["logGroup"], line["message"]) for line in lines]
+    assert steps == [(names.log_group(step), "step done") for step in
+                     ("validate_order", "reserve_inventory", "process_payment", "generate_receipt", "send_notification")]
+    assert {(line["orderId"], line["execution"], line["service"]) for line in lines} == {(order_id, order_id, SERVICE_NAME)}
 
 
 def test_a_declined_payment_fails_and_gives_the_reservation_back(run):

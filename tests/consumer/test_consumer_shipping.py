@@ -5,10 +5,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from blackfriday.consumer.fulfillment import FulfillmentHandler
 from blackfriday.consumer.messages import ObjectRef, UnreadableOrder
 from blackfriday.consumer.pool import Interrupted
-from blackfriday.consumer.stats import LatencySample, PoolStats
+from blackfriday.consumer.shipping import ShippingHandler
+from blackfriday.consumer.stats import LatencySample, Pool, PoolStats
 from blackfriday.consumer.tracker import ExecutionTracker
 from blackfriday.domain import order_key
 
@@ -19,100 +19,104 @@ def ref_for(mock_stack, order: dict) -> ObjectRef:
     return ObjectRef(mock_stack.info.bucket, order_key(order["orderId"]), UPLOADED_AT)
 
 
-class Fulfillment:
+class Shipping:
     def __init__(self, mock_stack, state_machine: str, max_inflight: int = 10, stepfunctions=None):
         self.stepfunctions = mock_stack.gateway.client("stepfunctions")
-        self.stats = PoolStats("fulfillment")
+        self.stats = PoolStats(Pool.SHIPPING)
         self.latency = LatencySample()
         self.tracker = ExecutionTracker(self.stepfunctions, state_machine, max_inflight, self.latency, self.stats)
-        self.handler = FulfillmentHandler(stepfunctions or self.stepfunctions, self.tracker, self.stats)
+        self.handler = ShippingHandler(stepfunctions or self.stepfunctions, self.tracker, self.stats)
 
     def executions(self) -> list[dict]:
         return self.stepfunctions.list_executions(stateMachineArn=self.tracker.state_machine_arn)["executions"]
 
+    def execution_arn(self, order_id: str) -> str:
+        [arn] = [execution["executionArn"] for execution in self.executions() if execution["name"] == order_id]
+        return arn
+
 
 def test_an_order_starts_one_execution_named_after_it(mock_stack, state_machine, orders):
     # GIVEN an order read from the bucket
-    fulfillment = Fulfillment(mock_stack, state_machine)
+    shipping = Shipping(mock_stack, state_machine)
     ref = ref_for(mock_stack, orders[0])
 
     # WHEN it is handled
-    outcome = fulfillment.handler.handle(orders[0], ref, threading.Event())
+    outcome = shipping.handler.handle(orders[0], ref, threading.Event())
 
     # THEN one execution runs, named after the orderId, with the order and where it came from as input
     assert outcome == "started"
-    [execution] = fulfillment.executions()
+    [execution] = shipping.executions()
     assert execution["name"] == orders[0]["orderId"]
-    described = fulfillment.stepfunctions.describe_execution(executionArn=execution["executionArn"])
+    described = shipping.stepfunctions.describe_execution(executionArn=execution["executionArn"])
     assert json.loads(described["input"]) == {"order": orders[0], "source": {"bucket": ref.bucket, "key": ref.key}}
-    assert fulfillment.tracker.counts() == {"succeeded": 0, "failed": 0, "running": 1}
+    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 0, "running": 1}
 
 
 def test_a_duplicate_delivery_starts_nothing_while_the_first_execution_runs_or_after_it_closed(mock_stack, state_machine, orders):
     # GIVEN an order whose execution was started
-    fulfillment = Fulfillment(mock_stack, state_machine)
+    shipping = Shipping(mock_stack, state_machine)
     ref = ref_for(mock_stack, orders[0])
-    fulfillment.handler.handle(orders[0], ref, threading.Event())
+    shipping.handler.handle(orders[0], ref, threading.Event())
 
     # WHEN the same event comes again while it runs (Step Functions hands back the same execution)
-    assert fulfillment.handler.handle(orders[0], ref, threading.Event()) == "duplicates"
+    assert shipping.handler.handle(orders[0], ref, threading.Event()) == "duplicates"
 
     # AND again once it closed (Step Functions answers ExecutionAlreadyExists)
-    fulfillment.stepfunctions.stop_execution(executionArn=fulfillment.executions()[0]["executionArn"])
-    fulfillment.tracker.poll()
-    assert fulfillment.handler.handle(orders[0], ref, threading.Event()) == "duplicates"
+    shipping.stepfunctions.stop_execution(executionArn=shipping.executions()[0]["executionArn"])
+    shipping.tracker.poll()
+    assert shipping.handler.handle(orders[0], ref, threading.Event()) == "duplicates"
 
     # THEN there is still one execution, no slot is held, and the closed one counts as failed (aborted)
-    assert len(fulfillment.executions()) == 1
-    assert fulfillment.tracker.counts() == {"succeeded": 0, "failed": 1, "running": 0}
-    assert fulfillment.tracker.settled
+    assert len(shipping.executions()) == 1
+    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 1, "running": 0}
+    assert shipping.tracker.settled
 
 
 def test_an_order_id_that_cannot_name_an_execution_is_unreadable(mock_stack, state_machine, orders):
-    fulfillment = Fulfillment(mock_stack, state_machine, max_inflight=1)
+    shipping = Shipping(mock_stack, state_machine, max_inflight=1)
     order = {**orders[0], "orderId": "not a valid name"}
 
     with pytest.raises(UnreadableOrder) as raised:
-        fulfillment.handler.handle(order, ref_for(mock_stack, orders[0]), threading.Event())
+        shipping.handler.handle(order, ref_for(mock_stack, orders[0]), threading.Event())
 
     assert str(raised.value) == f"order 'not a valid name' from s3://{mock_stack.info.bucket}/{order_key(orders[0]['orderId'])} cannot be started: InvalidName"
-    assert fulfillment.tracker.settled  # the slot was given back
-    assert fulfillment.executions() == []
+    assert shipping.tracker.settled  # the slot was given back
+    assert shipping.executions() == []
 
 
 def test_in_flight_executions_are_bounded_and_a_closed_one_frees_a_slot(mock_stack, state_machine, orders):
     # GIVEN a bound of two executions, both taken
-    fulfillment = Fulfillment(mock_stack, state_machine, max_inflight=2)
+    shipping = Shipping(mock_stack, state_machine, max_inflight=2)
     for order in orders[:2]:
-        fulfillment.handler.handle(order, ref_for(mock_stack, order), threading.Event())
+        shipping.handler.handle(order, ref_for(mock_stack, order), threading.Event())
 
     # WHEN a third order comes, its worker waits for room
     outcomes = []
-    waiting = threading.Thread(target=lambda: outcomes.append(fulfillment.handler.handle(orders[2], ref_for(mock_stack, orders[2]), threading.Event())))
+    waiting = threading.Thread(target=lambda: outcomes.append(shipping.handler.handle(orders[2], ref_for(mock_stack, orders[2]), threading.Event())))
     waiting.start()
     waiting.join(0.5)
     assert outcomes == []
-    assert len(fulfillment.executions()) == 2
+    assert len(shipping.executions()) == 2
 
     # AND when one execution closes, the waiting order starts
-    fulfillment.stepfunctions.stop_execution(executionArn=fulfillment.tracker.execution_arn(orders[0]["orderId"]))
-    fulfillment.tracker.poll()
+    shipping.stepfunctions.stop_execution(executionArn=shipping.execution_arn(orders[0]["orderId"]))
+    shipping.tracker.poll()
     waiting.join(10)
 
     # THEN never more than two ran at once
     assert outcomes == ["started"]
-    assert fulfillment.tracker.counts() == {"succeeded": 0, "failed": 1, "running": 2}
+    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 1, "running": 2}
 
 
 def test_a_stop_while_waiting_for_room_gives_the_message_back(mock_stack, state_machine, orders):
-    fulfillment = Fulfillment(mock_stack, state_machine, max_inflight=1)
-    fulfillment.handler.handle(orders[0], ref_for(mock_stack, orders[0]), threading.Event())
+    shipping = Shipping(mock_stack, state_machine, max_inflight=1)
+    shipping.handler.handle(orders[0], ref_for(mock_stack, orders[0]), threading.Event())
     stop = threading.Event()
     stop.set()
 
     with pytest.raises(Interrupted):
-        fulfillment.handler.handle(orders[1], ref_for(mock_stack, orders[1]), stop)
-    assert len(fulfillment.executions()) == 1
+        shipping.handler.handle(orders[1], ref_for(mock_stack, orders[1]), stop)
+    assert len(shipping.executions()) == 1
 
 
 class ThrottledOnce:
@@ -132,11 +136,11 @@ class ThrottledOnce:
 def test_throttling_backs_off_and_starts_the_order(mock_stack, state_machine, orders, monkeypatch):
     monkeypatch.setattr("blackfriday.consumer.pool.random.uniform", lambda low, high: 0)
     real = mock_stack.gateway.client("stepfunctions")
-    fulfillment = Fulfillment(mock_stack, state_machine, stepfunctions=ThrottledOnce(real))
+    shipping = Shipping(mock_stack, state_machine, stepfunctions=ThrottledOnce(real))
 
-    assert fulfillment.handler.handle(orders[0], ref_for(mock_stack, orders[0]), threading.Event()) == "started"
-    assert fulfillment.stats.count("throttled") == 1
-    assert len(fulfillment.executions()) == 1
+    assert shipping.handler.handle(orders[0], ref_for(mock_stack, orders[0]), threading.Event()) == "started"
+    assert shipping.stats.snapshot().get("throttled", 0) == 1
+    assert len(shipping.executions()) == 1
 
 
 def test_executions_left_running_by_an_earlier_consumer_are_adopted(mock_stack, state_machine, orders):
@@ -146,27 +150,27 @@ def test_executions_left_running_by_an_earlier_consumer_are_adopted(mock_stack, 
         stepfunctions.start_execution(stateMachineArn=state_machine, name=order["orderId"], input=json.dumps({"order": order}))
 
     # WHEN a new consumer starts
-    fulfillment = Fulfillment(mock_stack, state_machine)
-    adopted = fulfillment.tracker.adopt_running()
+    shipping = Shipping(mock_stack, state_machine)
+    adopted = shipping.tracker.adopt_running()
 
     # THEN it tracks them (they count against --max-inflight, and --until-empty waits for them)
     assert adopted == 2
-    assert fulfillment.tracker.counts()["running"] == 2
-    assert not fulfillment.tracker.settled
+    assert shipping.tracker.counts()["running"] == 2
+    assert not shipping.tracker.settled
 
 
 def test_a_closed_execution_gives_its_latency_from_upload_to_stop(mock_stack, state_machine, orders):
     # GIVEN an order uploaded a minute ago whose execution has just stopped
     uploaded_at = datetime.now(timezone.utc) - timedelta(minutes=1)
-    fulfillment = Fulfillment(mock_stack, state_machine)
-    fulfillment.handler.handle(orders[0], ObjectRef(mock_stack.info.bucket, order_key(orders[0]["orderId"]), uploaded_at), threading.Event())
-    arn = fulfillment.tracker.execution_arn(orders[0]["orderId"])
-    fulfillment.stepfunctions.stop_execution(executionArn=arn)
-    stopped_at = fulfillment.stepfunctions.describe_execution(executionArn=arn)["stopDate"]
+    shipping = Shipping(mock_stack, state_machine)
+    shipping.handler.handle(orders[0], ObjectRef(mock_stack.info.bucket, order_key(orders[0]["orderId"]), uploaded_at), threading.Event())
+    arn = shipping.execution_arn(orders[0]["orderId"])
+    shipping.stepfunctions.stop_execution(executionArn=arn)
+    stopped_at = shipping.stepfunctions.describe_execution(executionArn=arn)["stopDate"]
 
     # WHEN the tracker polls
-    fulfillment.tracker.poll()
+    shipping.tracker.poll()
 
     # THEN the order's latency runs from its upload to the execution's stop
-    assert fulfillment.latency.count == 1
-    assert fulfillment.latency.percentiles(50) == ((stopped_at - uploaded_at).total_seconds(),)
+    assert shipping.latency.count == 1
+    assert shipping.latency.percentiles(50) == ((stopped_at - uploaded_at).total_seconds(),)

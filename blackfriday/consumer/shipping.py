@@ -1,4 +1,4 @@
-"""Fulfillment: hand each order to OrderProcessingWorkflow, exactly once per orderId.
+"""The shipping pool's work: hand each order to OrderProcessingWorkflow, exactly once per orderId.
 
 The execution name is the orderId, so Step Functions itself refuses a second execution for the
 same order: ExecutionAlreadyExists (or, while the first still runs, the same execution handed back
@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from blackfriday.consumer.messages import ObjectRef, UnreadableOrder
 from blackfriday.consumer.pool import Interrupted, call_with_backoff
-from blackfriday.consumer.stats import PoolStats
+from blackfriday.consumer.stats import PoolCounter, PoolStats
 from blackfriday.consumer.tracker import ExecutionTracker
 from blackfriday.errors import error_code
 
@@ -27,13 +27,13 @@ def execution_input(order: dict, ref: ObjectRef) -> str:
     return json.dumps({"order": order, "source": {"bucket": ref.bucket, "key": ref.key}}, separators=(",", ":"))
 
 
-class FulfillmentHandler:
+class ShippingHandler:
     def __init__(self, stepfunctions, tracker: ExecutionTracker, stats: PoolStats):
         self.stepfunctions = stepfunctions
         self.tracker = tracker
         self.stats = stats
 
-    def handle(self, order: dict, ref: ObjectRef, stop: threading.Event) -> str:
+    def handle(self, order: dict, ref: ObjectRef, stop: threading.Event) -> PoolCounter:
         if not self.tracker.acquire_slot(stop):
             raise Interrupted()
         order_id = order["orderId"]
@@ -48,10 +48,10 @@ class FulfillmentHandler:
         except BaseException as error:
             self.tracker.release_slot()
             if isinstance(error, ClientError) and error_code(error) == "ExecutionAlreadyExists":
-                return "duplicates"
+                return PoolCounter.DUPLICATES
             if isinstance(error, ClientError) and error_code(error) in UNSTARTABLE_CODES:
                 raise UnreadableOrder(f"order {order_id!r} from s3://{ref.bucket}/{ref.key} cannot be started: {error_code(error)}") from None
             raise
         if not self.tracker.register(response["executionArn"], ref.event_time):
-            return "duplicates"
-        return "started"
+            return PoolCounter.DUPLICATES
+        return PoolCounter.STARTED
