@@ -22,6 +22,11 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(VENV)/.runtime-installed $@
 
+# The pipeline on each emulator mode side by side (2,000 orders each; chart and JSON in bench/results/).
+.PHONY: bench
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.pipeline_bench
+
 # moto's own tests (the installed version's source distribution) for the services the emulator fixes, run on
 # stock moto and with every fix: fails when a test that passes on stock moto does not pass with the fixes.
 # Not part of `make test` (it takes minutes); run it after changing blackfriday/emulator/fixes/ or moto's version.

@@ -1,6 +1,7 @@
-"""Run a Python script as `python bench/measure.py OUT.json script.py args...` and record its peak memory.
+"""Run a Python script as `python bench/measure.py OUT.json script.py args...` and record its peak memory and CPU.
 
-The script runs in this very process (runpy), so ru_maxrss is the script's own peak resident set.
+The script runs in this very process (runpy), so ru_maxrss is the script's own peak resident set and
+ru_utime + ru_stime its own CPU time (all its threads).
 """
 
 import json
@@ -23,12 +24,14 @@ def main() -> None:
         code = 1
         raise
     finally:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         with open(out_path, "w") as out:
             json.dump(
                 {
+                    "cpu_seconds": usage.ru_utime + usage.ru_stime,
                     "exit_code": code,
                     "seconds": time.monotonic() - started,
-                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    "peak_rss_mb": usage.ru_maxrss / 1024,
                 },
                 out,
             )

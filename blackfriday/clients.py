@@ -2,18 +2,23 @@
 
 Clients are created once per service, from one session and one `botocore.config.Config`,
 and shared by every worker thread (boto3 clients are thread-safe once built; building them
-is not, hence the lock).
+is not, hence the lock). On the project's own emulator each client goes straight to the process
+that serves its service (the emulator's health route lists them), not through its front port.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+import urllib.error
+import urllib.request
 from functools import cached_property
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from blackfriday.emulator import HEALTH_PATH, SERVICE_NAME
 from blackfriday.errors import UsageProblem, error_code, error_message
 from blackfriday.target import Target, endpoint_answers
 
@@ -26,6 +31,19 @@ CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 70
 MAX_ATTEMPTS = 8  # standard mode retries throttling (S3 SlowDown, 503) with jittered backoff
 DEFAULT_POOL_CONNECTIONS = 64  # above the largest worker count the scripts start
+HEALTH_TIMEOUT_SECONDS = 2.0
+
+
+def service_endpoints(endpoint_url: str) -> dict[str, str]:
+    """boto3 client name -> URL of the emulator process serving it; {} when the endpoint is not our emulator."""
+    try:
+        with urllib.request.urlopen(endpoint_url + HEALTH_PATH, timeout=HEALTH_TIMEOUT_SECONDS) as response:
+            health = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return {}
+    if not isinstance(health, dict) or health.get("service") != SERVICE_NAME:
+        return {}
+    return dict(health.get("endpoints", {}))
 
 
 def client_config(max_pool_connections: int = DEFAULT_POOL_CONNECTIONS) -> Config:
@@ -59,9 +77,14 @@ class AwsGateway:
             with self._lock:
                 client = self._clients.get(service)
                 if client is None:
-                    client = self.session.client(service, endpoint_url=self.target.endpoint_url, config=self.config)
+                    endpoint_url = self.service_endpoints.get(service, self.target.endpoint_url)
+                    client = self.session.client(service, endpoint_url=endpoint_url, config=self.config)
                     self._clients[service] = client
         return client
+
+    @cached_property
+    def service_endpoints(self) -> dict[str, str]:
+        return {} if self.target.endpoint_url is None else service_endpoints(self.target.endpoint_url)
 
     @cached_property
     def account_id(self) -> str:

@@ -8,7 +8,8 @@ As on AWS: no matching resource or method is a 403 `Missing Authentication Token
 malformed proxy answer a 502 `Internal server error`.
 
 Where the Lambda runs is not this module's business: it is given an
-`invoke(function_arn, payload_bytes) -> (payload_bytes, function_error_or_None)` callable.
+`invoke(function_arn, payload_bytes) -> (payload_bytes, function_error_or_None)` callable (in-process in the
+single-process emulator, through Lambda's API at the workflow process from the front process).
 The function's resource policy must let API Gateway invoke it for the request's source ARN (a 500, as on
 AWS, otherwise). Limits: only AWS_PROXY integrations to Lambda; the API's live resources are served (AWS
 serves them as of the stage's deployment); no authorizers, API keys, API resource policies or throttling.
@@ -374,5 +375,29 @@ def in_process_may_invoke(backends_held: Callable[[], contextlib.AbstractContext
         with backends_held():
             statements = list(lambda_backends[account_id][region].get_function(function_arn).policy.statements)
         return allows_apigateway(statements, source_arn, source_arn.split(":")[4])
+
+    return may_invoke
+
+
+def remote_invoke(lambda_client_for: Callable[[str], object]) -> Invoke:
+    """`invoke` through the Lambda API of the process that serves Lambda (`lambda_client_for(region)` gives its client)."""
+
+    def invoke(function_arn: str, payload: bytes) -> tuple[bytes, str | None]:
+        response = lambda_client_for(function_arn.split(":")[3]).invoke(FunctionName=function_arn, Payload=payload)
+        return response["Payload"].read(), response.get("FunctionError")
+
+    return invoke
+
+
+def remote_may_invoke(lambda_client_for: Callable[[str], object]) -> MayInvoke:
+    """`may_invoke` over the function's resource policy, read with GetPolicy from the process that serves Lambda."""
+
+    def may_invoke(function_arn: str, source_arn: str) -> bool:
+        client = lambda_client_for(function_arn.split(":")[3])
+        try:
+            policy = json.loads(client.get_policy(FunctionName=function_arn)["Policy"])
+        except client.exceptions.ResourceNotFoundException:  # no such function, or no policy at all
+            return False
+        return allows_apigateway(as_list(policy.get("Statement")), source_arn, source_arn.split(":")[4])
 
     return may_invoke

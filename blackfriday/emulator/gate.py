@@ -38,7 +38,9 @@ class RequestGate:
         if path == HEALTH_PATH:
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(self.health_body)))])
             return [self.health_body]
-        if is_lambda_invocation(path):
+        if is_lambda_invocation(path) or getattr(_gate, "inside", False):
+            # An invocation waits for its handler, which calls back; a call made from inside a gated
+            # request (the interpreter's, in-process) already holds the lock.
             return self.app(environ, start_response)
         with BACKENDS_LOCK:
             _gate.inside = True

@@ -32,7 +32,7 @@ from moto.awslambda import models as lambda_models
 from moto.awslambda.exceptions import LambdaClientError
 from moto.core.utils import unix_time_millis
 
-from blackfriday.emulator import gate
+from blackfriday.emulator import gate, groups
 from blackfriday.emulator.lambda_worker import FRAME_HEADER, LOG_MARKER_PREFIX
 
 log = logging.getLogger("blackfriday.emulator.lambda")
@@ -110,7 +110,7 @@ class WorkerGone(Exception):
 class Worker:
     """One worker process and its three pipes: requests in, responses out, output (stdout+stderr) out."""
 
-    def __init__(self, config: DeployedFunction, code_dir: Path, endpoint_url: str):
+    def __init__(self, config: DeployedFunction, code_dir: Path, endpoint_environment: dict[str, str]):
         self.config = config
         self.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{config.version}]{uuid.uuid4().hex}"
         self.pending_output = bytearray()
@@ -122,7 +122,7 @@ class Worker:
                 [sys.executable, "-I", str(WORKER_SCRIPT), str(request_read), str(response_write)],
                 pass_fds=(request_read, response_write),
                 cwd=code_dir,
-                env=self.environment(code_dir, endpoint_url),
+                env=self.environment(code_dir, endpoint_environment),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -139,10 +139,10 @@ class Worker:
         self.output_closed = False  # the handler closed its stdout and stderr: this worker is not reused
         self.response_buffer = bytearray()
 
-    def environment(self, code_dir: Path, endpoint_url: str) -> dict[str, str]:
+    def environment(self, code_dir: Path, endpoint_environment: dict[str, str]) -> dict[str, str]:
         config = self.config
         environment = {name: os.environ[name] for name in INHERITED_VARIABLES if name in os.environ}
-        environment.update(AWS_ENDPOINT_URL=endpoint_url, PYTHONDONTWRITEBYTECODE="1", TZ=":UTC")
+        environment.update(endpoint_environment, PYTHONDONTWRITEBYTECODE="1", TZ=":UTC")
         environment.update(dict(config.environment))
         # Reserved variables: set by Lambda itself, whatever the function's configuration says.
         environment.update(DUMMY_CREDENTIALS)
@@ -274,10 +274,10 @@ class Worker:
 class WorkerPool:
     """The warm workers of one function configuration: at most `capacity`, each busy with one invocation."""
 
-    def __init__(self, config: DeployedFunction, code_dir: Path, endpoint_url: str, capacity: int):
+    def __init__(self, config: DeployedFunction, code_dir: Path, endpoint_environment: dict[str, str], capacity: int):
         self.config = config
         self.code_dir = code_dir
-        self.endpoint_url = endpoint_url
+        self.endpoint_environment = endpoint_environment
         self.capacity = capacity
         self.idle: list[Worker] = []
         self.count = 0
@@ -326,8 +326,9 @@ class WorkerPool:
 class LambdaRuntime:
     """All pools of the emulator, keyed by function ARN; code unpacked once per code hash."""
 
-    def __init__(self, endpoint_url: str, workers_per_function: int = MAX_WORKERS_PER_FUNCTION):
-        self.endpoint_url = endpoint_url
+    def __init__(self, endpoint_url: str, endpoints: dict[str, str], workers_per_function: int = MAX_WORKERS_PER_FUNCTION):
+        # AWS_ENDPOINT_URL for every service, AWS_ENDPOINT_URL_<SERVICE> for a grouped one's own process
+        self.endpoint_environment = {"AWS_ENDPOINT_URL": endpoint_url, **groups.endpoint_environment(endpoints)}
         self.workers_per_function = workers_per_function
         self.pools: dict[str, WorkerPool] = {}
         self.lock = threading.Lock()
@@ -345,7 +346,7 @@ class LambdaRuntime:
                 return pool
             if pool is not None:
                 pool.retire()
-            pool = WorkerPool(config, self.code_dir(function), self.endpoint_url, self.workers_per_function)
+            pool = WorkerPool(config, self.code_dir(function), self.endpoint_environment, self.workers_per_function)
             self.pools[config.function_arn] = pool
             return pool
 
@@ -396,7 +397,7 @@ class LambdaRuntime:
         started = time.monotonic()
         try:
             if start_new:
-                worker = Worker(pool.config, pool.code_dir, self.endpoint_url)
+                worker = Worker(pool.config, pool.code_dir, pool.endpoint_environment)
                 ready = self.start_worker(worker, request_id)
                 if ready is not None:
                     return ready
@@ -521,10 +522,12 @@ def header(headers, name: str) -> str | None:
 RUNTIME: LambdaRuntime | None = None
 
 
-def install(port: int) -> LambdaRuntime:
-    """Start the runtime that answers every Lambda invoke of this process (the fix in fixes/awslambda.py routes them here)."""
+def install(port: int, endpoints: dict[str, str]) -> LambdaRuntime:
+    """Start the runtime that answers every Lambda invoke of this process (the fix in fixes/awslambda.py routes them
+    here), its workers calling the emulator on `port`, each grouped service at its own process (`endpoints`: boto3
+    client name -> URL)."""
     global RUNTIME
-    RUNTIME = LambdaRuntime(f"http://127.0.0.1:{port}")
+    RUNTIME = LambdaRuntime(f"http://127.0.0.1:{port}", endpoints)
     return RUNTIME
 
 

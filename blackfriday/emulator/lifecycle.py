@@ -1,8 +1,11 @@
 """Start, probe and stop the local emulator: what setup_infra.py, teardown.py and the emulator CLI call.
 
 The emulator runs detached from the shell that started it, logging to `.emulator/emulator.log` under
-the project root with its pid file beside it. Whether it runs is decided by asking the port, never by
-the pid file alone: our health route tells our emulator from another program on the same port.
+the project root with its pid file beside it (every process of it, the front process first). Whether
+it runs is decided by asking the port, never by the pid file alone: our health route tells our
+emulator from another program on the same port, and lists its processes. The pid file serves to
+clean up after a front process that was killed outright: `stop` and the next `start` end whatever
+of it is left, and only processes whose command line is the emulator's.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from blackfriday.emulator import HEALTH_PATH, SERVICE_NAME
+from blackfriday.emulator.groups import GROUPED, SINGLE
 from blackfriday.errors import UsageProblem
 from blackfriday.target import DEFAULT_EMULATOR_PORT, emulator_port, endpoint_answers, local_endpoint_url
 
@@ -35,13 +40,28 @@ class EmulatorStartError(RuntimeError):
     """The emulator process did not become healthy (the message names its log)."""
 
 
+class EmulatorProcess(NamedTuple):
+    group: str  # "front", a group's name, or "all" in the single-process mode
+    pid: int
+    port: int
+    services: list[str]
+
+
 @dataclass(frozen=True)
 class EmulatorStatus:
     url: str
-    pid: int
+    pid: int  # the front process's
     port: int
     log_path: Path
     started: bool  # True when this call started it, False when it already ran
+    processes: tuple[EmulatorProcess, ...] = ()
+
+
+def process_mode() -> int:
+    raw = os.environ.get("BF_EMULATOR_PROCESSES", str(GROUPED))
+    if raw not in (str(GROUPED), str(SINGLE)):
+        raise UsageProblem(f"BF_EMULATOR_PROCESSES must be {GROUPED} (a process per group of services) or {SINGLE}, got {raw!r}")
+    return int(raw)
 
 
 def log_path_for(port: int) -> Path:
@@ -76,11 +96,16 @@ def status(port: int | None = None) -> EmulatorStatus | None:
     health = probe(url)
     if health is None:
         return None
-    return EmulatorStatus(url, int(health["pid"]), port, log_path_for(port), started=False)
+    return status_from(health, url, port, started=False)
 
 
-def serve_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "blackfriday.emulator", "serve", "--port", str(port)]
+def status_from(health: dict, url: str, port: int, started: bool) -> EmulatorStatus:
+    processes = tuple(EmulatorProcess(item["group"], int(item["pid"]), int(item["port"]), list(item["services"])) for item in health.get("processes", []))
+    return EmulatorStatus(url, int(health["pid"]), port, log_path_for(port), started, processes)
+
+
+def serve_command(port: int, processes: int | None = None) -> list[str]:
+    return [sys.executable, "-m", "blackfriday.emulator", "serve", "--port", str(port), "--processes", str(processes or process_mode())]
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: float = START_TIMEOUT_SECONDS) -> dict:
@@ -105,18 +130,19 @@ def log_tail(log_path: Path, lines: int = 3) -> str:
     return f"see {log_path}" + (": " + " | ".join(tail) if tail else "")
 
 
-def ensure_running(port: int | None = None) -> EmulatorStatus:
+def ensure_running(port: int | None = None, processes: int | None = None) -> EmulatorStatus:
     """Return the running emulator, or start one detached in the background and wait until it is healthy."""
     port = port or emulator_port()
     running = status(port)
     if running is not None:
         return running
+    end_leftovers(port)
     url = local_endpoint_url(port)
     log_path = log_path_for(port)
     STATE_DIR.mkdir(exist_ok=True)
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
-            serve_command(port),
+            serve_command(port, processes),
             cwd=PROJECT_ROOT,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
@@ -124,29 +150,67 @@ def ensure_running(port: int | None = None) -> EmulatorStatus:
             start_new_session=True,  # survives the script that started it and its Ctrl-C
         )
     try:
-        wait_until_healthy(url, process, log_path)
+        health = wait_until_healthy(url, process, log_path)
     except EmulatorStartError:
         running = status(port)  # another script started one at the same moment: use it
         if running is None:
             raise
         return running
-    pid_path_for(port).write_text(f"{process.pid}\n")
-    return EmulatorStatus(url, process.pid, port, log_path, started=True)
+    started = status_from(health, url, port, started=True)
+    pid_path_for(port).write_text("".join(f"{pid}\n" for pid in pids_of(started)))
+    return started
+
+
+def pids_of(running: EmulatorStatus) -> list[int]:
+    """The front process first, then the others."""
+    return [running.pid] + [process.pid for process in running.processes if process.pid != running.pid]
 
 
 def stop(port: int | None = None) -> bool:
-    """Stop our emulator on the port; False when none ran. Never signals a process that is not our emulator."""
+    """Stop every process of our emulator on the port; False when none answered. Never signals another program."""
     port = port or emulator_port()
     running = status(port)
     if running is None:
-        pid_path_for(port).unlink(missing_ok=True)
+        end_leftovers(port)
         return False
-    os.kill(running.pid, signal.SIGTERM)  # it stops its Lambda workers on the way out
-    if not wait_for_exit(running.pid, STOP_TIMEOUT_SECONDS):
-        os.kill(running.pid, signal.SIGKILL)
-        wait_for_exit(running.pid, STOP_TIMEOUT_SECONDS)
-    pid_path_for(port).unlink(missing_ok=True)
+    end_processes(pids_of(running))  # the front stops the others, and they their Lambda workers
+    end_leftovers(port)
     return True
+
+
+def end_leftovers(port: int) -> None:
+    """End what the pid file lists and still runs as our emulator (its front process was killed outright)."""
+    pid_path = pid_path_for(port)
+    try:
+        pids = [int(line) for line in pid_path.read_text().split()]
+    except (OSError, ValueError):
+        pids = []
+    end_processes([pid for pid in pids if is_emulator_process(pid)])
+    pid_path.unlink(missing_ok=True)
+
+
+def is_emulator_process(pid: int) -> bool:
+    try:
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"blackfriday.emulator" in command_line and (b"serve" in command_line or b"serve-group" in command_line)
+
+
+def end_processes(pids: list[int]) -> None:
+    """SIGTERM each (the first one, the front, ends the others itself), then SIGKILL what is left after the timeout."""
+    for pid in pids:
+        signal_quietly(pid, signal.SIGTERM)
+        if not wait_for_exit(pid, STOP_TIMEOUT_SECONDS):
+            signal_quietly(pid, signal.SIGKILL)
+            wait_for_exit(pid, STOP_TIMEOUT_SECONDS)
+
+
+def signal_quietly(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def wait_for_exit(pid: int, timeout: float) -> bool:

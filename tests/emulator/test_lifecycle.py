@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import signal
 import threading
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -42,6 +45,23 @@ def run_cli(*args: str):
     return CliRunner().invoke(emulator_cli, list(args))
 
 
+GROUP_SERVICES = {
+    "front": ["sts", "cloudwatch", "apigateway", "every other service"],
+    "messaging": ["s3", "sns", "sqs", "events"],
+    "dynamodb": ["dynamodb", "dynamodbstreams"],
+    "workflow": ["stepfunctions", "lambda", "logs", "iam"],
+}
+
+
+def is_alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_start_status_stop_round_trip(state_dir, free_tcp_port):
     port = str(free_tcp_port)
     # GIVEN nothing on the port
@@ -53,28 +73,77 @@ def test_start_status_stop_round_trip(state_dir, free_tcp_port):
         # THEN the first call started it detached, logging to the state directory; the second found it
         assert (started.started, started.url, started.port) == (True, f"http://127.0.0.1:{port}", free_tcp_port)
         assert started.log_path == state_dir / f"emulator-{port}.log" and started.log_path.exists()
-        assert (state_dir / f"emulator-{port}.pid").read_text() == f"{started.pid}\n"
-        assert (again.started, again.pid) == (False, started.pid)
-        # AND the CLI reports it, as text and as JSON
+        # AND it is a front process on the port and one process per group, each on its own port
+        assert [(process.group, process.services) for process in started.processes] == list(GROUP_SERVICES.items())
+        front, *others = started.processes
+        assert (front.pid, front.port) == (started.pid, free_tcp_port)
+        assert len({process.port for process in started.processes}) == 4
+        assert len({process.pid for process in started.processes}) == 4
+        pids = [process.pid for process in started.processes]
+        assert (state_dir / f"emulator-{port}.pid").read_text() == "".join(f"{pid}\n" for pid in pids)
+        assert (again.started, again.pid, again.processes) == (False, started.pid, started.processes)
+        # AND the CLI lists every process, as text and as JSON
         status = run_cli("status", "--port", port)
         assert (status.exit_code, status.output) == (
-            0, f"emulator running at {started.url} (pid {started.pid}, log {started.log_path})\n",
+            0,
+            f"emulator running at {started.url} (pid {started.pid}, log {started.log_path})\n"
+            + "".join(
+                f"  {process.group:<10} pid {process.pid:<8} port {process.port:<6} {', '.join(process.services)}\n"
+                for process in started.processes
+            ),
         )
         as_json = run_cli("status", "--port", port, "--json")
         assert json.loads(as_json.output) == {
             "running": True, "url": started.url, "pid": started.pid, "port": free_tcp_port, "log": str(started.log_path),
+            "processes": [
+                {"group": process.group, "pid": process.pid, "port": process.port, "services": process.services}
+                for process in started.processes
+            ],
         }
     finally:
         # WHEN it is stopped through the CLI
         stopped = run_cli("stop", "--port", port)
-    # THEN it is gone, its pid file too; status says so with exit 1, and a second stop is harmless
+    # THEN every process of it is gone, its pid file too; status says so with exit 1, and a second stop is harmless
     assert (stopped.exit_code, stopped.output) == (0, f"emulator on port {port} stopped\n")
+    assert [pid for pid in pids if is_alive(pid)] == []
     assert lifecycle.status(free_tcp_port) is None
     assert not (state_dir / f"emulator-{port}.pid").exists()
     assert (run_cli("status", "--port", port).exit_code, run_cli("status", "--port", port).output) == (
         1, f"emulator not running on port {port}\n",
     )
     assert lifecycle.stop(free_tcp_port) is False
+
+
+def test_single_process_mode_serves_every_service_in_one_process(state_dir, free_tcp_port):
+    try:
+        # WHEN the emulator is started with one process
+        started = lifecycle.ensure_running(free_tcp_port, processes=1)
+        # THEN status lists that one process, serving every service
+        assert started.processes == (lifecycle.EmulatorProcess("all", started.pid, free_tcp_port, ["all"]),)
+        assert (state_dir / f"emulator-{free_tcp_port}.pid").read_text() == f"{started.pid}\n"
+    finally:
+        assert lifecycle.stop(free_tcp_port) is True
+    assert not is_alive(started.pid)
+
+
+@pytest.mark.parametrize("cleaner", ["stop", "start"])
+def test_a_front_process_killed_outright_leaves_nothing_behind(state_dir, free_tcp_port, cleaner):
+    # GIVEN a running emulator whose front process is killed with SIGKILL (it cannot stop the others)
+    started = lifecycle.ensure_running(free_tcp_port)
+    pids = [process.pid for process in started.processes]
+    os.kill(started.pid, signal.SIGKILL)
+    lifecycle.wait_for_exit(started.pid, 10)
+    try:
+        # WHEN the user runs `stop`, or the next `start`
+        if cleaner == "stop":
+            assert run_cli("stop", "--port", str(free_tcp_port)).output == f"emulator not running on port {free_tcp_port}\n"
+        else:
+            restarted = lifecycle.ensure_running(free_tcp_port)
+            assert restarted.started is True and not set(pids) & {process.pid for process in restarted.processes}
+        # THEN none of the killed emulator's processes is left
+        assert [pid for pid in pids if is_alive(pid)] == []
+    finally:
+        lifecycle.stop(free_tcp_port)
 
 
 def test_a_port_taken_by_another_program_is_a_configuration_error(state_dir, other_program):

@@ -10,8 +10,9 @@ Three kinds of fix: the emulator's own machinery (the request gate's long poll, 
 run), hot spots that make large runs crawl (`hot_spot=True`: the benchmark can leave them out), and
 differences from AWS (AWS is right).
 
-`install()` patches the current process (the emulator server); `applied()` does it for the length of
-a `with` block and undoes it (tests).
+`install()` patches the current process (each emulator process); `applied()` does it for the length of
+a `with` block and undoes it (tests). A process without Lambda (the messaging process) also gets
+`awslambda.in_another_process`: moto's notifications there invoke their functions through Lambda's API.
 """
 
 from __future__ import annotations
@@ -108,10 +109,19 @@ FIXES: tuple[Patch, ...] = tuple(fix for service in SERVICES for fix in service.
 RELIED_ON: tuple[Fingerprint, ...] = tuple(fingerprint for service in SERVICES for fingerprint in service.RELIED_ON)
 
 
-def install(hot_spots: bool = True) -> list[str]:
-    """Apply every fix whose target still matches its fingerprint (hot spots only if asked); return the labels applied."""
+# Fixes that depend on the process's place in the emulator's layout, applied by `install` and undone by `undo_all`.
+process_fixes: list[Patch] = []
+
+
+def install(hot_spots: bool = True, lambda_url: str | None = None) -> list[str]:
+    """Apply every fix whose target still matches its fingerprint (hot spots only if asked); return the labels applied.
+
+    `lambda_url`: Lambda is served by another process at that URL (the messaging process), where moto's
+    notifications must invoke their functions (`awslambda.in_another_process`).
+    """
+    process_fixes[:] = [awslambda.in_another_process(lambda_url)] if lambda_url else []
     applied_labels = []
-    for fix in FIXES:
+    for fix in (*FIXES, *process_fixes):
         if fix.hot_spot and not hot_spots:
             continue
         if fix.current_sha256() != fix.source_sha256:
@@ -123,13 +133,13 @@ def install(hot_spots: bool = True) -> list[str]:
 
 
 def undo_all() -> None:
-    for fix in reversed(FIXES):
+    for fix in reversed((*FIXES, *process_fixes)):
         fix.undo()
 
 
 @contextlib.contextmanager
-def applied(hot_spots: bool = True) -> Iterator[list[str]]:
+def applied(hot_spots: bool = True, lambda_url: str | None = None) -> Iterator[list[str]]:
     try:
-        yield install(hot_spots)
+        yield install(hot_spots, lambda_url)
     finally:
         undo_all()
