@@ -40,9 +40,15 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "reserve_inventory",
-        "Reserves every item of the order or none (one conditional transaction).",
-        ("INVENTORY_TABLE", "ORDERS_TABLE"),
+        "Reserves every item of the order or none (one conditional transaction); says whether a person must approve it.",
+        ("INVENTORY_TABLE", "ORDERS_TABLE", "APPROVAL_THRESHOLD_CENTS", "APPROVAL_TIMEOUT_SECONDS"),
         (_UPDATE_STOCK, _UPDATE_ORDER),
+    ),
+    FunctionSpec(
+        "request_approval",
+        "Records the task token and AWAITING_APPROVAL on a big order and announces it on Approvals.",
+        ("ORDERS_TABLE", "APPROVALS_TOPIC_ARN"),
+        (_UPDATE_ORDER, Grant(("sns:Publish",), "topic:approvals")),
     ),
     FunctionSpec(
         "process_payment",
