@@ -10,10 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import approve
 from blackfriday import approvals
 from blackfriday.approvals import AlreadyDecided, ApprovalExpired, NeverNeededApproval, UnknownOrder
 from blackfriday.domain import PRODUCTS, OrderGenerator, order_key, payment_outcome
 from blackfriday.manifest import ApprovalSettings
+from tests.scripts import run_command
 
 pytestmark = pytest.mark.emulator
 
@@ -233,3 +235,39 @@ def test_an_order_nobody_decides_fails_approval_expired_and_its_stock_is_back(de
     with pytest.raises(ApprovalExpired) as late:
         expiring.decide(order["orderId"], "approve")
     assert str(late.value) == f"the approval of order {order['orderId']} expired at {row['approvalExpiresAt']['S']}: it is FAILED ApprovalExpired"
+
+
+# --- approve.py -----------------------------------------------------------------------------------------------
+
+
+def approve_py(scenario: Scenario, *args: str):
+    target = ("--endpoint-url", scenario.stack.gateway.target.endpoint_url, "--prefix", scenario.stack.names.prefix)
+    return run_command(approve.main, *target, *args)
+
+
+def test_approve_py_lists_what_waits_and_decides_with_one_line_errors(reviewed):
+    # GIVEN a big order waiting
+    order = order_for("big-cli", BIG)
+    execution_arn = reviewed.start(order)
+    reviewed.until_waiting(order["orderId"])
+    # WHEN the reviewer lists the waiting orders THEN it is there with its customer, total and items
+    listed = approve_py(reviewed, "--json")
+    assert listed.exit_code == 0, listed.output
+    [entry] = [item for item in json.loads(listed.stdout)["waiting"] if item["orderId"] == order["orderId"]]
+    assert (entry["customerId"], entry["totalCents"], entry["items"]) == (
+        order["customer"]["customerId"], 114_500, {"HP-TABLET": 3, "HP-SMARTWATCH": 2})
+    table = approve_py(reviewed)
+    assert table.exit_code == 0 and order["orderId"] in table.stdout and "$1,145.00" in table.stdout
+    # WHEN a rejection has no reason THEN it is a usage error (exit 2), and nothing is decided
+    no_reason = approve_py(reviewed, "reject", order["orderId"])
+    assert (no_reason.exit_code, no_reason.stderr) == (2, "Error: reject needs --reason TEXT: the customer is told why\n")
+    # WHEN it is rejected with a reason THEN it says so and the order fails Rejected
+    rejected = approve_py(reviewed, "reject", order["orderId"], "--reason", "address mismatch", "--reviewer", "carol")
+    assert (rejected.exit_code, rejected.stdout) == (0, f"order {order['orderId']} rejected (address mismatch): its stock is released\n")
+    assert reviewed.finished(execution_arn)["error"] == "Rejected"
+    # AND deciding it again, or an unknown order, is one line naming why, exit 1
+    again = approve_py(reviewed, "approve", order["orderId"])
+    decided_at = reviewed.row(order["orderId"])["decidedAt"]["S"]
+    assert (again.exit_code, again.stderr) == (1, f"Error: order {order['orderId']} was already rejected by carol at {decided_at} (it is FAILED now)\n")
+    unknown = approve_py(reviewed, "approve", "no-such-order")
+    assert (unknown.exit_code, unknown.stderr) == (1, "Error: no order no-such-order in this stack\n")
