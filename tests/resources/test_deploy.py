@@ -16,9 +16,9 @@ from blackfriday.resources.stepfunctions import workflow_policy
 from tests.resources.helpers import fixture_definition
 
 FUNCTIONS = len(FUNCTION_SPECS)
-# 3 topics, bucket, 5 queues, 4 subscriptions, notification, 3 tables, seed, per function (log group, role, function),
+# 4 topics, bucket, 5 queues, 4 subscriptions, notification, 3 tables, seed, per function (log group, role, function),
 # workflow role, state machine, 5 alarms, dashboard
-RESOURCE_COUNT = 3 + 1 + 5 + 4 + 1 + 3 + 1 + 3 * FUNCTIONS + 2 + 5 + 1
+RESOURCE_COUNT = 4 + 1 + 5 + 4 + 1 + 3 + 1 + 3 * FUNCTIONS + 2 + 5 + 1
 
 
 def actions(changes) -> dict[str, str]:

@@ -49,7 +49,7 @@ def test_setup_prints_a_table_and_where_the_stack_lives(mocked_aws):
     result = run(setup_infra, *AWS)
     assert result.exit_code == 0, result.output
     assert "│ sqs queue        │ bftest-ShippingQueue" in result.stdout
-    assert "47 created, 0 updated, 0 unchanged" in result.stdout
+    assert "51 created, 0 updated, 0 unchanged" in result.stdout
     assert f"Stack 'bftest' lives on real AWS: account {ACCOUNT}, region us-east-1." in result.stdout
 
 
@@ -63,7 +63,7 @@ def test_teardown_twice_exits_0_and_leaves_nothing(mocked_aws):
     # THEN both exit 0; the first deleted everything, the second found nothing, and nothing remains either time
     assert (first.exit_code, second.exit_code) == (0, 0)
     removed = json.loads(first.stdout)
-    assert len(removed["deleted"]) == 45 and removed["remaining"] == []
+    assert len(removed["deleted"]) == 49 and removed["remaining"] == []
     assert json.loads(second.stdout) == {"deleted": [], "remaining": []}
 
 
