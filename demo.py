@@ -90,6 +90,8 @@ def spike(orders: int, prefix: str, target: list[str]) -> dict:
                 raise click.ClickException(f"the reviewer failed; see {reviewer_log_path.relative_to(ROOT)}")
             run(["approve.py", *target, "--auto"], "the reviewer's last sweep failed")
             settle(prefix)
+            console.print("every decision made: a last consumer pass writes the report with the approved orders' sales")
+            run(consumer_command, "the consumer failed")
         except BaseException:
             producer.terminate()
             reviewer.terminate()

@@ -122,7 +122,8 @@ class Pipeline:
         return finish(self.start_consumer("--until-empty"))
 
     def review(self) -> dict:
-        """approve.py --auto decides every waiting order; then wait until the approved ones have run to their end."""
+        """approve.py --auto decides every waiting order; once the approved ones have run to their end, a consumer
+        pass writes the analytics report again (its sales are the orders COMPLETED when it is written)."""
         reviewer = self.script("approve.py", "--auto", "--json")
         result = finish(reviewer)
         stepfunctions = self.gateway.client("stepfunctions")
@@ -131,6 +132,7 @@ class Pipeline:
         while any(page["executions"] for page in running.paginate(stateMachineArn=self.info.state_machine_arn, statusFilter="RUNNING")):
             assert time.monotonic() < deadline, "executions still running after every approval was decided"
             time.sleep(0.5)
+        self.drain()
         return result
 
     def execution_names(self) -> Counter:
