@@ -90,7 +90,8 @@ def report_journey(out, journey):
 
 def approval_text(row: dict) -> str:
     if "decision" in row:
-        return f"{row['decision']} by {row['decidedBy']} at {row['decidedAt']}" + (f": {row['decisionReason']}" if row.get("decisionReason") else "")
+        verb = "approved" if row["decision"] == "approve" else "rejected"
+        return f"{verb} by {row['decidedBy']} at {row['decidedAt']}" + (f": {row['decisionReason']}" if row.get("decisionReason") else "")
     if "approvalRequestedAt" in row:
         return f"waiting since {row['approvalRequestedAt']} (expires {row.get('approvalExpiresAt', '-')})"
     return "not needed"
