@@ -21,6 +21,7 @@ from rich.table import Table
 
 from blackfriday.clients import AwsGateway
 from blackfriday.names import StackNames
+from blackfriday.resources.stack import describe_stack
 from blackfriday.target import resolve_target
 
 ROOT = Path(__file__).resolve().parent
@@ -37,6 +38,11 @@ def step(number: int, title: str, command: list[str]) -> None:
 def run(command: list[str], failure: str) -> None:
     if subprocess.call([sys.executable, *command], cwd=ROOT) != 0:
         raise click.ClickException(failure)
+
+
+def storefront_url(prefix: str) -> str:
+    gateway = AwsGateway(resolve_target("local", None, None, prefix))
+    return describe_stack(gateway, StackNames(prefix, gateway.account_id, gateway.region)).storefront_url
 
 
 def wait_for_first_orders(producer: subprocess.Popen, prefix: str) -> None:
@@ -114,13 +120,15 @@ def show_producer(summary: dict) -> None:
 @click.command()
 @click.option("--orders", type=click.IntRange(min=1), default=10000, show_default=True, help="Orders in the spike.")
 @click.option("--prefix", default="bfdemo", show_default=True, help="Prefix of the demo's own stack (your default stack is left alone).")
-@click.option("--keep", is_flag=True, help="Leave the stack and the emulator running afterwards, to explore with status.py.")
+@click.option("--keep", is_flag=True, help="Leave the stack and the emulator running afterwards, to shop in the storefront and explore with status.py.")
 def main(orders, prefix, keep):
     """Run the Black Friday pipeline end to end on the local emulator."""
     target = ["--target", "local", "--prefix", prefix]
     started = time.monotonic()
     step(1, "Set up the stack", ["setup_infra.py", *target])
     run(["setup_infra.py", *target], "setup failed")
+    storefront = storefront_url(prefix)
+    console.print(f"Storefront: {storefront}  (open it in a browser: its stock falls live during the spike)")
     summary = spike(orders, prefix, target)
     step(3, "Verify the four invariants", ["status.py", *target, "--verify"])
     verified = subprocess.call([sys.executable, "status.py", *target, "--verify"], cwd=ROOT) == 0
@@ -134,7 +142,7 @@ def main(orders, prefix, keep):
             f"remove it with python teardown.py --prefix {prefix}"
         )
     if keep:
-        console.print(f"Stack kept: explore with python status.py --prefix {prefix}; remove with python teardown.py --prefix {prefix}")
+        console.print(f"Stack kept: shop at {storefront}, explore with python status.py --prefix {prefix}; remove with python teardown.py --prefix {prefix}")
         return
     step(5, "Tear down", ["teardown.py", *target, "--yes"])
     run(["teardown.py", *target, "--yes"], "teardown failed")

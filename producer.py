@@ -1,10 +1,10 @@
-"""Upload a Black Friday spike of orders to the orders bucket."""
+"""Send a Black Friday spike of orders: uploaded to the orders bucket, or posted to the order API (--via api)."""
 
 import click
 
 from blackfriday.cli import PipelineCommand, json_option, target_options
 from blackfriday.clients import AwsGateway
-from blackfriday.producer import S3Sink, SpikeSettings, run_spike
+from blackfriday.producer import ApiSink, S3Sink, SpikeSettings, run_spike
 from blackfriday.producer.settings import DEFAULT_CONCURRENCY, DEFAULT_INVALID_RATE, MAX_CONCURRENCY, SHAPES, random_seed
 from blackfriday.ui import Output
 
@@ -22,8 +22,15 @@ SHARE = click.FloatRange(0, 1)
 @click.option("--invalid-rate", type=SHARE, default=DEFAULT_INVALID_RATE, show_default=True, help="Share of orders that fail validation (unknown SKU, zero quantity, wrong total).")
 @click.option("--poison-rate", type=SHARE, default=0.0, show_default=True, help="Share of objects that are not JSON at all.")
 @click.option("--duplicate-rate", type=SHARE, default=0.0, show_default=True, help="Share of orders uploaded twice under the same key, as a client retry would.")
-def main(target, as_json, order_count, seed, concurrency, rate, shape, invalid_rate, poison_rate, duplicate_rate):
-    """Upload ORDERS orders under orders/ in the orders bucket (run setup_infra.py first)."""
+@click.option(
+    "--via",
+    type=click.Choice(["s3", "api"]),
+    default="s3",
+    show_default=True,
+    help="s3: upload each order to the orders bucket; api: POST it to the order API (invalid and poison orders are refused at the door).",
+)
+def main(target, as_json, order_count, seed, concurrency, rate, shape, invalid_rate, poison_rate, duplicate_rate, via):
+    """Send ORDERS orders into the pipeline (run setup_infra.py first)."""
     if shape is not None and not rate:
         raise click.UsageError(f"--shape {shape} needs --rate: without a cap the orders go out as fast as possible")
     settings = SpikeSettings(
@@ -39,10 +46,15 @@ def main(target, as_json, order_count, seed, concurrency, rate, shape, invalid_r
     out = Output(as_json)
     gateway = AwsGateway(target, max_pool_connections=settings.concurrency)
     gateway.check_reachable()
-    sink = S3Sink.for_stack(gateway, target)
+    if via == "api":
+        sink = ApiSink.for_stack(gateway, target, settings.concurrency)
+        destination = f"Posting {settings.orders:,} orders to {sink.orders_url}"
+    else:
+        sink = S3Sink.for_stack(gateway, target)
+        destination = f"Uploading {settings.orders:,} orders to s3://{sink.bucket}/"
     out.say(f"Target: {target.describe()}")
     out.say(
-        f"Uploading {settings.orders:,} orders to s3://{sink.bucket}/ (seed {settings.seed}, "
+        f"{destination} (seed {settings.seed}, "
         f"concurrency {settings.concurrency}, rate {f'{settings.rate:g}/s {settings.shape}' if settings.rate else 'unlimited'})"
     )
     run_spike(sink, settings, out)

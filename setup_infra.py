@@ -164,9 +164,10 @@ def main(target, as_json, yes, notify_email, approval_threshold, approval_timeou
     where = "real AWS" if target.is_aws else target.endpoint_url
     out.say(f"Stack {target.prefix!r} lives on {where}: account {names.account}, region {target.region}.")
     out.say(f"Orders bucket s3://{info.bucket}; workflow {info.state_machine_arn}")
+    out.say(f"Order API {info.api_url} (routes: docs/api.md); storefront {info.storefront_url}")
     if notify_email:
         out.say(f"Confirm the subscription in the e-mail AWS sent to {notify_email}.")
-    out.say("Next: python producer.py --orders 10000, and python consumer.py")
+    out.say("Next: python producer.py --orders 10000 (or --via api), and python consumer.py")
 
 
 if __name__ == "__main__":

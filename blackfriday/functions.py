@@ -1,4 +1,4 @@
-"""What each workflow Lambda needs: its environment and the only actions it may call, on which resources.
+"""What each Lambda needs: its environment and the only actions it may call, on which resources.
 
 The manifest (blackfriday/manifest.py) gives each function a log group, a role built from these grants
 (least privilege) and the environment variables named here, whose values it derives from the resources
@@ -15,6 +15,7 @@ class Grant:
     actions: tuple[str, ...]
     resource: str  # the key of a resource of the manifest, e.g. "table:orders"
     path: str = ""  # appended to the resource's ARN, e.g. "/receipts/*" for objects of a bucket
+    executions: bool = False  # the resource's executions (a state machine's), whose ARNs are not its ARN plus a path
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class FunctionSpec:
 _UPDATE_ORDER = Grant(("dynamodb:UpdateItem",), "table:orders")
 _UPDATE_STOCK = Grant(("dynamodb:UpdateItem",), "table:inventory")
 
+# The workflow's steps (the ASL names them).
 FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "validate_order",
@@ -82,6 +84,23 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
     ),
 )
 
+# The order API behind API Gateway (not a workflow step: the REST API of the manifest invokes it).
+ORDERS_API_FUNCTION = FunctionSpec(
+    "orders_api",
+    "The order API behind API Gateway: storefront page, catalogue, order placement, journey and receipt.",
+    ("BUCKET", "INVENTORY_TABLE", "ORDERS_TABLE", "STATE_MACHINE_ARN"),
+    (
+        # PutObject with If-None-Match; HeadObject (a replayed Idempotency-Key) is authorised by s3:GetObject.
+        Grant(("s3:PutObject", "s3:GetObject"), "bucket", "/orders/*"),
+        Grant(("s3:GetObject",), "bucket", "/receipts/*"),
+        # Without ListBucket a missing key is 403 AccessDenied instead of 404 NoSuchKey (journey, receipt).
+        Grant(("s3:ListBucket",), "bucket"),
+        Grant(("dynamodb:Scan",), "table:inventory"),
+        Grant(("dynamodb:GetItem",), "table:orders"),
+        Grant(("states:DescribeExecution", "states:GetExecutionHistory"), "state_machine", executions=True),
+    ),
+)
+
 
 def spec(short_name: str) -> FunctionSpec:
-    return next(item for item in FUNCTION_SPECS if item.short_name == short_name)
+    return next(item for item in (*FUNCTION_SPECS, ORDERS_API_FUNCTION) if item.short_name == short_name)

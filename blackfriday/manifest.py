@@ -5,7 +5,7 @@ the Lambda environments, the ASL placeholders and the IAM grants all derive from
 how everything else refers to it: `${topic:order_events}` in the ASL file, `Grant(..., "table:orders")` in
 functions.py, `dead_letter_queue="queue:shipping_dlq"` here. Adding a queue with its DLQ is one
 `*work_queue(...)` line; a function is one FunctionSpec in functions.py; a new kind of resource is a class
-here plus its operations in resources/kinds.py.
+here plus its operations in resources/kinds.py (as RestApi, the order API's front door, was added).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
+from blackfriday.api.routes import ROUTE_PATHS
 from blackfriday.domain import (
     CATALOGUE,
     DEFAULT_APPROVAL_THRESHOLD_CENTS,
@@ -22,7 +23,7 @@ from blackfriday.domain import (
     ORDERS_PREFIX,
     Product,
 )
-from blackfriday.functions import FUNCTION_SPECS, FunctionSpec
+from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION, FunctionSpec
 from blackfriday.names import StackNames
 
 # Settings the design fixes for every stack.
@@ -231,6 +232,7 @@ class StateMachine(Resource):
     kind: ClassVar[str] = "state machine"
     thing: str
     role: str
+    environment: str | None = None  # the variable that carries its ARN into Lambdas
 
     def name(self, names: StackNames) -> str:
         return names.name(self.thing)
@@ -238,9 +240,32 @@ class StateMachine(Resource):
     def arn(self, names: StackNames) -> str:
         return names.arn("states", f"stateMachine:{self.name(names)}")
 
+    def executions_arn(self, names: StackNames) -> str:
+        return names.arn("states", f"execution:{self.name(names)}:*")
+
     def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
         # the ASL may name any function of the stack
         return self.role, *(item.key for item in manifest.of(Function))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestApi(Resource):
+    """A REST API whose every path takes ANY, proxied to one function, on a throttled stage; found by its name.
+
+    Its ARN and URL hold the id AWS gives it, so nothing refers to it by `${key}`: describe_stack gives its URL.
+    """
+
+    kind: ClassVar[str] = "rest api"
+    thing: str
+    function: str  # key of the function every route is proxied to (its resource policy admits this API's stage)
+    paths: tuple[str, ...]
+    description: str
+
+    def name(self, names: StackNames) -> str:
+        return names.name(self.thing)
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return (self.function,)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -379,6 +404,8 @@ class Manifest:
         }
 
     def grant_arn(self, grant, names: StackNames) -> str:
+        if grant.executions:
+            return self[grant.resource].executions_arn(names)
         return self[grant.resource].arn(names) + grant.path
 
     def dimension_value(self, alarm: Alarm, names: StackNames) -> str:
@@ -410,7 +437,7 @@ def work_queue(key: str, thing: str, dlq_thing: str, topic: str) -> tuple[Resour
 
 
 def lambda_function(spec: FunctionSpec) -> tuple[Resource, ...]:
-    """A workflow function with its own log group and its own least-privilege role."""
+    """A function with its own log group and its own least-privilege role."""
     function_key = f"function:{spec.short_name}"
     log_group = LogGroup(key=f"log_group:{spec.short_name}", function=spec.short_name)
     role = Role(
@@ -445,10 +472,13 @@ def stack_manifest(functions: Iterable[FunctionSpec] = FUNCTION_SPECS, catalogue
             *(resource for spec in functions for resource in lambda_function(spec)),
             Role(key="role:workflow", thing="workflow-role", service="states.amazonaws.com", grants_for="state_machine",
                  description="Runs the order processing workflow"),
-            StateMachine(key="state_machine", thing="OrderProcessingWorkflow", role="role:workflow"),
+            StateMachine(key="state_machine", thing="OrderProcessingWorkflow", role="role:workflow", environment="STATE_MACHINE_ARN"),
             Alarm(key="alarm:workflow_failed", thing="workflow-failed", description="An execution of {subject} failed",
                   namespace="AWS/States", metric="ExecutionsFailed", dimension="StateMachineArn", subject="state_machine",
                   statistic="Sum", threshold=0),
+            *lambda_function(ORDERS_API_FUNCTION),
+            RestApi(key="rest_api", thing="OrdersApi", function=f"function:{ORDERS_API_FUNCTION.short_name}", paths=ROUTE_PATHS,
+                    description="Black Friday order API and storefront"),
             Dashboard(key="dashboard", thing="pipeline"),
         )
     )  # fmt: skip

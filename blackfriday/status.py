@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from blackfriday.domain import PRODUCTS, OrderStatus, order_key, receipt_key
-from blackfriday.resources.stack import StackInfo
+
+if TYPE_CHECKING:  # the order API's routes use this module, and the manifest (which resources.stack reads) lists the API's routes
+    from blackfriday.resources.stack import StackInfo
 
 QUEUE_DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -83,35 +86,42 @@ def _get_json(s3, bucket: str, key: str) -> tuple[bool, object]:
         return True, body[:200].decode("utf-8", "replace")
 
 
-def _last_step(stepfunctions, execution_arn: str) -> str | None:
-    """The last state the execution entered, from its history (oldest first)."""
-    last = None
+def _entered_states(stepfunctions, execution_arn: str) -> list[str]:
+    """The states the execution entered, in order, from its history (oldest first)."""
+    entered = []
     for page in stepfunctions.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
         for event in page["events"]:
             if event["type"].endswith("StateEntered"):
-                last = event["stateEnteredEventDetails"]["name"]
-    return last
+                entered.append(event["stateEnteredEventDetails"]["name"])
+    return entered
 
 
 def order_journey(gateway, names, info: StackInfo, order_id: str) -> dict:
-    s3, dynamodb, stepfunctions = gateway.client("s3"), gateway.client("dynamodb"), gateway.client("stepfunctions")
+    clients = gateway.client("s3"), gateway.client("dynamodb"), gateway.client("stepfunctions")
+    return journey_of(*clients, info.bucket, info.tables["orders"], names.execution_arn(order_id), order_id)
+
+
+def journey_of(s3, dynamodb, stepfunctions, bucket: str, orders_table: str, execution_arn: str, order_id: str) -> dict:
+    """The journey from plain clients and names: also what the orders API's Lambda answers GET /orders/{id} with."""
     key = order_key(order_id)
-    uploaded, order = _get_json(s3, info.bucket, key)
+    uploaded, order = _get_json(s3, bucket, key)
     execution = None
     try:
-        described = stepfunctions.describe_execution(executionArn=names.execution_arn(order_id))
+        described = stepfunctions.describe_execution(executionArn=execution_arn)
+        entered = _entered_states(stepfunctions, described["executionArn"])
         execution = {
             "status": described["status"],
             "started": described["startDate"].isoformat(),
             "stopped": described["stopDate"].isoformat() if described.get("stopDate") else None,
-            "last_step": _last_step(stepfunctions, described["executionArn"]),
+            "last_step": entered[-1] if entered else None,
+            "steps": entered,
             "error": described.get("error"),
             "cause": described.get("cause"),
         }
     except stepfunctions.exceptions.ExecutionDoesNotExist:
         pass
-    row = dynamodb.get_item(TableName=info.tables["orders"], Key={"orderId": {"S": order_id}}).get("Item")
-    has_receipt, receipt = _get_json(s3, info.bucket, receipt_key(order_id))
+    row = dynamodb.get_item(TableName=orders_table, Key={"orderId": {"S": order_id}}).get("Item")
+    has_receipt, receipt = _get_json(s3, bucket, receipt_key(order_id))
     return {
         "order_id": order_id,
         "object": {"key": key, "uploaded": uploaded, "order": order},

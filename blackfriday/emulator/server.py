@@ -49,15 +49,18 @@ def build_app(port: int, fixes: bool = True):
         create_backend_app,
     )
 
+    from blackfriday.emulator import execute_api, gate, lambda_runtime
     from blackfriday.emulator import fixes as moto_fixes
-    from blackfriday.emulator import gate, lambda_runtime
 
-    lambda_runtime.install(port)
+    runtime = lambda_runtime.install(port)
     log.info("moto fixes applied: %s", ", ".join(moto_fixes.install(hot_spots=fixes)))
     dispatcher = DomainDispatcherApplication(create_backend_app)
     threading.Thread(target=warm_up, args=(dispatcher,), name="warm-up", daemon=True).start()
     health = json.dumps({"service": SERVICE_NAME, "pid": os.getpid(), "port": port}).encode()
-    return gate.RequestGate(dispatcher, health)
+    # Deployed REST APIs answer before moto (which has no API Gateway data plane); their Lambdas run outside the gate.
+    return execute_api.ExecuteApi(
+        gate.RequestGate(dispatcher, health), execute_api.in_process_invoke(runtime, gate.held), execute_api.in_process_may_invoke(gate.held), gate.held
+    )
 
 
 def quiet_request_handler():

@@ -3,7 +3,7 @@
 - `settings`: what a run is asked to do (SpikeSettings), checked across options.
 - `plan`: what order index i sends, a pure function of (seed, index), faults included.
 - `pacing`: the --rate cap and its --shape.
-- `sinks`: where an order goes (one `send` call); S3Sink uploads it to the orders bucket.
+- `sinks`: where an order goes (one `send` call); S3Sink uploads it to the orders bucket, ApiSink posts it to the order API.
 - `engine`: worker threads sending through one sink, Ctrl-C handling, abandoning a broken sink.
 - `report`: what a run did (SpikeReport), as --json.
 - `view`: progress and the summary on the terminal.
@@ -15,11 +15,13 @@ from blackfriday.producer.plan import UploadPlan
 from blackfriday.producer.report import SpikeReport
 from blackfriday.producer.run import SpikeInterrupted, run_spike
 from blackfriday.producer.settings import SpikeSettings
-from blackfriday.producer.sinks import UPLOADED_AT_METADATA, OrderSink, S3Sink
+from blackfriday.producer.sinks import UPLOADED_AT_METADATA, ApiSink, OrderSink, RefusedAtTheDoor, S3Sink
 
 __all__ = [
     "UPLOADED_AT_METADATA",
+    "ApiSink",
     "OrderSink",
+    "RefusedAtTheDoor",
     "S3Sink",
     "Spike",
     "SpikeInterrupted",

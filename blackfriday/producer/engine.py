@@ -4,7 +4,9 @@ The submitting thread generates order indices lazily and hands them over through
 `concurrency` slots, so memory stays flat whatever the order count; each worker builds its order
 from (seed, index) with the `UploadPlan` and sends it. A stop (Ctrl-C) ends the submitting; orders
 in flight always finish. After ABANDON_AFTER_CONSECUTIVE_FAILURES failed sends in a row the sink is
-taken to be broken and the run stops instead of failing every order.
+taken to be broken and the run stops instead of failing every order. An order the sink refuses at
+the door (the order API's 422/400 for a planned fault) is finished, not failed, and not re-sent: a
+client that got an answer does not retry.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from blackfriday.producer.pacing import Pacer
 from blackfriday.producer.plan import PlannedUpload, UploadPlan
 from blackfriday.producer.report import NAMED_FAILURES, Failure, SpikeReport
 from blackfriday.producer.settings import SpikeSettings
-from blackfriday.producer.sinks import OrderSink
+from blackfriday.producer.sinks import OrderSink, RefusedAtTheDoor
 
 ABANDON_AFTER_CONSECUTIVE_FAILURES = 50  # the sink is broken: stop instead of failing N times
 REFRESH_SECONDS = 0.2  # how often a waiting submitter reports progress
@@ -113,6 +115,11 @@ class Spike:
     def _put(self, planned: PlannedUpload, resend: bool) -> bool:
         try:
             self.sink.send(planned)
+        except RefusedAtTheDoor as refusal:
+            with self._lock:
+                self._consecutive_failures = 0
+                self.report.refused[refusal.kind] += 1
+            return False
         except Exception as error:  # noqa: BLE001 - the client already retried; the failure is reported by key
             self._record_failure(planned.key, error, order_lost=not resend)
             return False

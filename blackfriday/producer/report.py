@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 NAMED_FAILURES = 50  # failures named in the report; the count covers all of them
@@ -15,7 +16,7 @@ class Failure:
 
 @dataclass
 class SpikeReport:
-    """What a run did. Counts are of orders stored, except `failed` and `duplicates` (sends)."""
+    """What a run did. Counts are of orders stored, except `failed` and `duplicates` (sends) and `refused`."""
 
     orders: int  # requested
     seed: int
@@ -28,14 +29,15 @@ class SpikeReport:
     failed: int = 0  # sends that failed after the client's retries, the order's or its re-send
     failed_orders: int = 0  # orders not stored at all (their first send failed)
     failures: list[Failure] = field(default_factory=list)  # the first NAMED_FAILURES of them
+    refused: Counter = field(default_factory=Counter)  # planned kind ("invalid", "poison") -> orders the sink refused at the door
     seconds: float = 0.0
     interrupted: bool = False
     abandoned: bool = False  # stopped after too many failures in a row
 
     @property
     def finished(self) -> int:
-        """Orders whose upload is over, stored or failed."""
-        return self.uploaded + self.failed_orders
+        """Orders whose upload is over: stored, refused at the door or failed."""
+        return self.uploaded + self.refused.total() + self.failed_orders
 
     @property
     def orders_per_second(self) -> float:
@@ -49,6 +51,7 @@ class SpikeReport:
             "invalid": self.invalid,
             "poison": self.poison,
             "duplicates": self.duplicates,
+            "refused_at_door": {kind: self.refused[kind] for kind in ("invalid", "poison")},
             "seconds": round(self.seconds, 3),
             "orders_per_second": round(self.orders_per_second, 1),
             "seed": self.seed,

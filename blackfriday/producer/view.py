@@ -72,6 +72,7 @@ def show_summary(out: Output, report: SpikeReport) -> None:
             ("  of which invalid", f"{report.invalid:,}"),
             ("  of which poison", f"{report.poison:,}"),
             ("Duplicate re-sends", f"{report.duplicates:,}"),
+            *((f"Refused at the door: {kind}", f"{count:,}") for kind, count in sorted(report.refused.items())),
             ("Failed uploads", f"{report.failed:,}"),
             ("Seconds", f"{report.seconds:,.1f}"),
             ("Orders/s", f"{report.orders_per_second:,.1f}"),

@@ -3,7 +3,7 @@
 Every kind has one Operations object. `read` and `differences` make read-only calls (Describe, Get, List,
 Head): they are the plan. `apply` converges one resource through its module's ensure_* function,
 `delete` removes it (not-found is done) and `remaining` lists what of a kind still exists. A new kind
-of resource (e.g. a REST API) is a class in blackfriday/manifest.py plus one Operations subclass here.
+of resource (as RestApi) is a class in blackfriday/manifest.py plus one Operations subclass here.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from blackfriday.manifest import (
     Manifest,
     Queue,
     Resource,
+    RestApi,
     Role,
     StateMachine,
     Subscription,
@@ -33,7 +34,7 @@ from blackfriday.manifest import (
     Topic,
 )
 from blackfriday.names import StackNames
-from blackfriday.resources import awslambda, cloudwatch, dynamodb, iam, s3, sns, sqs, stepfunctions
+from blackfriday.resources import apigateway, awslambda, cloudwatch, dynamodb, iam, s3, sns, sqs, stepfunctions
 from blackfriday.resources.base import Action, CannotConverge
 
 ABSENT = None  # what `read` returns for a resource that does not exist
@@ -376,6 +377,36 @@ class StateMachineOperations(Operations):
         return _deleted(machine, machine.name(context.names), stepfunctions.delete_state_machine(context.client("stepfunctions"), machine.arn(context.names)))
 
 
+class RestApiOperations(Operations):
+    noun = "rest api"
+    listing = Listing("apigateway", "get_rest_apis", "items", lambda item: item["name"])
+
+    @staticmethod
+    def config(context: Context, api: RestApi) -> apigateway.RestApiConfig:
+        names = context.names
+        return apigateway.RestApiConfig(
+            name=api.name(names),
+            function_arn=context.arn(api.function),
+            paths=api.paths,
+            region=names.region,
+            account=names.account,
+            description=api.description,
+        )
+
+    def read(self, context, api: RestApi):
+        return apigateway.read_rest_api(context.client("apigateway"), context.client("lambda"), self.config(context, api))
+
+    def differences(self, context, api, current):
+        return apigateway.rest_api_differences(current, self.config(context, api))
+
+    def apply(self, context, api):
+        return apigateway.ensure_rest_api(context.client("apigateway"), context.client("lambda"), self.config(context, api))[0]
+
+    def delete(self, context, api):
+        name = api.name(context.names)
+        return _deleted(api, name, apigateway.delete_rest_api(context.client("apigateway"), name))
+
+
 class AlarmOperations(Operations):
     listing = Listing("cloudwatch", "describe_alarms", "MetricAlarms", lambda item: item["AlarmName"], lambda names: {"AlarmNamePrefix": f"{names.prefix}-"})
 
@@ -450,6 +481,7 @@ OPERATIONS: dict[type[Resource], Operations] = {
     Role: RoleOperations(),
     Function: FunctionOperations(),
     StateMachine: StateMachineOperations(),
+    RestApi: RestApiOperations(),
     Alarm: AlarmOperations(),
     Dashboard: DashboardOperations(),
 }

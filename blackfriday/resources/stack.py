@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from blackfriday.api.urls import invoke_url
 from blackfriday.errors import StackNotReady
-from blackfriday.manifest import STACK, Function, Manifest, Queue, StateMachine, Table, Topic
+from blackfriday.manifest import STACK, Function, Manifest, Queue, RestApi, StateMachine, Table, Topic
 from blackfriday.names import StackNames
 from blackfriday.resources.kinds import ABSENT, Context, operations
 
@@ -32,9 +33,15 @@ class StackInfo:
     tables: dict[str, str]  # inventory, orders, analytics -> table name
     functions: dict[str, str]  # short name -> function ARN
     state_machine_arn: str
+    api_url: str  # the order API's invoke URL; routes are appended to it ("/orders")
+
+    @property
+    def storefront_url(self) -> str:
+        # the page calls the API relative to its own address, which must end in "/"
+        return f"{self.api_url}/"
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "storefront_url": self.storefront_url}
 
 
 def _short(key: str) -> str:
@@ -64,6 +71,7 @@ def describe_stack(gateway, names: StackNames, manifest: Manifest = STACK) -> St
         return QueueInfo(found[queue.key], queue.arn(names), found[queue.dead_letter_queue], manifest[queue.dead_letter_queue].arn(names))
 
     (state_machine,) = manifest.of(StateMachine)
+    (api,) = manifest.of(RestApi)
     return StackInfo(
         bucket=names.bucket,
         topics={_short(topic.key): topic.arn(names) for topic in manifest.of(Topic)},
@@ -72,4 +80,5 @@ def describe_stack(gateway, names: StackNames, manifest: Manifest = STACK) -> St
         tables={_short(table.key): table.name(names) for table in manifest.of(Table)},
         functions={function.spec.short_name: found[function.key]["FunctionArn"] for function in manifest.of(Function)},
         state_machine_arn=state_machine.arn(names),
+        api_url=invoke_url(gateway.target, found[api.key].api_id),
     )

@@ -101,6 +101,7 @@ def mock_stack(monkeypatch) -> MockStack:
             tables={"inventory": names.inventory_table, "orders": names.orders_table, "analytics": names.analytics_table},
             functions={},
             state_machine_arn=names.state_machine_arn,  # created by the `state_machine` fixture when needed
+            api_url="",  # the consumer never calls the order API
         )
         yield MockStack(gateway, names, info)
 

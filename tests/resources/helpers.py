@@ -1,6 +1,6 @@
 """Helpers of the resource tests: small deployable sources of our own and a fake AWS environment.
 
-The fixture sources (seven one-line handlers and an ASL file using placeholders) keep these tests
+The fixture sources (a one-line handler per function of the manifest and an ASL file using placeholders) keep these tests
 independent of the real workflow's code; `test_deploy.py` also prepares the real sources.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.manifest import STACK, Function
 from blackfriday.resources.deploy import PROJECT_ROOT, Sources
 
 REGION = "us-east-1"
@@ -55,8 +56,8 @@ class FixtureSources:
         self.lambdas_dir.mkdir()
         self.asl_path = directory / "workflow.asl.json"
         self.sources = Sources(PROJECT_ROOT, self.lambdas_dir, self.asl_path)
-        for spec in FUNCTION_SPECS:
-            self.write_handler(spec.short_name, version=1)
+        for function in STACK.of(Function):
+            self.write_handler(function.spec.short_name, version=1)
         self.write_definition(fixture_definition())
 
     def write_handler(self, short_name: str, version: int) -> None:

@@ -8,17 +8,17 @@ import pytest
 
 from blackfriday.domain import CATALOGUE
 from blackfriday.errors import RunFailure
-from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
 from blackfriday.resources.base import Action
 from blackfriday.resources.deploy import Sources, deploy, prepare
 from blackfriday.resources.remove import remaining_resources, remove_stack
 from blackfriday.resources.stepfunctions import workflow_policy
 from tests.resources.helpers import fixture_definition
 
-FUNCTIONS = len(FUNCTION_SPECS)
+FUNCTIONS = len(FUNCTION_SPECS) + 1  # the workflow's and orders_api
 # 4 topics, bucket, 5 queues, 4 subscriptions, notification, 3 tables, seed, per function (log group, role, function),
-# workflow role, state machine, 5 alarms, dashboard
-RESOURCE_COUNT = 4 + 1 + 5 + 4 + 1 + 3 + 1 + 3 * FUNCTIONS + 2 + 5 + 1
+# workflow role, state machine, 5 alarms, the order API's REST API, dashboard
+RESOURCE_COUNT = 4 + 1 + 5 + 4 + 1 + 3 + 1 + 3 * FUNCTIONS + 2 + 5 + 1 + 1
 
 
 def actions(changes) -> dict[str, str]:
@@ -211,7 +211,7 @@ def test_the_project_sources_prepare(names):
     # WHEN they are packaged and rendered
     artefacts = prepare(names, Sources.project())
 
-    # THEN every function has a package and the workflow role may invoke exactly the seven functions
-    assert sorted(artefacts.zips) == sorted(spec.short_name for spec in FUNCTION_SPECS)
+    # THEN every function (the order API's too) has a package and the workflow role may invoke exactly the seven workflow functions
+    assert sorted(artefacts.zips) == sorted(spec.short_name for spec in (*FUNCTION_SPECS, ORDERS_API_FUNCTION))
     invoke = next(statement for statement in artefacts.policies["role:workflow"]["Statement"] if statement["Action"] == "lambda:InvokeFunction")
     assert invoke["Resource"] == sorted(names.function_arn(spec.short_name) for spec in FUNCTION_SPECS)

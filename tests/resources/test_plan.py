@@ -33,7 +33,7 @@ def test_on_an_empty_account_every_resource_is_create(gateway, names, fixture_so
 
     # THEN every resource of the manifest, in dependency order, is to be created, and nothing exists afterwards
     assert planned == [(resource, "create", ()) for resource in every_resource(names)]
-    assert len(planned) == 51
+    assert len(planned) == 55
     assert gateway.client("sns").list_topics()["Topics"] == []
 
 
@@ -110,9 +110,10 @@ def test_a_plan_makes_only_read_only_calls(gateway, names, fixture_sources, depl
     calls = record_calls(gateway)
     deployment.plan()
 
-    # THEN nothing it called changes anything; on an empty account it asked once per resource (51), else more (91)
+    # THEN nothing it called changes anything; on an empty account it asked once per resource (55), else more (101: a
+    # function asks 6 times with its log group and role, a topic once, the REST API 4 times: its id, routes, stage and the permission)
     assert [call for call in calls if not READ_ONLY_OPERATION.match(call)] == []
-    assert len(calls) == (91 if deployed else len(STACK.resources))
+    assert len(calls) == (101 if deployed else len(STACK.resources))
 
 
 def test_a_table_with_another_key_is_named_and_stops_the_run_before_anything_is_touched(gateway, names, fixture_sources):
@@ -207,3 +208,34 @@ def test_removal_plan_lists_what_teardown_deletes_in_reverse_dependency_order(ga
     assert planned == list(reversed(owned))
     assert [call for call in calls if not READ_ONLY_OPERATION.match(call)] == []
     assert removal_plan(gateway, names.__class__("bfother", names.account, names.region)) == []
+
+
+def test_the_order_api_is_created_then_unchanged_a_hand_change_is_named_and_teardown_removes_it(gateway, names, fixture_sources):
+    api = f"rest api {names.name('OrdersApi')}"
+    apigateway = gateway.client("apigateway")
+
+    # GIVEN an empty account THEN the plan creates the REST API after its function
+    planned = [resource for resource, _, _ in plan_of(gateway, names, fixture_sources)]
+    assert planned.index(f"lambda function {names.function('orders_api')}") < planned.index(api)
+
+    # GIVEN a deployed stack whose stage throttling was changed by hand and one route deleted
+    deploy(gateway, names, fixture_sources.sources)
+    (api_id,) = [item["id"] for item in apigateway.get_rest_apis()["items"]]
+    receipt = next(item for item in apigateway.get_resources(restApiId=api_id)["items"] if item["path"] == "/orders/{orderId}/receipt")
+    apigateway.delete_resource(restApiId=api_id, resourceId=receipt["id"])
+    apigateway.update_stage(restApiId=api_id, stageName="prod", patchOperations=[{"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "5"}])
+
+    # WHEN planned THEN only the API is to be updated, naming both differences
+    changed = [(resource, action, differences) for resource, action, differences in plan_of(gateway, names, fixture_sources) if action != "unchanged"]
+    assert changed == [(api, "update", ("resource /orders/{orderId}/receipt missing", "stage prod throttling 5.0/s burst 200, want 100.0/s burst 200"))]
+
+    # WHEN setup runs THEN it converges the same API, and the next plan is all unchanged
+    deploy(gateway, names, fixture_sources.sources)
+    assert [item["id"] for item in apigateway.get_rest_apis()["items"]] == [api_id]
+    assert plan_of(gateway, names, fixture_sources) == [(resource, "unchanged", ()) for resource in every_resource(names)]
+
+    # WHEN the stack is removed THEN the API was deleted (before its function) and no REST API remains
+    deleted = remove_stack(gateway, names)
+    assert deleted.index(api) < deleted.index(f"lambda function {names.function('orders_api')}")
+    assert apigateway.get_rest_apis()["items"] == []
+    assert remaining_resources(gateway, names) == []

@@ -8,7 +8,7 @@ import pytest
 from moto import mock_aws
 
 from blackfriday.clients import AwsGateway
-from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
 from blackfriday.manifest import STACK
 from blackfriday.names import StackNames
 from blackfriday.resources.deploy import deploy
@@ -126,7 +126,7 @@ def test_bucket_is_encrypted_private_tls_only_and_notifies_only_new_orders(deplo
     assert "QueueConfigurations" not in notifications and "LambdaFunctionConfigurations" not in notifications
 
 
-@pytest.mark.parametrize("spec", FUNCTION_SPECS, ids=lambda spec: spec.short_name)
+@pytest.mark.parametrize("spec", (*FUNCTION_SPECS, ORDERS_API_FUNCTION), ids=lambda spec: spec.short_name)
 def test_each_function_role_names_only_its_own_resources(deployed, names, spec):
     # GIVEN a deployed stack WHEN a function's role is read
     iam = deployed.client("iam")
@@ -147,6 +147,23 @@ def test_each_function_role_names_only_its_own_resources(deployed, names, spec):
     assert [(statement["Action"], statement["Resource"]) for statement in policy["Statement"]] == expected
     assert {statement["Effect"] for statement in policy["Statement"]} == {"Allow"}
     assert not any("*" in statement["Resource"].replace(":*", "").replace("/*", "") for statement in policy["Statement"])
+
+
+def test_the_order_api_may_touch_only_what_its_routes_read_and_write(deployed, names):
+    # GIVEN a deployed stack WHEN the order API's role is read
+    policy = deployed.client("iam").get_role_policy(RoleName=names.function_role("orders_api"), PolicyName="least-privilege")["PolicyDocument"]
+
+    # THEN it may write orders (and read them back for a replayed key), read receipts, list the bucket (a 404 for a missing
+    # key), scan stock, read order records and executions: of this stack only
+    assert [(statement["Action"], statement["Resource"]) for statement in policy["Statement"]] == [
+        (["s3:GetObject", "s3:PutObject"], f"arn:aws:s3:::{names.bucket}/orders/*"),
+        (["s3:GetObject"], f"arn:aws:s3:::{names.bucket}/receipts/*"),
+        (["s3:ListBucket"], f"arn:aws:s3:::{names.bucket}"),
+        (["dynamodb:Scan"], f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/bftest-Inventory"),
+        (["dynamodb:GetItem"], f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/bftest-Orders"),
+        (["states:DescribeExecution", "states:GetExecutionHistory"], f"arn:aws:states:us-east-1:{ACCOUNT}:execution:bftest-OrderProcessingWorkflow:*"),
+        (["logs:CreateLogStream", "logs:PutLogEvents"], f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/bftest-orders-api:*"),
+    ]
 
 
 def test_send_notification_may_publish_only_to_order_events(deployed, names):

@@ -26,20 +26,22 @@ def test_remove_twice_deletes_everything_then_nothing(gateway, names, fixture_so
 
     # THEN the first removal deletes every resource (3 versions in the bucket), the second finds nothing, nothing remains
     assert f"s3 bucket {names.bucket} (3 object versions)" in first
-    assert len(first) == 49  # the 51 resources setup reports, less the notification and seed that go with their owners
+    assert len(first) == 53  # the 55 resources setup reports, less the notification and seed that go with their owners
     assert second == []
     assert remaining_resources(gateway, names) == []
 
 
 def test_remaining_resources_are_found(gateway, names):
-    # GIVEN a stack of which only a queue and a role survive
+    # GIVEN a stack of which only a queue, a role and the REST API survive
     gateway.client("sqs").create_queue(QueueName=names.shipping_dlq)
     gateway.client("iam").create_role(RoleName=names.state_machine_role, AssumeRolePolicyDocument="{}")
+    gateway.client("apigateway").create_rest_api(name=names.name("OrdersApi"))
 
-    # WHEN the remaining resources are listed THEN both are named
+    # WHEN the remaining resources are listed THEN all three are named
     assert remaining_resources(gateway, names) == [
         f"sqs queue {names.shipping_dlq}",
         f"iam role {names.state_machine_role}",
+        f"rest api {names.name('OrdersApi')}",
     ]
 
 
@@ -55,7 +57,7 @@ def test_removing_a_stack_leaves_a_stack_whose_prefix_extends_it(gateway, names,
     # THEN "bftest-dev" is still whole
     assert remaining_resources(gateway, names) == []
     assert describe_stack(gateway, neighbour).bucket == neighbour.bucket
-    assert len(remaining_resources(gateway, neighbour)) == 49
+    assert len(remaining_resources(gateway, neighbour)) == 53
 
 
 def test_a_deleted_resource_still_listed_for_a_while_is_waited_out(monkeypatch, names):

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 from click.testing import CliRunner
 
 import setup_infra
 import teardown
-from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
 from blackfriday.resources import remove
+from blackfriday.resources.apigateway import find_rest_api_ids
 from tests.resources.helpers import ACCOUNT
 
 AWS = ["--target", "aws", "--yes", "--prefix", "bftest"]
 SETUP_KEYS = [
     "target", "endpoint_url", "region", "account", "bucket", "topics", "queues",
-    "notifications", "tables", "functions", "state_machine_arn", "changes",
+    "notifications", "tables", "functions", "state_machine_arn", "api_url", "storefront_url", "changes",
 ]  # fmt: skip
 
 
@@ -34,7 +36,10 @@ def test_setup_json_then_again_reports_every_resource_unchanged(mocked_aws):
     assert list(document) == SETUP_KEYS
     assert (document["target"], document["endpoint_url"], document["region"], document["account"]) == ("aws", None, "us-east-1", ACCOUNT)
     assert document["queues"]["shipping"]["dlq_arn"] == f"arn:aws:sqs:us-east-1:{ACCOUNT}:bftest-ShippingDLQ"
-    assert sorted(document["functions"]) == sorted(spec.short_name for spec in FUNCTION_SPECS)
+    assert sorted(document["functions"]) == sorted(spec.short_name for spec in (*FUNCTION_SPECS, ORDERS_API_FUNCTION))
+    (api_id,) = find_rest_api_ids(boto3.client("apigateway"), "bftest-OrdersApi")
+    assert document["api_url"] == f"https://{api_id}.execute-api.us-east-1.amazonaws.com/prod"
+    assert document["storefront_url"] == f"https://{api_id}.execute-api.us-east-1.amazonaws.com/prod/"
     assert {change["action"] for change in document["changes"]} == {"created"}
     # AND the account and region were named before anything was created
     assert f"AWS account {ACCOUNT}, region us-east-1: about to create or update the stack 'bftest'." in first.stderr
@@ -49,8 +54,11 @@ def test_setup_prints_a_table_and_where_the_stack_lives(mocked_aws):
     result = run(setup_infra, *AWS)
     assert result.exit_code == 0, result.output
     assert "│ sqs queue        │ bftest-ShippingQueue" in result.stdout
-    assert "51 created, 0 updated, 0 unchanged" in result.stdout
+    assert "55 created, 0 updated, 0 unchanged" in result.stdout
     assert f"Stack 'bftest' lives on real AWS: account {ACCOUNT}, region us-east-1." in result.stdout
+    (api_id,) = find_rest_api_ids(boto3.client("apigateway"), "bftest-OrdersApi")
+    api_url = f"https://{api_id}.execute-api.us-east-1.amazonaws.com/prod"
+    assert f"Order API {api_url} (routes: docs/api.md); storefront {api_url}/\n" in result.stdout
 
 
 def test_teardown_twice_exits_0_and_leaves_nothing(mocked_aws):
@@ -63,7 +71,7 @@ def test_teardown_twice_exits_0_and_leaves_nothing(mocked_aws):
     # THEN both exit 0; the first deleted everything, the second found nothing, and nothing remains either time
     assert (first.exit_code, second.exit_code) == (0, 0)
     removed = json.loads(first.stdout)
-    assert len(removed["deleted"]) == 49 and removed["remaining"] == []
+    assert len(removed["deleted"]) == 53 and removed["remaining"] == []
     assert json.loads(second.stdout) == {"deleted": [], "remaining": []}
 
 

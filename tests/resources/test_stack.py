@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from blackfriday.errors import StackNotReady, UsageProblem
-from blackfriday.functions import FUNCTION_SPECS
+from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
+from blackfriday.resources.apigateway import delete_rest_api, find_rest_api_ids
 from blackfriday.resources.deploy import deploy
 from blackfriday.resources.stack import QueueInfo, StackInfo, describe_stack
 
@@ -35,6 +36,17 @@ def test_a_missing_queue_is_named(gateway, names, fixture_sources):
     assert "(queue bftest-AnalyticsDLQ is missing)" in str(failure.value)
 
 
+def test_a_missing_order_api_is_named(gateway, names, fixture_sources):
+    # GIVEN a deployed stack whose REST API was deleted
+    deploy(gateway, names, fixture_sources.sources)
+    delete_rest_api(gateway.client("apigateway"), "bftest-OrdersApi")
+
+    # WHEN it is described THEN the missing API is named
+    with pytest.raises(StackNotReady) as failure:
+        describe_stack(gateway, names)
+    assert str(failure.value) == "the stack with prefix 'bftest' is not deployed (rest api bftest-OrdersApi is missing): run `python setup_infra.py` first"
+
+
 def test_a_deployed_stack_is_found_by_name(gateway, names, fixture_sources):
     # GIVEN a deployed stack
     deploy(gateway, names, fixture_sources.sources)
@@ -43,6 +55,7 @@ def test_a_deployed_stack_is_found_by_name(gateway, names, fixture_sources):
     info = describe_stack(gateway, names)
 
     # THEN every address is there, without any state file
+    (api_id,) = find_rest_api_ids(gateway.client("apigateway"), "bftest-OrdersApi")
     queue_url = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/bftest-"
     queue_arn = f"arn:aws:sqs:us-east-1:{ACCOUNT}:bftest-"
     assert info == StackInfo(
@@ -59,7 +72,12 @@ def test_a_deployed_stack_is_found_by_name(gateway, names, fixture_sources):
         },
         notifications=QueueInfo(queue_url + "NotificationsQueue", queue_arn + "NotificationsQueue"),
         tables={"inventory": "bftest-Inventory", "orders": "bftest-Orders", "analytics": "bftest-SkuDemand"},
-        functions={spec.short_name: f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{names.function(spec.short_name)}" for spec in FUNCTION_SPECS},
+        functions={
+            spec.short_name: f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{names.function(spec.short_name)}"
+            for spec in (*FUNCTION_SPECS, ORDERS_API_FUNCTION)
+        },
         state_machine_arn=f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:bftest-OrderProcessingWorkflow",
+        api_url=f"https://{api_id}.execute-api.us-east-1.amazonaws.com/prod",
     )
+    assert info.storefront_url == info.api_url + "/"
     assert info.to_json()["notifications"] == {"url": queue_url + "NotificationsQueue", "arn": queue_arn + "NotificationsQueue", "dlq_url": None, "dlq_arn": None}

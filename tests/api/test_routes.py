@@ -1,0 +1,356 @@
+"""The order API's route functions under moto.mock_aws: exact statuses, messages, and what is (not) written."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from blackfriday.api import routes
+from blackfriday.api.routes import ApiRequest, Store, handle, journey_view
+from blackfriday.domain import CATALOGUE, PRODUCTS, order_key, receipt_key, validation_problems
+from tests.api.orders import BAD_ORDERS, a_valid_order
+
+BASE_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/prod"
+
+
+@pytest.fixture
+def store(mock_workflow_stack) -> Store:
+    import boto3
+
+    return Store(
+        s3=mock_workflow_stack.s3,
+        dynamodb=mock_workflow_stack.dynamodb,
+        stepfunctions=boto3.client("stepfunctions"),
+        bucket=mock_workflow_stack.bucket,
+        inventory_table=mock_workflow_stack.inventory_table,
+        orders_table=mock_workflow_stack.orders_table,
+        state_machine_arn=mock_workflow_stack.names.state_machine_arn,
+    )
+
+
+def call(store: Store, method: str, path: str, body: bytes | str | dict = b"", headers: dict | None = None):
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    response = handle(store, ApiRequest(method, path, {name.lower(): value for name, value in (headers or {}).items()}, body, BASE_URL))
+    return response.status, (json.loads(response.body) if response.content_type == routes.JSON_TYPE else response.body), response.headers
+
+
+def objects(store: Store) -> list[str]:
+    return [item["Key"] for item in store.s3.list_objects_v2(Bucket=store.bucket).get("Contents", [])]
+
+
+# --- GET / and GET /catalogue ---------------------------------------------------------------------------------
+
+
+def test_the_root_serves_the_storefront_page(store):
+    # WHEN the page is asked for
+    status, body, headers = call(store, "GET", "/")
+    # THEN it is the storefront's HTML
+    assert status == 200
+    assert body.startswith("<!doctype html>")
+    assert "<title>Black Friday store</title>" in body
+
+
+def test_the_catalogue_lists_every_product_with_its_live_stock(store, mock_workflow_stack):
+    # GIVEN a doorbuster almost sold out
+    mock_workflow_stack.set_stock("DB-TV-65", 3)
+    # WHEN the catalogue is read
+    status, body, headers = call(store, "GET", "/catalogue")
+    # THEN every product is there in catalogue order, with its price and the stock the table holds now
+    assert status == 200
+    assert headers["Cache-Control"] == "no-store"
+    assert body["currency"] == "USD"
+    assert [product["sku"] for product in body["products"]] == [product.sku for product in CATALOGUE]
+    tv = body["products"][0]
+    assert tv == {
+        "sku": "DB-TV-65",
+        "name": PRODUCTS["DB-TV-65"].name,
+        "priceCents": 49900,
+        "stock": 3,
+        "initialStock": PRODUCTS["DB-TV-65"].initial_stock,
+        "maxPerOrder": 1,
+        "doorbuster": True,
+    }
+    lamp = next(product for product in body["products"] if product["sku"] == "HM-LAMP")
+    assert (lamp["stock"], lamp["doorbuster"]) == (PRODUCTS["HM-LAMP"].initial_stock, False)
+
+
+# --- POST /orders -----------------------------------------------------------------------------------------------
+
+
+def test_a_valid_order_is_written_where_the_producer_writes_and_accepted(store):
+    # WHEN a valid order is posted
+    status, body, headers = call(store, "POST", "/orders", a_valid_order())
+    # THEN it is accepted with its id and where to follow it
+    assert status == 202
+    order_id = body["orderId"]
+    assert uuid.UUID(order_id).version == 4
+    assert body == {
+        "orderId": order_id,
+        "status": "ACCEPTED",
+        "statusUrl": f"{BASE_URL}/orders/{order_id}",
+        "receiptUrl": f"{BASE_URL}/orders/{order_id}/receipt",
+    }
+    assert headers["Location"] == f"{BASE_URL}/orders/{order_id}"
+    assert "Idempotent-Replayed" not in headers
+    # AND the order object is at the producer's key, in the domain's shape, valid for ValidateOrder
+    assert objects(store) == [order_key(order_id)]
+    written = json.loads(store.s3.get_object(Bucket=store.bucket, Key=order_key(order_id))["Body"].read())
+    assert validation_problems(written) == []
+    assert written["orderId"] == order_id
+    assert written["customer"] == {"customerId": routes.customer_id_of("ana@example.com"), "email": "ana@example.com", "name": "Ana Smith"}
+    assert written["items"] == a_valid_order()["items"]
+    assert (written["currency"], written["totalCents"], written["paymentMethod"]) == ("USD", 55700, "card")
+
+
+def test_a_retried_post_with_the_same_idempotency_key_creates_one_order(store):
+    # GIVEN an order posted with an Idempotency-Key
+    key = {"Idempotency-Key": "checkout-7f3a"}
+    first_status, first, _ = call(store, "POST", "/orders", a_valid_order(), key)
+    written = store.s3.get_object(Bucket=store.bucket, Key=order_key(first["orderId"]))["Body"].read()
+    # WHEN the same order is posted again with the same key (its fields in another order)
+    reordered = dict(reversed(list(a_valid_order().items())))
+    status, body, headers = call(store, "POST", "/orders", reordered, key)
+    # THEN the answer names the same order, says it is a replay, and nothing new is written
+    assert (first_status, status) == (202, 202)
+    assert body == first
+    assert body["orderId"] == str(uuid.uuid5(routes.IDEMPOTENCY_NAMESPACE, "checkout-7f3a"))
+    assert headers["Idempotent-Replayed"] == "true"
+    assert objects(store) == [order_key(first["orderId"])]
+    assert store.s3.get_object(Bucket=store.bucket, Key=order_key(first["orderId"]))["Body"].read() == written
+
+
+def test_an_idempotency_key_reused_for_another_order_is_refused(store):
+    # GIVEN an order posted with a key
+    key = {"Idempotency-Key": "checkout-7f3a"}
+    _, first, _ = call(store, "POST", "/orders", a_valid_order(), key)
+    # WHEN a different order comes with the same key
+    status, body, _ = call(store, "POST", "/orders", a_valid_order(paymentMethod="paypal"), key)
+    # THEN it is refused, naming the reason, and the first order is untouched
+    message = f"Idempotency-Key 'checkout-7f3a' was already used for a different order ({first['orderId']}): use a new key for a new order"
+    assert (status, body) == (422, {"message": message, "problems": [message]})
+    assert objects(store) == [order_key(first["orderId"])]
+
+
+def test_posts_without_a_key_are_separate_orders(store):
+    # WHEN the same order is posted twice without an Idempotency-Key
+    _, first, _ = call(store, "POST", "/orders", a_valid_order())
+    _, second, _ = call(store, "POST", "/orders", a_valid_order())
+    # THEN they are two orders
+    assert first["orderId"] != second["orderId"]
+    assert sorted(objects(store)) == sorted([order_key(first["orderId"]), order_key(second["orderId"])])
+
+
+@pytest.mark.parametrize("body, status, problems", [case[1:] for case in BAD_ORDERS], ids=[case[0] for case in BAD_ORDERS])
+def test_every_bad_order_gets_its_4xx_naming_the_problem_and_nothing_is_written(store, body, status, problems):
+    # WHEN a malformed or unacceptable order is posted
+    answer_status, answer, _ = call(store, "POST", "/orders", body)
+    # THEN its exact status and problems come back, and the bucket is untouched
+    assert (answer_status, answer) == (status, {"message": "; ".join(problems), "problems": problems})
+    assert objects(store) == []
+
+
+def test_several_problems_are_named_together(store):
+    # WHEN an order has two mistyped fields and an unknown one
+    status, body, _ = call(store, "POST", "/orders", a_valid_order(totalCents="557", paymentMethod=1, coupon="BF"))
+    # THEN all three are named
+    problems = ["unknown field 'coupon'", "totalCents must be an integer, got a string", "paymentMethod must be a string, got a number"]
+    assert (status, body) == (400, {"message": "; ".join(problems), "problems": problems})
+
+
+@pytest.mark.parametrize("key", ["", "has space", "x" * 256, "caf\u00e9"])
+def test_a_malformed_idempotency_key_is_refused(store, key):
+    status, body, _ = call(store, "POST", "/orders", a_valid_order(), {"Idempotency-Key": key})
+    message = "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces"
+    assert (status, body) == (400, {"message": message, "problems": [message]})
+    assert objects(store) == []
+
+
+# --- Methods and routes -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [("DELETE", "/orders", "POST"), ("GET", "/orders", "POST"), ("POST", "/catalogue", "GET"), ("PUT", "/", "GET"),
+     ("POST", f"/orders/{uuid.uuid4()}", "GET")],
+)
+def test_a_method_a_route_does_not_have_is_a_405_naming_the_allowed_one(store, method, path, allowed):
+    status, body, headers = call(store, method, path, a_valid_order())
+    message = f"method {method} is not allowed on {path}: use {allowed}"
+    assert (status, body, headers["Allow"]) == (405, {"message": message, "problems": [message]}, allowed)
+    assert objects(store) == []
+
+
+@pytest.mark.parametrize("path", ["/nope", "/orders/a/b/c", "/catalogue/DB-TV-65"])
+def test_a_path_that_is_no_route_is_a_403_as_api_gateway_answers(store, path):
+    status, body, _ = call(store, "GET", path)
+    assert (status, body["message"]) == (403, "Missing Authentication Token")
+
+
+# --- GET /orders/{orderId} and its receipt ----------------------------------------------------------------------
+
+
+def test_an_accepted_order_shows_its_journey_before_any_step(store):
+    # GIVEN an order just accepted
+    _, placed, _ = call(store, "POST", "/orders", a_valid_order())
+    order_id = placed["orderId"]
+    # WHEN its journey is read
+    status, body, _ = call(store, "GET", f"/orders/{order_id}")
+    # THEN it is accepted, no step has run, and its items are there
+    assert status == 200
+    assert body == {
+        "orderId": order_id,
+        "status": "ACCEPTED",
+        "steps": [{"name": step, "state": "pending"} for step in routes.HAPPY_PATH],
+        "lastStep": None,
+        "failure": None,
+        "items": a_valid_order()["items"],
+        "totalCents": 55700,
+        "receipt": None,
+        "receiptUrl": f"{BASE_URL}/orders/{order_id}/receipt",
+    }
+
+
+def test_a_failed_order_shows_its_reason(store, mock_workflow_stack):
+    # GIVEN an accepted order the workflow marked FAILED
+    _, placed, _ = call(store, "POST", "/orders", a_valid_order())
+    order_id = placed["orderId"]
+    store.dynamodb.put_item(
+        TableName=store.orders_table,
+        Item={"orderId": {"S": order_id}, "status": {"S": "FAILED"}, "errorName": {"S": "OutOfStock"}, "reason": {"S": "OutOfStock: DB-TV-65 (wanted 1)"}},
+    )
+    # WHEN its journey is read
+    status, body, _ = call(store, "GET", f"/orders/{order_id}")
+    # THEN it is FAILED with the error and the reason
+    assert (status, body["status"], body["failure"]) == (200, "FAILED", {"error": "OutOfStock", "reason": "OutOfStock: DB-TV-65 (wanted 1)"})
+
+
+def test_an_unknown_order_is_a_404_and_a_malformed_id_a_400(store):
+    unknown = str(uuid.uuid4())
+    assert call(store, "GET", f"/orders/{unknown}")[:2] == (404, {"message": f"order {unknown} not found", "problems": [f"order {unknown} not found"]})
+    status, body, _ = call(store, "GET", "/orders/not-an-id")
+    assert (status, body["message"]) == (400, "order id must be a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e, got 'not-an-id'")
+    status, body, _ = call(store, "GET", "/orders/not-an-id/receipt")
+    assert (status, body["message"]) == (400, "order id must be a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e, got 'not-an-id'")
+
+
+def test_the_receipt_is_a_404_until_it_exists(store):
+    # GIVEN an accepted order
+    _, placed, _ = call(store, "POST", "/orders", a_valid_order())
+    order_id = placed["orderId"]
+    # THEN its receipt is not there yet
+    message = f"order {order_id} has no receipt (yet): an order gets one when it completes"
+    assert call(store, "GET", f"/orders/{order_id}/receipt")[:2] == (404, {"message": message, "problems": [message]})
+    # WHEN GenerateReceipt writes it
+    receipt = {"orderId": order_id, "totalCents": 55700, "paymentId": "pay_1"}
+    store.s3.put_object(Bucket=store.bucket, Key=receipt_key(order_id), Body=json.dumps(receipt).encode())
+    # THEN it is served, and the journey carries it
+    assert call(store, "GET", f"/orders/{order_id}/receipt")[:2] == (200, receipt)
+    assert call(store, "GET", f"/orders/{order_id}")[1]["receipt"] == receipt
+
+
+# --- The journey as the customer sees it (pure) -------------------------------------------------------------------
+
+
+def journey(row: dict | None, steps: list[str] | None, execution_status: str = "RUNNING") -> dict:
+    execution = None if steps is None else {"status": execution_status, "steps": steps, "last_step": steps[-1], "error": None, "cause": None}
+    return {
+        "order_id": "o-1",
+        "object": {"key": "orders/xx/o-1.json", "uploaded": True, "order": {"items": [], "totalCents": 0}},
+        "execution": execution,
+        "row": row,
+        "receipt": None,
+        "failure_reason": (row or {}).get("reason"),
+    }
+
+
+def states(view: dict) -> list[str]:
+    return [step["state"] for step in view["steps"]]
+
+
+def test_a_running_order_shows_the_steps_done_and_the_one_in_progress():
+    view = journey_view(journey({"status": "RESERVED"}, ["ValidateOrder", "ReserveInventory", "ProcessPayment"]), "u")
+    assert (view["status"], states(view)) == ("RESERVED", ["done", "done", "current", "pending", "pending"])
+
+
+def test_a_completed_order_shows_every_step_done():
+    steps = [*routes.HAPPY_PATH, "OrderCompleted"]
+    view = journey_view(journey({"status": "COMPLETED"}, steps, "SUCCEEDED"), "u")
+    assert (view["status"], states(view), view["failure"]) == ("COMPLETED", ["done"] * 5, None)
+
+
+def test_a_failed_order_marks_the_step_it_failed_in():
+    steps = ["ValidateOrder", "ReserveInventory", "MarkOrderFailed", "OrderFailed"]
+    row = {"status": "FAILED", "errorName": "OutOfStock", "reason": "OutOfStock: DB-TV-65 (wanted 1)"}
+    view = journey_view(journey(row, steps, "FAILED"), "u")
+    assert (view["status"], states(view)) == ("FAILED", ["done", "failed", "pending", "pending", "pending"])
+    assert view["failure"] == {"error": "OutOfStock", "reason": "OutOfStock: DB-TV-65 (wanted 1)"}
+
+
+def test_an_execution_started_before_the_record_shows_as_started():
+    view = journey_view(journey(None, ["ValidateOrder"]), "u")
+    assert (view["status"], states(view)) == ("STARTED", ["current", "pending", "pending", "pending", "pending"])
+
+
+# --- The proxy event ------------------------------------------------------------------------------------------
+
+
+def test_the_request_from_an_aws_proxy_event_knows_the_api_base_url():
+    event = {
+        "httpMethod": "POST",
+        "path": "/orders",
+        "headers": {"Host": "abc123.execute-api.us-east-1.amazonaws.com", "X-Forwarded-Proto": "https", "Idempotency-Key": "k"},
+        "body": '{"a": 1}',
+        "isBase64Encoded": False,
+        "requestContext": {"path": "/prod/orders", "stage": "prod"},
+    }
+    request = ApiRequest.from_proxy_event(event)
+    assert request == ApiRequest(
+        "POST", "/orders", {"host": "abc123.execute-api.us-east-1.amazonaws.com", "x-forwarded-proto": "https", "idempotency-key": "k"},
+        b'{"a": 1}', "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+    )
+
+
+def test_the_request_from_an_emulator_proxy_event_with_a_base64_body():
+    event = {
+        "httpMethod": "GET",
+        "path": "/",
+        "headers": {"Host": "127.0.0.1:4599", "X-Forwarded-Proto": "http"},
+        "body": "aGk=",
+        "isBase64Encoded": True,
+        "requestContext": {"path": "/restapis/abc123/prod/_user_request_/", "stage": "prod"},
+    }
+    request = ApiRequest.from_proxy_event(event)
+    assert (request.body, request.base_url) == (b"hi", "http://127.0.0.1:4599/restapis/abc123/prod/_user_request_")
+
+
+def test_a_body_of_exactly_64_kb_is_taken(store):
+    # GIVEN a valid order padded with whitespace to exactly the limit
+    body = json.dumps(a_valid_order()).encode()
+    body += b" " * (routes.MAX_BODY_BYTES - len(body))
+    # WHEN posted
+    status, answer, _ = call(store, "POST", "/orders", body)
+    # THEN it is accepted: only what is over 64 KB is a 413
+    assert (len(body), status) == (65536, 202)
+    assert objects(store) == [order_key(answer["orderId"])]
+
+
+def test_the_producers_orders_are_taken_as_they_are_generated_and_its_invalid_ones_refused(store):
+    from blackfriday.domain import OrderGenerator, make_invalid
+
+    # GIVEN an order of the producer's mix, sent as producer --via api would, keyed by its own orderId
+    order = OrderGenerator(seed=7).order(0)
+    body = routes.request_body_of(order)
+    # WHEN posted
+    status, answer, _ = call(store, "POST", "/orders", body, {"Idempotency-Key": order["orderId"]})
+    # THEN it is accepted under the id its key names, known to the client before the answer
+    assert (status, answer["orderId"]) == (202, routes.order_id_for_key(order["orderId"]))
+    # AND each invalid kind the producer injects is refused at the door, naming its problem
+    refused = {kind: call(store, "POST", "/orders", routes.request_body_of(make_invalid(order, kind)))[:2] for kind in ("unknown_sku", "zero_quantity", "wrong_total")}
+    assert {kind: status for kind, (status, _) in refused.items()} == {"unknown_sku": 422, "zero_quantity": 422, "wrong_total": 422}
+    assert refused["unknown_sku"][1]["message"] == "item 1: unknown SKU 'NO-SUCH-SKU'"
+    assert objects(store) == [order_key(answer["orderId"])]
