@@ -404,6 +404,8 @@ class Manifest:
         }
 
     def grant_arn(self, grant, names: StackNames) -> str:
+        if grant.unscoped:
+            return "*"
         if grant.executions:
             return self[grant.resource].executions_arn(names)
         return self[grant.resource].arn(names) + grant.path
