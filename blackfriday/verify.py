@@ -17,6 +17,7 @@ import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import unquote_plus
 
 from blackfriday.domain import FINAL_STATUSES, ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, OrderStatus, units_by_sku, validation_problems
@@ -256,5 +257,23 @@ def _money(receipts, rows, readable, completed, report) -> Invariant:
     sold = report.get("sales", {}).get("salesCents")
     if sold != charged_total:
         check.problems.append(f"the report's sales total {sold} cents, but the COMPLETED orders were charged {charged_total} cents")
+        late = completed_after(rows, completed, report.get("generatedAt"))
+        if late:
+            check.problems.append(
+                f"{len(late)} order(s) completed after the report was written at {report['generatedAt']} (approved since?): "
+                f"`consumer.py --until-empty` writes it again: {_examples(late)}"
+            )
     return check
+
+
+def completed_after(rows, completed, generated_at: str | None) -> set[str]:
+    """COMPLETED orders whose completedAt is later than the report: a report is as of its writing."""
+    if not generated_at:
+        return set()
+    written = datetime.fromisoformat(generated_at)
+    return {
+        order_id
+        for order_id in completed
+        if rows[order_id].get("completedAt", {}).get("S") and datetime.fromisoformat(rows[order_id]["completedAt"]["S"]) > written
+    }
 

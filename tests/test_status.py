@@ -245,3 +245,17 @@ def test_a_failed_release_is_named_by_verify_and_repaired_exactly_once(story):
     assert (second.exit_code, json.loads(second.stdout)) == (0, {})
     # AND every invariant holds again
     assert script("status.py", *target, "--verify").exit_code == 0
+
+
+def test_a_report_written_before_orders_completed_is_named_as_stale_with_those_orders():
+    from blackfriday.verify import completed_after
+
+    # GIVEN a report written at 01:00:27 and three COMPLETED orders, two of them approved and completed later
+    rows = {
+        "early": {"completedAt": {"S": "2026-11-26T01:00:20.000Z"}},
+        "approved-1": {"completedAt": {"S": "2026-11-26T01:00:33.013Z"}},
+        "approved-2": {"completedAt": {"S": "2026-11-26T01:05:00.000Z"}},
+    }
+    # THEN exactly the two that completed after it are named (and none without a report time)
+    assert completed_after(rows, set(rows), "2026-11-26T01:00:27Z") == {"approved-1", "approved-2"}
+    assert completed_after(rows, set(rows), None) == set()
