@@ -86,7 +86,9 @@ def run_plan(out: Output, as_json: bool, target, names: StackNames, plan: Plan) 
 @json_option
 @yes_option
 @click.option(
-    "--notify-email", metavar="ADDRESS", help="Subscribe ADDRESS to OrderErrors and Approvals (--target aws; confirm the e-mail AWS sends)."
+    "--notify-email",
+    metavar="ADDRESS",
+    help="Subscribe ADDRESS to CriticalAlerts (every alarm's action) and to Approvals (big orders to review) (--target aws; confirm the e-mails AWS sends).",
 )
 @click.option(
     "--approval-threshold",

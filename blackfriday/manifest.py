@@ -32,8 +32,15 @@ from blackfriday.names import StackNames
 WORK_QUEUE_VISIBILITY_SECONDS = 60
 MAX_RECEIVE_COUNT = 3
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the maximum: time to inspect and redrive a poison message
-LOG_RETENTION_DAYS = 14
+LOG_RETENTION_DAYS = 30
+ALERTS_TOPIC = "topic:critical_alerts"
 OLDEST_MESSAGE_LIMIT_SECONDS = 300  # five minutes behind on a spike means the consumers need scaling out
+# On the default catalogue about a quarter of a spike's orders fail for business reasons (doorbusters sold out,
+# declined cards, invalid orders); half of them, ten minutes running, is a fault (e.g. payments or stock broken).
+FAILURE_RATE_LIMIT_PERCENT = 50
+FAILURE_RATE_PERIOD_SECONDS = 300
+FAILURE_RATE_PERIODS = 2
+FAILURE_RATE_MINIMUM_ORDERS = 20  # a rate over fewer orders is noise
 ORDER_SUFFIX = ".json"
 
 
@@ -194,13 +201,14 @@ class LogGroup(Resource):
 
 @dataclass(frozen=True, kw_only=True)
 class Role(Resource):
-    """A role only `service` may assume, allowed exactly what the resource `grants_for` uses."""
+    """A role only `service` acting for this account may assume, allowed exactly what the resource `grants_for` uses."""
 
     kind: ClassVar[str] = "iam role"
     thing: str
     service: str
     grants_for: str  # key of the function or state machine whose needs make the role's only policy
     description: str
+    trusted_source: str | None = None  # key of the one resource the service may assume it for (aws:SourceArn)
 
     def name(self, names: StackNames) -> str:
         return names.name(self.thing)
@@ -270,28 +278,49 @@ class RestApi(Resource):
 
 @dataclass(frozen=True, kw_only=True)
 class Alarm(Resource):
-    """A fault alarm on one metric of one resource (`subject`); `description` may say {subject}."""
+    """A fault alarm: it fires when its metric is over `threshold` for `periods` periods in a row, and tells `alerts`."""
 
     kind: ClassVar[str] = "alarm"
     thing: str
     description: str
-    namespace: str
-    metric: str
-    dimension: str  # the metric's dimension naming the subject: its name, or its ARN when the dimension ends in "Arn"
-    subject: str
-    statistic: str
     threshold: float
+    periods: int = 1
+    alerts: str = ALERTS_TOPIC  # key of the topic every alarm notifies, firing and back to OK
 
     def name(self, names: StackNames) -> str:
         return names.alarm(self.thing)
 
     def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
-        return (self.subject,)
+        return (self.alerts,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceAlarm(Alarm):
+    """On one metric of one resource (`subject`); `description` may say {subject}."""
+
+    namespace: str
+    metric: str
+    dimension: str  # the metric's dimension naming the subject: its name, or its ARN when the dimension ends in "Arn"
+    subject: str
+    statistic: str
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return self.subject, self.alerts
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailureRateAlarm(Alarm):
+    """On the share of orders that ended FAILED (the business metrics the Lambdas emit), counted per `period_seconds`
+    once at least `minimum_orders` ended in the period."""
+
+    period_seconds: int
+    minimum_orders: int
 
 
 @dataclass(frozen=True, kw_only=True)
 class Dashboard(Resource):
-    """Waiting messages, dead letters, oldest ages, executions and Lambda errors of every such resource of the stack."""
+    """Orders completed and failed (by reason), then waiting messages, dead letters, oldest ages, executions and Lambda
+    errors of every such resource of the stack."""
 
     kind: ClassVar[str] = "dashboard"
     thing: str
@@ -387,8 +416,9 @@ class Manifest:
         return f"{resource.kind} {self.name_of(resource, names)}"
 
     def placeholder_values(self, names: StackNames) -> dict[str, str]:
-        """What each `${key}` of an ASL file stands for: every resource that has a reference."""
-        values = {}
+        """What each `${key}` of an ASL file stands for: every resource that has a reference, and `${partition}`
+        (a service integration is written `arn:${partition}:states:::sns:publish`)."""
+        values = {"partition": names.partition}
         for resource in self.resources:
             try:
                 values[resource.key] = resource.reference(names)
@@ -410,7 +440,7 @@ class Manifest:
             return self[grant.resource].executions_arn(names)
         return self[grant.resource].arn(names) + grant.path
 
-    def dimension_value(self, alarm: Alarm, names: StackNames) -> str:
+    def dimension_value(self, alarm: ResourceAlarm, names: StackNames) -> str:
         subject = self[alarm.subject]
         return subject.arn(names) if alarm.dimension.endswith("Arn") else subject.name(names)
 
@@ -429,12 +459,12 @@ def work_queue(key: str, thing: str, dlq_thing: str, topic: str) -> tuple[Resour
         dlq,
         queue,
         Subscription(key=f"subscription:{key}", topic=topic, queue=queue.key, raw_delivery=True),
-        Alarm(key=f"alarm:dlq_{key}", thing=f"dlq-{key}", description="A message reached {subject}: an order event failed 3 times",
-              namespace="AWS/SQS", metric="ApproximateNumberOfMessagesVisible", dimension="QueueName", subject=dlq.key,
-              statistic="Maximum", threshold=0),
-        Alarm(key=f"alarm:age_{key}", thing=f"age-{key}", description=f"The oldest message in {{subject}} waits over {OLDEST_MESSAGE_LIMIT_SECONDS} s",
-              namespace="AWS/SQS", metric="ApproximateAgeOfOldestMessage", dimension="QueueName", subject=queue.key,
-              statistic="Maximum", threshold=OLDEST_MESSAGE_LIMIT_SECONDS),
+        ResourceAlarm(key=f"alarm:dlq_{key}", thing=f"dlq-{key}", description="A message reached {subject}: an order event failed 3 times",
+                      namespace="AWS/SQS", metric="ApproximateNumberOfMessagesVisible", dimension="QueueName", subject=dlq.key,
+                      statistic="Maximum", threshold=0),
+        ResourceAlarm(key=f"alarm:age_{key}", thing=f"age-{key}", description=f"The oldest message in {{subject}} waits over {OLDEST_MESSAGE_LIMIT_SECONDS} s",
+                      namespace="AWS/SQS", metric="ApproximateAgeOfOldestMessage", dimension="QueueName", subject=queue.key,
+                      statistic="Maximum", threshold=OLDEST_MESSAGE_LIMIT_SECONDS),
     )  # fmt: skip
 
 
@@ -449,7 +479,14 @@ def lambda_function(spec: FunctionSpec) -> tuple[Resource, ...]:
         grants_for=function_key,
         description=spec.description,
     )
-    return log_group, role, Function(key=function_key, spec=spec, role=role.key, log_group=log_group.key)
+    function = Function(key=function_key, spec=spec, role=role.key, log_group=log_group.key)
+    # Its errors are faults: a business rejection is the function's result, not an error (blackfriday.telemetry).
+    errors = ResourceAlarm(
+        key=f"alarm:errors_{spec.short_name}", thing=f"errors-{spec.short_name.replace('_', '-')}",
+        description="{subject} failed: an error other than a business rejection (see its log group)",
+        namespace="AWS/Lambda", metric="Errors", dimension="FunctionName", subject=function_key, statistic="Sum", threshold=0,
+    )  # fmt: skip
+    return log_group, role, function, errors
 
 
 def stack_manifest(functions: Iterable[FunctionSpec] = FUNCTION_SPECS, catalogue: tuple[Product, ...] = CATALOGUE) -> Manifest:
@@ -460,6 +497,7 @@ def stack_manifest(functions: Iterable[FunctionSpec] = FUNCTION_SPECS, catalogue
             Topic(key="topic:order_events", thing="OrderEvents", environment="ORDER_EVENTS_TOPIC_ARN"),
             Topic(key="topic:order_errors", thing="OrderErrors", environment="ORDER_ERRORS_TOPIC_ARN"),
             Topic(key="topic:approvals", thing="Approvals", environment="APPROVALS_TOPIC_ARN"),
+            Topic(key=ALERTS_TOPIC, thing="CriticalAlerts"),  # every alarm's action; --notify-email subscribes to it
             *work_queue("shipping", "ShippingQueue", "ShippingDLQ", "topic:new_orders"),
             *work_queue("analytics", "AnalyticsQueue", "AnalyticsDLQ", "topic:new_orders"),
             Queue(key="queue:notifications", thing="NotificationsQueue", senders=("topic:order_events", "topic:order_errors")),
@@ -473,11 +511,17 @@ def stack_manifest(functions: Iterable[FunctionSpec] = FUNCTION_SPECS, catalogue
             InventorySeed(key="seed:inventory", table="table:inventory", catalogue=catalogue),
             *(resource for spec in functions for resource in lambda_function(spec)),
             Role(key="role:workflow", thing="workflow-role", service="states.amazonaws.com", grants_for="state_machine",
-                 description="Runs the order processing workflow"),
+                 description="Runs the order processing workflow", trusted_source="state_machine"),
             StateMachine(key="state_machine", thing="OrderProcessingWorkflow", role="role:workflow", environment="STATE_MACHINE_ARN"),
-            Alarm(key="alarm:workflow_failed", thing="workflow-failed", description="An execution of {subject} failed",
-                  namespace="AWS/States", metric="ExecutionsFailed", dimension="StateMachineArn", subject="state_machine",
-                  statistic="Sum", threshold=0),
+            # Not ExecutionsFailed: an order that fails for a business reason ends its execution in a Fail state.
+            *(ResourceAlarm(key=f"alarm:workflow_{outcome.lower()}", thing=f"workflow-{outcome.lower()}", description=f"An execution of {{subject}} {what}",
+                            namespace="AWS/States", metric=f"Executions{outcome}", dimension="StateMachineArn", subject="state_machine",
+                            statistic="Sum", threshold=0)
+              for outcome, what in (("TimedOut", "timed out"), ("Aborted", "was aborted (stopped)"))),
+            FailureRateAlarm(key="alarm:failure_rate", thing="failure-rate", threshold=FAILURE_RATE_LIMIT_PERCENT, periods=FAILURE_RATE_PERIODS,
+                             period_seconds=FAILURE_RATE_PERIOD_SECONDS, minimum_orders=FAILURE_RATE_MINIMUM_ORDERS,
+                             description=f"Over {FAILURE_RATE_LIMIT_PERCENT}% of orders failed in each of {FAILURE_RATE_PERIODS} periods of "
+                                         f"{FAILURE_RATE_PERIOD_SECONDS // 60} minutes (about a quarter is normal on Black Friday)"),
             *lambda_function(ORDERS_API_FUNCTION),
             RestApi(key="rest_api", thing="OrdersApi", function=f"function:{ORDERS_API_FUNCTION.short_name}", paths=ROUTE_PATHS,
                     description="Black Friday order API and storefront"),

@@ -8,6 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The partitions the stack is written for (the first part of every ARN), by region-name prefix; other
+# partitions (the isolated us-iso-*, us-isob-*, eu-isoe-* regions) lack services the stack uses.
+PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"))
+DEFAULT_PARTITION = "aws"
+UNSUPPORTED_REGION_PREFIXES = ("us-iso", "eu-iso")
+
+
+# Each partition's DNS suffix, for the few addresses built by hand (an API's invoke URL).
+DNS_SUFFIXES = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
+
+
+def partition_of(region: str) -> str | None:
+    """The partition a region belongs to ("aws", "aws-cn", "aws-us-gov"), None for a partition the stack does not support."""
+    if region.startswith(UNSUPPORTED_REGION_PREFIXES):
+        return None
+    return next((partition for prefix, partition in PARTITIONS if region.startswith(prefix)), DEFAULT_PARTITION)
+
 
 @dataclass(frozen=True)
 class StackNames:
@@ -96,9 +113,16 @@ class StackNames:
     def alarm(self, what: str) -> str:
         return self.name(f"alarm-{what}")
 
-    # ARNs that are known from names alone (used in least-privilege policies)
+    # ARNs that are known from names alone (used in least-privilege policies), in the region's partition
+    @property
+    def partition(self) -> str:
+        partition = partition_of(self.region)
+        if partition is None:
+            raise ValueError(f"region {self.region} is in a partition the stack does not support")
+        return partition
+
     def arn(self, service: str, resource: str) -> str:
-        return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
 
     def topic_arn(self, topic_name: str) -> str:
         return self.arn("sns", topic_name)
@@ -113,7 +137,7 @@ class StackNames:
         return self.arn("lambda", f"function:{self.function(short_name)}")
 
     def role_arn(self, role_name: str) -> str:
-        return f"arn:aws:iam::{self.account}:role/{role_name}"
+        return f"arn:{self.partition}:iam::{self.account}:role/{role_name}"
 
     @property
     def state_machine_arn(self) -> str:
@@ -124,4 +148,4 @@ class StackNames:
 
     @property
     def bucket_arn(self) -> str:
-        return f"arn:aws:s3:::{self.bucket}"
+        return f"arn:{self.partition}:s3:::{self.bucket}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from blackfriday.errors import UsageProblem
+from blackfriday.names import partition_of
 
 LOCAL = "local"
 AWS = "aws"
@@ -96,6 +97,10 @@ def resolve_target(target: str | None, endpoint_url: str | None, region: str | N
     region = (region or DEFAULT_REGION).strip()
     if not REGION_PATTERN.match(region):
         raise UsageProblem(f"--region {region!r} is not an AWS region name such as us-east-1")
+    if partition_of(region) is None:
+        raise UsageProblem(
+            f"--region {region} is in an isolated partition the stack does not support: use a region of aws, aws-cn (cn-*) or aws-us-gov (us-gov-*)"
+        )
     prefix = validate_prefix((prefix or DEFAULT_PREFIX).strip())
     if endpoint_url:
         if kind == AWS:

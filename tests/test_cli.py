@@ -87,6 +87,16 @@ def test_aws_target_without_credentials_is_one_line_exit_2(script):
     )
 
 
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_a_region_of_an_unsupported_partition_is_refused_before_anything_is_asked(script):
+    result = run_script(script, "--target", "aws", "--region", "us-isob-east-1")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: --region us-isob-east-1 is in an isolated partition the stack does not support: "
+        "use a region of aws, aws-cn (cn-*) or aws-us-gov (us-gov-*)\n",
+    )
+
+
 def test_bad_prefix_names_the_rule_it_breaks():
     result = run_script("setup_infra.py", "--prefix", "Black_Friday")
     assert result.exit_code == 2

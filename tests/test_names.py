@@ -1,8 +1,10 @@
 """Names derive from prefix, account and region alone, and the named properties agree with the manifest."""
 
+import pytest
+
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.manifest import STACK
-from blackfriday.names import StackNames
+from blackfriday.names import StackNames, partition_of
 
 
 def test_bucket_name_is_globally_unique_from_prefix_account_and_region_and_valid_for_s3():
@@ -49,3 +51,20 @@ def test_the_named_properties_are_the_manifests_names():
 def test_longest_prefix_keeps_iam_role_names_within_64_characters():
     names = StackNames("a" * 20, "123456789012", "us-east-1")
     assert max(len(names.function_role(spec.short_name)) for spec in FUNCTION_SPECS) <= 64
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("us-east-1", "aws"), ("eu-central-2", "aws"), ("cn-north-1", "aws-cn"), ("cn-northwest-1", "aws-cn"),
+     ("us-gov-west-1", "aws-us-gov"), ("us-gov-east-1", "aws-us-gov"), ("us-iso-east-1", None), ("us-isob-east-1", None), ("eu-isoe-west-1", None)],
+)  # fmt: skip
+def test_a_regions_partition(region, partition):
+    assert partition_of(region) == partition
+
+
+def test_every_arn_is_in_the_regions_partition():
+    names = StackNames("bf", "123456789012", "us-gov-west-1")
+    assert names.bucket_arn == "arn:aws-us-gov:s3:::bf-orders-123456789012-us-gov-west-1"
+    assert names.role_arn("bf-workflow-role") == "arn:aws-us-gov:iam::123456789012:role/bf-workflow-role"
+    assert names.queue_arn("bf-ShippingQueue") == "arn:aws-us-gov:sqs:us-gov-west-1:123456789012:bf-ShippingQueue"
+    assert names.state_machine_arn == "arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:bf-OrderProcessingWorkflow"

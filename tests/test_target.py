@@ -38,6 +38,7 @@ def test_endpoint_url_selects_an_existing_endpoint_and_drops_a_trailing_slash():
         (None, "http://localhost:99999", None, None, "--endpoint-url 'http://localhost:99999' has an invalid port"),
         ("aws", "http://localhost:4566", None, None, "--target aws talks to real AWS"),
         (None, None, "mars-1", None, "--region 'mars-1' is not an AWS region name"),
+        ("aws", None, "us-iso-east-1", None, "--region us-iso-east-1 is in an isolated partition the stack does not support"),
         (None, None, None, "Shop", "--prefix 'Shop' must start with a lowercase letter"),
     ],
 )

@@ -1,4 +1,4 @@
-"""CloudWatch alarms (dead letters, backlog age, failed workflows) and the pipeline dashboard."""
+"""CloudWatch alarms on faults (each notifying the CriticalAlerts topic), and the pipeline dashboard."""
 
 from __future__ import annotations
 
@@ -7,29 +7,71 @@ import json
 from botocore.exceptions import ClientError
 
 from blackfriday.errors import error_code
+from blackfriday.observability import METRICS_NAMESPACE, ORDERS_COMPLETED, ORDERS_FAILED, REASON_DIMENSION, SERVICE_DIMENSION, SERVICE_NAME
 from blackfriday.resources.base import Action
 
 PERIOD_SECONDS = 60
-COMPARED_FIELDS = (
-    "AlarmDescription", "Namespace", "MetricName", "Statistic", "Period",
-    "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData",
-)  # fmt: skip
+UNCOMPARED_FIELDS = ("AlarmName",)  # how the alarm is found
 
 
-def alarm_arguments(name: str, description: str, namespace: str, metric: str, dimension: tuple[str, str], statistic: str, threshold: float) -> dict:
-    """PutMetricAlarm's arguments for a fault alarm: any datapoint over the threshold in one period."""
+def resource_metric(namespace: str, metric: str, dimension: tuple[str, str], statistic: str, period: int = PERIOD_SECONDS) -> dict:
+    """PutMetricAlarm's metric fields for one metric of one resource."""
     return {
-        "AlarmName": name,
-        "AlarmDescription": description,
         "Namespace": namespace,
         "MetricName": metric,
         "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
         "Statistic": statistic,
-        "Period": PERIOD_SECONDS,
-        "EvaluationPeriods": 1,
+        "Period": period,
+    }
+
+
+def _business_metric(query_id: str, metric: str, period: int) -> dict:
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {"Namespace": METRICS_NAMESPACE, "MetricName": metric, "Dimensions": [{"Name": SERVICE_DIMENSION, "Value": SERVICE_NAME}]},
+            "Period": period,
+            "Stat": "Sum",
+        },
+        "ReturnData": False,
+    }
+
+
+def failure_rate_metrics(period: int, minimum_orders: int) -> dict:
+    """PutMetricAlarm's metric math: the percentage of orders that ended FAILED in a period, 0 below `minimum_orders`.
+
+    FILL: a period where every order failed has no OrdersCompleted datapoint at all, and must still count.
+    """
+    return {
+        "Metrics": [
+            _business_metric("completed", ORDERS_COMPLETED, period),
+            _business_metric("failed", ORDERS_FAILED, period),
+            {"Id": "orders", "Expression": "FILL(completed, 0) + FILL(failed, 0)", "Label": "Orders ended", "ReturnData": False},
+            {
+                "Id": "failure_rate",
+                "Expression": f"IF(orders >= {minimum_orders}, 100 * FILL(failed, 0) / orders, 0)",
+                "Label": "Failed orders (%)",
+                "ReturnData": True,
+            },
+        ]
+    }
+
+
+def alarm_arguments(name: str, description: str, metric: dict, threshold: float, periods: int, action_arn: str) -> dict:
+    """PutMetricAlarm's arguments for a fault alarm: over the threshold in `periods` periods in a row, `action_arn` told
+    when it fires and when it is back to OK; no data is no fault."""
+    return {
+        "AlarmName": name,
+        "AlarmDescription": description,
+        **metric,
+        "EvaluationPeriods": periods,
+        "DatapointsToAlarm": periods,
         "Threshold": threshold,
         "ComparisonOperator": "GreaterThanThreshold",
         "TreatMissingData": "notBreaching",
+        "ActionsEnabled": True,
+        "AlarmActions": [action_arn],
+        "OKActions": [action_arn],
     }
 
 
@@ -38,13 +80,15 @@ def find_alarm(cloudwatch, name: str) -> dict | None:
     return found[0] if found else None
 
 
+def _comparable(field: str, value):
+    return sorted((item["Name"], item["Value"]) for item in value) if field == "Dimensions" else value
+
+
 def alarm_differences(current: dict, desired: dict) -> list[str]:
     """The alarm settings that differ, e.g. ["configuration: Threshold"]."""
-    changed = [field for field in COMPARED_FIELDS if current.get(field) != desired[field]]
-    if sorted((item["Name"], item["Value"]) for item in current.get("Dimensions", [])) != sorted(
-        (item["Name"], item["Value"]) for item in desired["Dimensions"]
-    ):
-        changed.append("Dimensions")
+    changed = [
+        field for field in desired if field not in UNCOMPARED_FIELDS and _comparable(field, current.get(field, [])) != _comparable(field, desired[field])
+    ]
     return [f"configuration: {', '.join(changed)}"] if changed else []
 
 
@@ -69,7 +113,7 @@ def delete_alarms(cloudwatch, alarm_names: list[str]) -> list[str]:
 
 
 def dashboard_body(region: str, work_queues: list[str], other_queues: list[str], dead_letter_queues: list[str], state_machine_arns: list[str], functions: list[str]) -> dict:
-    """Waiting messages, dead letters, oldest message ages, workflow executions and Lambda errors."""
+    """Orders completed and failed (by reason), waiting messages, dead letters, oldest message ages, workflow executions and Lambda errors."""
     def sqs(metric: str, queues: list[str]) -> list:
         return [["AWS/SQS", metric, "QueueName", queue] for queue in queues]
 
@@ -83,16 +127,23 @@ def dashboard_body(region: str, work_queues: list[str], other_queues: list[str],
             "properties": {"title": title, "region": region, "metrics": metrics, "stat": stat, "period": PERIOD_SECONDS, "view": "timeSeries"},
         }
 
+    outcomes = [[METRICS_NAMESPACE, metric, SERVICE_DIMENSION, SERVICE_NAME] for metric in (ORDERS_COMPLETED, ORDERS_FAILED)]
+    # every reason that occurred, without listing them: the search finds each Reason's series
+    by_reason = [[{"id": "reasons", "expression": f"SEARCH('{{{METRICS_NAMESPACE},{REASON_DIMENSION},{SERVICE_DIMENSION}}} MetricName=\"{ORDERS_FAILED}\"', 'Sum', {PERIOD_SECONDS})"}]]
     executions = [
-        ["AWS/States", metric, "StateMachineArn", arn] for arn in state_machine_arns for metric in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")
+        ["AWS/States", metric, "StateMachineArn", arn]
+        for arn in state_machine_arns
+        for metric in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
     ]
     return {
         "widgets": [
-            widget("Messages waiting", sqs("ApproximateNumberOfMessagesVisible", [*work_queues, *other_queues]), "Maximum", 0),
-            widget("Dead letters", sqs("ApproximateNumberOfMessagesVisible", dead_letter_queues), "Maximum", 1),
-            widget("Oldest message age (s)", sqs("ApproximateAgeOfOldestMessage", work_queues), "Maximum", 2),
-            widget("Order workflow executions", executions, "Sum", 3),
-            widget("Lambda errors", [["AWS/Lambda", "Errors", "FunctionName", name] for name in functions], "Sum", 4),
+            widget("Orders completed and failed", outcomes, "Sum", 0),
+            widget("Failed orders by reason", by_reason, "Sum", 1),
+            widget("Messages waiting", sqs("ApproximateNumberOfMessagesVisible", [*work_queues, *other_queues]), "Maximum", 2),
+            widget("Dead letters", sqs("ApproximateNumberOfMessagesVisible", dead_letter_queues), "Maximum", 3),
+            widget("Oldest message age (s)", sqs("ApproximateAgeOfOldestMessage", work_queues), "Maximum", 4),
+            widget("Order workflow executions", executions, "Sum", 5),
+            widget("Lambda errors", [["AWS/Lambda", "Errors", "FunctionName", name] for name in functions], "Sum", 6),
         ]
     }
 

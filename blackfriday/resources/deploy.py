@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blackfriday.errors import RunFailure
-from blackfriday.manifest import STACK, ApprovalSettings, EmailSubscription, Function, Manifest, Role, StateMachine
+from blackfriday.manifest import ALERTS_TOPIC, STACK, ApprovalSettings, EmailSubscription, Function, Manifest, Role, StateMachine
 from blackfriday.names import StackNames
 from blackfriday.resources import awslambda, iam, stepfunctions
 from blackfriday.resources.base import Action, CannotConverge, Change
@@ -21,7 +21,7 @@ from blackfriday.target import Target
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EMULATOR_ACCOUNT = "123456789012"  # the account the local emulator (moto) serves
-NOTIFIED_TOPICS = ("topic:order_errors", "topic:approvals")  # what --notify-email subscribes the address to
+NOTIFIED_TOPICS = (ALERTS_TOPIC, "topic:approvals")  # what --notify-email subscribes the address to: alarms, and big orders to review
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class Deployment:
         if approval is not None:
             manifest = manifest.with_approval(approval)
         if notify_email:
-            # the address hears of failed orders and is the reviewer of big ones
+            # the address hears of every alarm and is the reviewer of big orders
             manifest = manifest.plus(
                 *(EmailSubscription(key=f"email:{topic}:{notify_email}", topic=topic, address=notify_email) for topic in NOTIFIED_TOPICS)
             )

@@ -9,8 +9,16 @@ from blackfriday.resources.base import Action, combined, policy, same_policy
 INLINE_POLICY_NAME = "least-privilege"
 
 
-def trust_policy(service: str) -> dict:
-    return policy({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+def trust_policy(service: str, account: str, source_arn: str | None = None) -> dict:
+    """Only `service` acting for this account (and, when given, for the one resource `source_arn`) may assume the role.
+
+    The conditions are AWS's cross-service confused-deputy protection: without them the service could be
+    made to use the role on behalf of another account's resource.
+    """
+    condition = {"StringEquals": {"aws:SourceAccount": account}}
+    if source_arn is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return policy({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole", "Condition": condition})
 
 
 def function_policy(grants: list[tuple[tuple[str, ...], str]], log_group_arn: str) -> dict:
@@ -62,9 +70,9 @@ def current_role(iam, role_name: str) -> dict | None:
         return None
 
 
-def role_differences(iam, role: dict, service: str, document: dict) -> list[str]:
+def role_differences(iam, role: dict, trust: dict, document: dict) -> list[str]:
     """What setup would change on an existing role: "trust policy", "policy" (ours, or others widening it)."""
-    differences = [] if same_policy(role["AssumeRolePolicyDocument"], trust_policy(service)) else ["trust policy"]
+    differences = [] if same_policy(role["AssumeRolePolicyDocument"], trust) else ["trust policy"]
     others = [name for name in _inline_policy_names(iam, role["RoleName"]) if name != INLINE_POLICY_NAME]
     others += _attached_policy_arns(iam, role["RoleName"])
     if others:
@@ -78,9 +86,8 @@ def role_differences(iam, role: dict, service: str, document: dict) -> list[str]
     return differences
 
 
-def ensure_role(iam, role_name: str, service: str, document: dict, description: str) -> tuple[Action, str]:
-    """A role only `service` may assume, whose only permissions are `document`."""
-    trust = trust_policy(service)
+def ensure_role(iam, role_name: str, trust: dict, document: dict, description: str) -> tuple[Action, str]:
+    """A role only whom `trust` names may assume, whose only permissions are `document`."""
     try:
         role = iam.get_role(RoleName=role_name)["Role"]
         created = Action.UNCHANGED

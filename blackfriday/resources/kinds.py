@@ -20,12 +20,14 @@ from blackfriday.manifest import (
     BucketNotification,
     Dashboard,
     EmailSubscription,
+    FailureRateAlarm,
     Function,
     InventorySeed,
     LogGroup,
     Manifest,
     Queue,
     Resource,
+    ResourceAlarm,
     RestApi,
     Role,
     StateMachine,
@@ -310,15 +312,20 @@ class LogGroupOperations(Operations):
 class RoleOperations(Operations):
     listing = Listing("iam", "list_roles", "Roles", lambda item: item["RoleName"])
 
+    @staticmethod
+    def trust(context: Context, role: Role) -> dict:
+        source_arn = context.arn(role.trusted_source) if role.trusted_source else None
+        return iam.trust_policy(role.service, context.names.account, source_arn)
+
     def read(self, context, role: Role):
         return iam.current_role(context.client("iam"), role.name(context.names))
 
     def differences(self, context, role, current):
-        return iam.role_differences(context.client("iam"), current, role.service, context.artefacts.policies[role.key])
+        return iam.role_differences(context.client("iam"), current, self.trust(context, role), context.artefacts.policies[role.key])
 
     def apply(self, context, role):
         document = context.artefacts.policies[role.key]
-        return iam.ensure_role(context.client("iam"), role.name(context.names), role.service, document, role.description)[0]
+        return iam.ensure_role(context.client("iam"), role.name(context.names), self.trust(context, role), document, role.description)[0]
 
     def delete(self, context, role):
         name = role.name(context.names)
@@ -412,15 +419,15 @@ class AlarmOperations(Operations):
 
     @staticmethod
     def arguments(context: Context, alarm: Alarm) -> dict:
-        return cloudwatch.alarm_arguments(
-            alarm.name(context.names),
-            alarm.description.format(subject=context.name(alarm.subject)),
-            alarm.namespace,
-            alarm.metric,
-            (alarm.dimension, context.manifest.dimension_value(alarm, context.names)),
-            alarm.statistic,
-            alarm.threshold,
-        )
+        names = context.names
+        if isinstance(alarm, FailureRateAlarm):
+            metric = cloudwatch.failure_rate_metrics(alarm.period_seconds, alarm.minimum_orders)
+            description = alarm.description
+        else:
+            dimension = (alarm.dimension, context.manifest.dimension_value(alarm, names))
+            metric = cloudwatch.resource_metric(alarm.namespace, alarm.metric, dimension, alarm.statistic)
+            description = alarm.description.format(subject=context.name(alarm.subject))
+        return cloudwatch.alarm_arguments(alarm.name(names), description, metric, alarm.threshold, alarm.periods, context.arn(alarm.alerts))
 
     def read(self, context, alarm: Alarm):
         return cloudwatch.find_alarm(context.client("cloudwatch"), alarm.name(context.names))
@@ -468,6 +475,7 @@ class DashboardOperations(Operations):
 
 
 _SUBSCRIPTIONS = SubscriptionOperations()
+_ALARMS = AlarmOperations()
 OPERATIONS: dict[type[Resource], Operations] = {
     Bucket: BucketOperations(),
     Topic: TopicOperations(),
@@ -482,7 +490,8 @@ OPERATIONS: dict[type[Resource], Operations] = {
     Function: FunctionOperations(),
     StateMachine: StateMachineOperations(),
     RestApi: RestApiOperations(),
-    Alarm: AlarmOperations(),
+    ResourceAlarm: _ALARMS,
+    FailureRateAlarm: _ALARMS,
     Dashboard: DashboardOperations(),
 }
 

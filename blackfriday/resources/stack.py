@@ -27,7 +27,7 @@ class QueueInfo:
 @dataclass(frozen=True)
 class StackInfo:
     bucket: str
-    topics: dict[str, str]  # new_orders, order_events, order_errors -> topic ARN
+    topics: dict[str, str]  # new_orders, order_events, order_errors, critical_alerts -> topic ARN
     queues: dict[str, QueueInfo]  # every queue with a DLQ: shipping, analytics
     notifications: QueueInfo
     tables: dict[str, str]  # inventory, orders, analytics -> table name

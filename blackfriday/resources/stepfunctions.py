@@ -59,9 +59,9 @@ def _literal(state_name: str, state: dict, field: str) -> str:
 def _permission(names: StackNames, state_name: str, state: dict) -> tuple[str, str]:
     """The one (action, resource ARN) a Task state needs."""
     resource = state["Resource"]
-    if resource.startswith("arn:aws:lambda:"):
+    if resource.startswith(f"arn:{names.partition}:lambda:"):
         return "lambda:InvokeFunction", resource
-    integration = resource.removeprefix("arn:aws:states:::").split(".")[0]  # drop .sync / .waitForTaskToken
+    integration = resource.removeprefix(f"arn:{names.partition}:states:::").split(".")[0]  # drop .sync / .waitForTaskToken
     if integration == "lambda:invoke":
         function = _literal(state_name, state, "FunctionName")
         arn = function if function.startswith("arn:") else names.arn("lambda", f"function:{function}")

@@ -70,6 +70,7 @@ def test_a_malformed_proxy_answer_is_none(payload):
 
 def test_the_invoke_url_on_aws_and_on_an_endpoint():
     assert invoke_url(Target(AWS, "eu-west-1", "bf", None), "abc123") == "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
+    assert invoke_url(Target(AWS, "cn-north-1", "bf", None), "abc123") == "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod"
     endpoint = Target(ENDPOINT, "us-east-1", "bf", "http://127.0.0.1:4599/")
     assert invoke_url(endpoint, "abc123") == "http://127.0.0.1:4599/restapis/abc123/prod/_user_request_"
 

@@ -73,7 +73,7 @@ def test_create_waits_out_a_role_not_yet_assumable(gateway, monkeypatch):
 
     def back_off(seconds):
         sleeps.append(seconds)
-        iam.create_role(RoleName="bftest-late-role", AssumeRolePolicyDocument=json.dumps(trust_policy("lambda.amazonaws.com")))
+        iam.create_role(RoleName="bftest-late-role", AssumeRolePolicyDocument=json.dumps(trust_policy("lambda.amazonaws.com", "123456789012")))
 
     monkeypatch.setattr(base.time, "sleep", back_off)
     config = FunctionConfig(

@@ -33,7 +33,7 @@ def test_on_an_empty_account_every_resource_is_create(gateway, names, fixture_so
 
     # THEN every resource of the manifest, in dependency order, is to be created, and nothing exists afterwards
     assert planned == [(resource, "create", ()) for resource in every_resource(names)]
-    assert len(planned) == 55
+    assert len(planned) == 67
     assert gateway.client("sns").list_topics()["Topics"] == []
 
 
@@ -86,8 +86,9 @@ def test_changed_settings_are_named(gateway, names, fixture_sources):
     sqs = gateway.client("sqs")
     sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=names.shipping_dlq)["QueueUrl"], Attributes={"MessageRetentionPeriod": "60"})
     gateway.client("lambda").update_function_configuration(FunctionName=names.function("validate_order"), Timeout=3)
-    alarm = gateway.client("cloudwatch").describe_alarms(AlarmNames=[names.alarm("workflow-failed")])["MetricAlarms"][0]
-    fields = ("AlarmName", "AlarmDescription", "Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods", "ComparisonOperator", "TreatMissingData")
+    alarm = gateway.client("cloudwatch").describe_alarms(AlarmNames=[names.alarm("workflow-timedout")])["MetricAlarms"][0]
+    fields = ("AlarmName", "AlarmDescription", "Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods", "DatapointsToAlarm",
+              "ComparisonOperator", "TreatMissingData", "AlarmActions", "OKActions")
     gateway.client("cloudwatch").put_metric_alarm(**{field: alarm[field] for field in fields}, Threshold=5)
 
     # WHEN the stack is planned THEN exactly those three are to be updated, each naming what differs
@@ -95,7 +96,7 @@ def test_changed_settings_are_named(gateway, names, fixture_sources):
     assert changed == [
         (f"sqs queue {names.shipping_dlq}", "update", ("attributes: MessageRetentionPeriod",)),
         (f"lambda function {names.function('validate_order')}", "update", ("configuration: Timeout",)),
-        (f"alarm {names.alarm('workflow-failed')}", "update", ("configuration: Threshold",)),
+        (f"alarm {names.alarm('workflow-timedout')}", "update", ("configuration: Threshold",)),
     ]
 
 
@@ -110,10 +111,10 @@ def test_a_plan_makes_only_read_only_calls(gateway, names, fixture_sources, depl
     calls = record_calls(gateway)
     deployment.plan()
 
-    # THEN nothing it called changes anything; on an empty account it asked once per resource (55), else more (101: a
-    # function asks 6 times with its log group and role, a topic once, the REST API 4 times: its id, routes, stage and the permission)
+    # THEN nothing it called changes anything; on an empty account it asked once per resource (67), else more (113: a
+    # function asks 6 times with its log group and role, a topic and an alarm once each, the REST API 4 times: its id, routes, stage and the permission)
     assert [call for call in calls if not READ_ONLY_OPERATION.match(call)] == []
-    assert len(calls) == (101 if deployed else len(STACK.resources))
+    assert len(calls) == (113 if deployed else len(STACK.resources))
 
 
 def test_a_table_with_another_key_is_named_and_stops_the_run_before_anything_is_touched(gateway, names, fixture_sources):

@@ -14,8 +14,8 @@ from blackfriday.emulator import lifecycle
 from tests.resources.helpers import ACCOUNT, READ_ONLY_OPERATION, record_calls
 
 AWS = ["--target", "aws", "--yes", "--prefix", "bftest"]
-RESOURCES = 55
-DELETABLE = 53  # all but the bucket notification and the inventory seed, which go with their owners
+RESOURCES = 67
+DELETABLE = 65  # all but the bucket notification and the inventory seed, which go with their owners
 
 
 def run(script, *arguments):

@@ -134,10 +134,18 @@ def test_each_function_role_names_only_its_own_resources(deployed, names, spec):
     role = iam.get_role(RoleName=role_name)["Role"]
     policy = iam.get_role_policy(RoleName=role_name, PolicyName="least-privilege")["PolicyDocument"]
 
-    # THEN only Lambda may assume it, it has no other policy, and each statement is one of its grants or its own log group
+    # THEN only Lambda acting for this account may assume it, it has no other policy, and each statement is one of its grants
+    # or its own log group
     assert role["AssumeRolePolicyDocument"] == {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            }
+        ],
     }
     assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == ["least-privilege"]
     assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
@@ -190,8 +198,21 @@ def test_workflow_role_invokes_exactly_the_functions_and_publishes_where_the_asl
     role = iam.get_role(RoleName=names.state_machine_role)["Role"]
     policy = iam.get_role_policy(RoleName=names.state_machine_role, PolicyName="least-privilege")["PolicyDocument"]
 
-    # THEN only Step Functions may assume it, and it may do exactly what the ASL uses
-    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "states.amazonaws.com"}
+    # THEN only Step Functions running this state machine of this account may assume it, and it may do exactly what the ASL uses
+    assert role["AssumeRolePolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "states.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:bftest-OrderProcessingWorkflow"},
+                },
+            }
+        ],
+    }
     assert policy == {
         "Version": "2012-10-17",
         "Statement": [

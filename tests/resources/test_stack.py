@@ -65,6 +65,7 @@ def test_a_deployed_stack_is_found_by_name(gateway, names, fixture_sources):
             "order_events": f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-OrderEvents",
             "order_errors": f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-OrderErrors",
             "approvals": f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-Approvals",
+            "critical_alerts": f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-CriticalAlerts",
         },
         queues={
             "shipping": QueueInfo(queue_url + "ShippingQueue", queue_arn + "ShippingQueue", queue_url + "ShippingDLQ", queue_arn + "ShippingDLQ"),
