@@ -3,7 +3,8 @@
 Each step runs one of the project's own scripts, exactly as a user would, so the output is what
 they would see. The producer uploads in the background (its progress goes to a log) while the
 consumer drains in the foreground with its live dashboard: a real spike, workers draining while
-orders still arrive.
+orders still arrive. Beside them the demo reviewer (approve.py --auto) decides the big orders
+that wait for a person; its decisions go to a log too.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from blackfriday.target import resolve_target
 
 ROOT = Path(__file__).resolve().parent
 LOGS = ROOT / ".emulator"
+REVIEWER_IDLE_SECONDS = 20  # the demo reviewer stops once no order has waited for this long
+RUNNING_POLL_SECONDS = 0.5
 console = Console()
 
 
@@ -55,10 +58,22 @@ def wait_for_first_orders(producer: subprocess.Popen, prefix: str) -> None:
         time.sleep(0.2)
 
 
+def settle(prefix: str) -> None:
+    """Wait until no execution runs: the orders approved last are still being charged."""
+    gateway = AwsGateway(resolve_target("local", None, None, prefix))
+    names = StackNames(prefix, gateway.account_id, gateway.region)
+    running = gateway.client("stepfunctions").get_paginator("list_executions")
+    while any(page["executions"] for page in running.paginate(stateMachineArn=names.state_machine_arn, statusFilter="RUNNING")):
+        time.sleep(RUNNING_POLL_SECONDS)
+
+
 def spike(orders: int, prefix: str, target: list[str]) -> dict:
-    """Producer in the background, consumer in the foreground until the queues are drained after the last upload."""
+    """Producer in the background, consumer in the foreground until the queues are drained after the last upload,
+    the demo reviewer beside them until no order waits for approval."""
     LOGS.mkdir(exist_ok=True)
     summary_path, log_path = LOGS / "demo-producer.json", LOGS / "demo-producer.log"
+    reviewer_log_path = LOGS / "demo-reviewer.log"
+    reviewer_command = ["approve.py", *target, "--auto", "--until-idle", str(REVIEWER_IDLE_SECONDS)]
     producer_command = [
         "producer.py", *target, "--orders", str(orders),
         "--invalid-rate", "0.02", "--poison-rate", "0.002", "--duplicate-rate", "0.01", "--json",
@@ -66,16 +81,26 @@ def spike(orders: int, prefix: str, target: list[str]) -> dict:
     consumer_command = ["consumer.py", *target, "--until-empty"]
     step(2, f"The spike: {orders:,} orders, drained while they arrive", consumer_command)
     console.print(f"producer: python {' '.join(producer_command)}  (in the background; progress in {log_path.relative_to(ROOT)})")
-    with open(summary_path, "w") as summary, open(log_path, "w") as log:
+    console.print(f"reviewer: python {' '.join(reviewer_command)}  (in the background; decisions in {reviewer_log_path.relative_to(ROOT)})")
+    with open(summary_path, "w") as summary, open(log_path, "w") as log, open(reviewer_log_path, "w") as reviewer_log:
         producer = subprocess.Popen([sys.executable, *producer_command], cwd=ROOT, stdout=summary, stderr=log)
+        reviewer = subprocess.Popen([sys.executable, *reviewer_command], cwd=ROOT, stdout=reviewer_log, stderr=subprocess.STDOUT)
         try:
             wait_for_first_orders(producer, prefix)
             run(consumer_command, "the consumer failed")
             while producer.poll() is None:  # the workers caught up with a spike that is still arriving
                 console.print("queues drained while orders are still arriving: the workers start again")
                 run(consumer_command, "the consumer failed")
+            console.print(f"queues drained: the reviewer decides what still waits (it stops {REVIEWER_IDLE_SECONDS} s after the last)")
+            if reviewer.wait() != 0:
+                raise click.ClickException(f"the reviewer failed; see {reviewer_log_path.relative_to(ROOT)}")
+            run(["approve.py", *target, "--auto"], "the reviewer's last sweep failed")
+            settle(prefix)
+            console.print("every decision made: a last consumer pass writes the report with the approved orders' sales")
+            run(consumer_command, "the consumer failed")
         except BaseException:
             producer.terminate()
+            reviewer.terminate()
             raise
     if producer.wait() != 0:
         raise click.ClickException(f"the producer failed; see {log_path.relative_to(ROOT)}")

@@ -5,13 +5,16 @@ would, 1 a resource cannot be converged (named, with the reason), 2 a usage or c
 """
 
 import re
+from decimal import Decimal, InvalidOperation
 
 import click
 
 from blackfriday.cli import PipelineCommand, confirm_on_aws, json_option, target_options, yes_option
 from blackfriday.clients import AwsGateway
+from blackfriday.domain import DEFAULT_APPROVAL_THRESHOLD_CENTS, DEFAULT_APPROVAL_TIMEOUT_SECONDS
 from blackfriday.emulator import lifecycle
 from blackfriday.errors import UsageProblem
+from blackfriday.manifest import ApprovalSettings
 from blackfriday.names import StackNames
 from blackfriday.resources.base import Action
 from blackfriday.resources.deploy import EMULATOR_ACCOUNT, Deployment, Plan, speaks_tls
@@ -21,6 +24,20 @@ from blackfriday.ui import Output
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ACTION_STYLES = {Action.CREATED: "green", Action.UPDATED: "yellow", Action.UNCHANGED: "dim"}
 EXIT_PLAN_HAS_CHANGES = 3
+MAX_TASK_TIMEOUT_SECONDS = 365 * 24 * 3600  # Step Functions' limit for a Standard workflow's task
+
+
+def approval_settings(threshold_dollars: str, timeout_seconds: int) -> ApprovalSettings:
+    """--approval-threshold in dollars (whole cents) and --approval-timeout in seconds, checked."""
+    try:
+        cents = Decimal(threshold_dollars) * 100
+    except InvalidOperation:
+        raise UsageProblem(f"--approval-threshold {threshold_dollars!r} is not an amount in dollars") from None
+    if not cents.is_finite() or cents != cents.to_integral_value() or cents <= 0:
+        raise UsageProblem(f"--approval-threshold {threshold_dollars!r} must be a positive amount in whole cents")
+    if not 1 <= timeout_seconds <= MAX_TASK_TIMEOUT_SECONDS:
+        raise UsageProblem(f"--approval-timeout {timeout_seconds} must be between 1 and {MAX_TASK_TIMEOUT_SECONDS} seconds")
+    return ApprovalSettings(threshold_cents=int(cents), timeout_seconds=timeout_seconds)
 
 
 def start_emulator(out: Output) -> None:
@@ -68,16 +85,36 @@ def run_plan(out: Output, as_json: bool, target, names: StackNames, plan: Plan) 
 @target_options
 @json_option
 @yes_option
-@click.option("--notify-email", metavar="ADDRESS", help="Subscribe ADDRESS to CriticalAlerts, every alarm's action (--target aws; confirm the e-mail AWS sends).")
+@click.option(
+    "--notify-email",
+    metavar="ADDRESS",
+    help="Subscribe ADDRESS to CriticalAlerts (every alarm's action) and to Approvals (big orders to review) (--target aws; confirm the e-mails AWS sends).",
+)
+@click.option(
+    "--approval-threshold",
+    metavar="DOLLARS",
+    default=f"{DEFAULT_APPROVAL_THRESHOLD_CENTS / 100:.2f}",
+    show_default=True,
+    help="Orders totalling at least this wait for a person (approve.py) before they are charged.",
+)
+@click.option(
+    "--approval-timeout",
+    metavar="SECONDS",
+    type=int,
+    default=DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+    show_default=True,
+    help="How long an order waits for a decision before it fails ApprovalExpired (its stock released).",
+)
 @click.option(
     "--plan",
     "plan_only",
     is_flag=True,
     help="Show what setup would do to each resource and change nothing. Exit 0: nothing would change; 3: something would.",
 )
-def main(target, as_json, yes, notify_email, plan_only):
+def main(target, as_json, yes, notify_email, approval_threshold, approval_timeout, plan_only):
     """Create or converge the Black Friday order pipeline."""
     out = Output(as_json)
+    approval = approval_settings(approval_threshold, approval_timeout)
     if notify_email is not None:
         if not target.is_aws:
             raise UsageProblem("--notify-email needs --target aws: the emulator sends no e-mail")
@@ -87,7 +124,7 @@ def main(target, as_json, yes, notify_email, plan_only):
         # Planning never starts the emulator; one that is not running holds nothing, so everything would be created.
         out.say(f"No local emulator runs at {target.endpoint_url}: it starts empty, so setup would create every resource.")
         names = StackNames(target.prefix, EMULATOR_ACCOUNT, target.region)
-        run_plan(out, as_json, target, names, Deployment.prepare(None, names, notify_email=notify_email).plan_for_empty_account())
+        run_plan(out, as_json, target, names, Deployment.prepare(None, names, notify_email=notify_email, approval=approval).plan_for_empty_account())
         return
     if target.is_local and not plan_only:
         start_emulator(out)
@@ -95,7 +132,7 @@ def main(target, as_json, yes, notify_email, plan_only):
     gateway.check_reachable()
     names = StackNames(target.prefix, gateway.account_id, target.region)
     out.say(f"Target: {target.describe()}")
-    deployment = Deployment.prepare(gateway, names, notify_email=notify_email)
+    deployment = Deployment.prepare(gateway, names, notify_email=notify_email, approval=approval)
     with out.human.status("Planning..."):
         plan = deployment.plan()
     if plan_only:

@@ -56,6 +56,10 @@ def report_snapshot(out, state):
     )
     out.table("Orders by status", ("status", "orders"), state["orders"].items() or [("(none yet)", 0)])
     out.table("Executions by status", ("status", "executions"), state["executions"].items())
+    if state["awaiting_approval"]:
+        out.say(f"{state['awaiting_approval']} order(s) wait for a person's approval (their stock reserved): python approve.py lists them.")
+    else:
+        out.say("No order waits for approval.")
     out.table(
         "Hottest SKUs",
         ("sku", "initial", "stock", "sold"),
@@ -75,12 +79,22 @@ def report_journey(out, journey):
         ("ended in step", execution.get("last_step") or "-"),
         ("error", execution.get("error") or "-"),
         ("status in Orders", (journey["row"] or {}).get("status", "no row")),
+        ("approval", approval_text(journey["row"] or {})),
         ("receipt", "yes" if journey["receipt"] else "no"),
         ("failure reason", journey["failure_reason"] or "-"),
     ]
     out.table(f"Order {journey['order_id']}", ("", ""), rows)
     out.table("Its log lines", ("function", "level", "message"),
               [(line["logGroup"].rsplit("/", 1)[-1], line.get("level", ""), line.get("message", "")) for line in journey["log_lines"]])
+
+
+def approval_text(row: dict) -> str:
+    if "decision" in row:
+        verb = "approved" if row["decision"] == "approve" else "rejected"
+        return f"{verb} by {row['decidedBy']} at {row['decidedAt']}" + (f": {row['decisionReason']}" if row.get("decisionReason") else "")
+    if "approvalRequestedAt" in row:
+        return f"waiting since {row['approvalRequestedAt']} (expires {row.get('approvalExpiresAt', '-')})"
+    return "not needed"
 
 
 def report_invariants(out, invariants):

@@ -18,10 +18,12 @@ from enum import StrEnum
 
 
 class OrderStatus(StrEnum):
-    """An order's status in the Orders table: RECEIVED -> RESERVED -> PAID -> COMPLETED, or FAILED."""
+    """An order's status in the Orders table: RECEIVED -> RESERVED [-> AWAITING_APPROVAL -> RESERVED] -> PAID -> COMPLETED,
+    or FAILED."""
 
     RECEIVED = "RECEIVED"  # validated and recorded
     RESERVED = "RESERVED"  # its stock is held
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"  # a big order: its stock is held while a person decides
     PAID = "PAID"  # charged
     COMPLETED = "COMPLETED"  # receipt written: a final status
     FAILED = "FAILED"  # with a reason, anything reserved released and a charge refunded: a final status
@@ -168,6 +170,22 @@ def units_by_sku(order: dict) -> dict[str, int]:
     for item in order["items"]:
         units[item["sku"]] = units.get(item["sku"], 0) + item["quantity"]
     return units
+
+
+# --- Review by a person ------------------------------------------------------------------------
+
+DEFAULT_APPROVAL_THRESHOLD_CENTS = 100_000  # $1,000: an order at or over it waits for a reviewer
+DEFAULT_APPROVAL_TIMEOUT_SECONDS = 24 * 3600  # a decision not made within a day fails the order ApprovalExpired
+AUTO_REJECT_PER_MILLE = 100  # the demo reviewer (approve.py --auto) rejects one order in ten
+
+
+def needs_approval(order: dict, threshold_cents: int) -> bool:
+    return order["totalCents"] >= threshold_cents
+
+
+def auto_review(order_id: str) -> bool:
+    """The demo reviewer's decision, a pure function of the order id: True approves (most), False rejects (a few)."""
+    return _order_hash(order_id, "review") % 1000 >= AUTO_REJECT_PER_MILLE
 
 
 # --- S3 keys ---------------------------------------------------------------------------------

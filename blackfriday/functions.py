@@ -16,6 +16,9 @@ class Grant:
     resource: str  # the key of a resource of the manifest, e.g. "table:orders"
     path: str = ""  # appended to the resource's ARN, e.g. "/receipts/*" for objects of a bucket
     executions: bool = False  # the resource's executions (a state machine's), whose ARNs are not its ARN plus a path
+    # Actions IAM cannot scope to a resource: SendTaskSuccess/Failure with a service integration's task token ("*");
+    # `resource` still says whose tokens they answer.
+    unscoped: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,15 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         "reserve_inventory",
-        "Reserves every item of the order or none (one conditional transaction).",
-        ("INVENTORY_TABLE", "ORDERS_TABLE"),
+        "Reserves every item of the order or none (one conditional transaction); says whether a person must approve it.",
+        ("INVENTORY_TABLE", "ORDERS_TABLE", "APPROVAL_THRESHOLD_CENTS", "APPROVAL_TIMEOUT_SECONDS"),
         (_UPDATE_STOCK, _UPDATE_ORDER),
+    ),
+    FunctionSpec(
+        "request_approval",
+        "Records the task token and AWAITING_APPROVAL on a big order and announces it on Approvals.",
+        ("ORDERS_TABLE", "APPROVALS_TOPIC_ARN"),
+        (_UPDATE_ORDER, Grant(("sns:Publish",), "topic:approvals")),
     ),
     FunctionSpec(
         "process_payment",
@@ -81,7 +90,7 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
 # The order API behind API Gateway (not a workflow step: the REST API of the manifest invokes it).
 ORDERS_API_FUNCTION = FunctionSpec(
     "orders_api",
-    "The order API behind API Gateway: storefront page, catalogue, order placement, journey and receipt.",
+    "The order API behind API Gateway: storefront page, catalogue, order placement, journey, receipt and approvals.",
     ("BUCKET", "INVENTORY_TABLE", "ORDERS_TABLE", "STATE_MACHINE_ARN"),
     (
         # PutObject with If-None-Match; HeadObject (a replayed Idempotency-Key) is authorised by s3:GetObject.
@@ -90,8 +99,10 @@ ORDERS_API_FUNCTION = FunctionSpec(
         # Without ListBucket a missing key is 403 AccessDenied instead of 404 NoSuchKey (journey, receipt).
         Grant(("s3:ListBucket",), "bucket"),
         Grant(("dynamodb:Scan",), "table:inventory"),
-        Grant(("dynamodb:GetItem",), "table:orders"),
+        # GetItem: a journey; Scan: the orders waiting for approval; UpdateItem: claiming a decision (exactly once).
+        Grant(("dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem"), "table:orders"),
         Grant(("states:DescribeExecution", "states:GetExecutionHistory"), "state_machine", executions=True),
+        Grant(("states:SendTaskSuccess", "states:SendTaskFailure"), "state_machine", unscoped=True),
     ),
 )
 

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
 from blackfriday.api.routes import ROUTE_PATHS
-from blackfriday.domain import CATALOGUE, ORDERS_PREFIX, Product
+from blackfriday.domain import (
+    CATALOGUE,
+    DEFAULT_APPROVAL_THRESHOLD_CENTS,
+    DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+    ORDERS_PREFIX,
+    Product,
+)
 from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION, FunctionSpec
 from blackfriday.names import StackNames
 
@@ -330,11 +336,27 @@ class Dashboard(Resource):
 R = TypeVar("R", bound=Resource)
 
 
-class Manifest:
-    """The resources of a stack, checked (unique keys, known references, no cycle) and in dependency order."""
+@dataclass(frozen=True)
+class ApprovalSettings:
+    """When a person must approve an order, and how long the workflow waits (setup_infra.py options).
 
-    def __init__(self, resources: Iterable[Resource]):
+    They reach the workflow as ReserveInventory's environment (it answers needsApproval and the wait), so a
+    change shows in the plan as an update of that function."""
+
+    threshold_cents: int = DEFAULT_APPROVAL_THRESHOLD_CENTS
+    timeout_seconds: int = DEFAULT_APPROVAL_TIMEOUT_SECONDS
+
+    def environment(self) -> dict[str, str]:
+        return {"APPROVAL_THRESHOLD_CENTS": str(self.threshold_cents), "APPROVAL_TIMEOUT_SECONDS": str(self.timeout_seconds)}
+
+
+class Manifest:
+    """The resources of a stack, checked (unique keys, known references, no cycle) and in dependency order,
+    and the settings its functions read from their environment."""
+
+    def __init__(self, resources: Iterable[Resource], approval: ApprovalSettings = ApprovalSettings()):
         self.resources = tuple(resources)
+        self.approval = approval
         self.ordered = self.resources  # until sorted below: dependencies may look resources up by kind
         self._by_key: dict[str, Resource] = {}
         for resource in self.resources:
@@ -375,7 +397,10 @@ class Manifest:
         return [resource for resource in self.ordered if isinstance(resource, kind)]
 
     def plus(self, *resources: Resource) -> Manifest:
-        return Manifest((*self.resources, *resources))
+        return Manifest((*self.resources, *resources), self.approval)
+
+    def with_approval(self, approval: ApprovalSettings) -> Manifest:
+        return Manifest(self.resources, approval)
 
     def name_of(self, resource: Resource, names: StackNames) -> str:
         """The name setup and teardown show: a resource's own name, or what it connects."""
@@ -402,14 +427,15 @@ class Manifest:
         return values
 
     def environment_values(self, names: StackNames) -> dict[str, str]:
-        """Every environment variable a resource declares, with the name or ARN it carries into Lambdas."""
+        """Every environment variable a resource declares, with the name or ARN it carries into Lambdas, and the settings."""
         return {
-            resource.environment: resource.reference(names)
-            for resource in self.resources
-            if getattr(resource, "environment", None)
+            **{resource.environment: resource.reference(names) for resource in self.resources if getattr(resource, "environment", None)},
+            **self.approval.environment(),
         }
 
     def grant_arn(self, grant, names: StackNames) -> str:
+        if grant.unscoped:
+            return "*"
         if grant.executions:
             return self[grant.resource].executions_arn(names)
         return self[grant.resource].arn(names) + grant.path
@@ -470,6 +496,7 @@ def stack_manifest(functions: Iterable[FunctionSpec] = FUNCTION_SPECS, catalogue
             Topic(key="topic:new_orders", thing="NewOrderEvents", publishing_bucket="bucket"),
             Topic(key="topic:order_events", thing="OrderEvents", environment="ORDER_EVENTS_TOPIC_ARN"),
             Topic(key="topic:order_errors", thing="OrderErrors", environment="ORDER_ERRORS_TOPIC_ARN"),
+            Topic(key="topic:approvals", thing="Approvals", environment="APPROVALS_TOPIC_ARN"),
             Topic(key=ALERTS_TOPIC, thing="CriticalAlerts"),  # every alarm's action; --notify-email subscribes to it
             *work_queue("shipping", "ShippingQueue", "ShippingDLQ", "topic:new_orders"),
             *work_queue("analytics", "AnalyticsQueue", "AnalyticsDLQ", "topic:new_orders"),

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the order API's routes use this module, and the manifest (w
 
 QUEUE_DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+TOKEN_ATTRIBUTE = "approvalToken"
 
 
 def queue_depths(sqs, url: str) -> dict[str, int]:
@@ -64,6 +65,7 @@ def snapshot(gateway, info: StackInfo, hottest: int = 6) -> dict:
     return {
         "queues": queues,
         "orders": in_lifecycle_order(orders),
+        "awaiting_approval": orders[OrderStatus.AWAITING_APPROVAL],
         "executions": execution_counts(gateway.client("stepfunctions"), info.state_machine_arn),
         "stock": [
             {"sku": sku, "initial": PRODUCTS[sku].initial_stock, "stock": stock[sku], "sold": sold[sku]}
@@ -124,7 +126,8 @@ def journey_of(s3, dynamodb, stepfunctions, bucket: str, orders_table: str, exec
         "order_id": order_id,
         "object": {"key": key, "uploaded": uploaded, "order": order},
         "execution": execution,
-        "row": {name: next(iter(value.values())) for name, value in row.items()} if row else None,
+        # the task token stays out: whoever holds it can decide the order
+        "row": {name: next(iter(value.values())) for name, value in row.items() if name != TOKEN_ATTRIBUTE} if row else None,
         "receipt": receipt if has_receipt else None,
         "failure_reason": (row or {}).get("reason", {}).get("S"),
     }

@@ -2,9 +2,11 @@
 
 1. Every order ends in exactly one place: COMPLETED with one receipt, FAILED with a reason, or
    (only for unreadable objects) its event in the shipping DLQ; completed + failed + dead-lettered = N.
+   A big order may also be AWAITING_APPROVAL (a fourth place, until a person decides it), without a receipt.
 2. No order is processed twice: one execution per orderId, one receipt, one charge.
-3. For every SKU: initial stock - final stock = units in COMPLETED orders; stock >= 0; no FAILED order
-   still holds a reservation (a release that ran out of retries: `status.py --repair` gives it back).
+3. For every SKU: initial stock - final stock = units in COMPLETED orders and in orders AWAITING_APPROVAL
+   (their stock stays reserved while they wait); stock >= 0; no FAILED order still holds a reservation
+   (a release that ran out of retries: `status.py --repair` gives it back).
 4. Sum of receipt totals = sum of successful payments; the analytics report's demand equals the exact
    sums over the valid orders uploaded, and its sales the exact sums over the COMPLETED orders.
 """
@@ -15,6 +17,7 @@ import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import unquote_plus
 
 from blackfriday.domain import FINAL_STATUSES, ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, OrderStatus, units_by_sku, validation_problems
@@ -134,10 +137,11 @@ def verify(gateway, names, info: StackInfo) -> list[Invariant]:
 
     completed = {order_id for order_id in readable if status.get(order_id) == OrderStatus.COMPLETED}
     failed = {order_id for order_id in readable if status.get(order_id) == OrderStatus.FAILED}
+    awaiting = {order_id for order_id in readable if status.get(order_id) == OrderStatus.AWAITING_APPROVAL}
     invariants = [
-        _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed),
+        _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed, awaiting),
         _once(readable, executions, receipt_ids, rows),
-        _stock(stock_levels(dynamodb, info), readable, completed, unreleased_reservations(dynamodb, info.tables["orders"])),
+        _stock(stock_levels(dynamodb, info), readable, completed | awaiting, unreleased_reservations(dynamodb, info.tables["orders"])),
         _money(receipts, rows, readable, completed, _latest_report(s3, info.bucket)),
     ]
     return invariants
@@ -147,11 +151,14 @@ def order_id_from_receipt(key: str) -> str:
     return key[len(RECEIPTS_PREFIX) : -len(".json")]
 
 
-def _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed) -> Invariant:
+def _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed, awaiting) -> Invariant:
     check = Invariant(1, "every order ends in exactly one place")
-    unfinished = {order_id for order_id in readable if status.get(order_id) not in FINAL_STATUSES}
+    unfinished = {order_id for order_id in readable if status.get(order_id) not in FINAL_STATUSES} - awaiting
     if unfinished:
-        check.problems.append(f"orders neither COMPLETED nor FAILED: {_examples(unfinished)}")
+        check.problems.append(f"orders neither COMPLETED nor FAILED nor AWAITING_APPROVAL: {_examples(unfinished)}")
+    awaiting_with_receipt = {order_id for order_id in awaiting if receipt_ids.get(order_id)}
+    if awaiting_with_receipt:
+        check.problems.append(f"orders AWAITING_APPROVAL that have a receipt: {_examples(awaiting_with_receipt)}")
     without_receipt = {order_id for order_id in completed if not receipt_ids.get(order_id)}
     if without_receipt:
         check.problems.append(f"COMPLETED orders without a receipt: {_examples(without_receipt)}")
@@ -165,10 +172,10 @@ def _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_letter
     if lost_unreadable:
         check.problems.append(f"unreadable objects whose event is not in the shipping DLQ: {_examples(lost_unreadable)}")
     total = len(readable) + len(unreadable_keys)
-    accounted = len(completed) + len(failed) + len(unreadable_keys - lost_unreadable)
+    accounted = len(completed) + len(failed) + len(awaiting) + len(unreadable_keys - lost_unreadable)
     if accounted != total:
         check.problems.append(
-            f"completed {len(completed)} + failed {len(failed)} + dead-lettered "
+            f"completed {len(completed)} + failed {len(failed)} + awaiting approval {len(awaiting)} + dead-lettered "
             f"{len(unreadable_keys - lost_unreadable)} = {accounted}, but {total} orders were uploaded"
         )
     return check
@@ -194,14 +201,15 @@ def _once(readable, executions, receipt_ids, rows) -> Invariant:
     return check
 
 
-def _stock(stock, readable, completed, unreleased) -> Invariant:
+def _stock(stock, readable, holding, unreleased) -> Invariant:
+    """`holding`: the COMPLETED orders and those AWAITING_APPROVAL (their stock reserved while a person decides)."""
     check = Invariant(3, "stock moves only by the units of COMPLETED orders and never goes below zero")
     if unreleased:
         check.problems.append(
             f"FAILED orders still holding their reservation (release failed; status.py --repair returns it): {_examples(unreleased)}"
         )
     sold = Counter()
-    for order_id in completed:
+    for order_id in holding:
         sold.update(units_by_sku(readable[order_id]))
     for sku, product in PRODUCTS.items():
         if sku not in stock:
@@ -212,7 +220,7 @@ def _stock(stock, readable, completed, unreleased) -> Invariant:
         if product.initial_stock - stock[sku] != sold[sku]:
             check.problems.append(
                 f"{sku}: initial {product.initial_stock} - final {stock[sku]} = "
-                f"{product.initial_stock - stock[sku]}, but COMPLETED orders hold {sold[sku]} units"
+                f"{product.initial_stock - stock[sku]}, but COMPLETED orders and orders awaiting approval hold {sold[sku]} units"
             )
     return check
 
@@ -249,5 +257,23 @@ def _money(receipts, rows, readable, completed, report) -> Invariant:
     sold = report.get("sales", {}).get("salesCents")
     if sold != charged_total:
         check.problems.append(f"the report's sales total {sold} cents, but the COMPLETED orders were charged {charged_total} cents")
+        late = completed_after(rows, completed, report.get("generatedAt"))
+        if late:
+            check.problems.append(
+                f"{len(late)} order(s) completed after the report was written at {report['generatedAt']} (approved since?): "
+                f"`consumer.py --until-empty` writes it again: {_examples(late)}"
+            )
     return check
+
+
+def completed_after(rows, completed, generated_at: str | None) -> set[str]:
+    """COMPLETED orders whose completedAt is later than the report: a report is as of its writing."""
+    if not generated_at:
+        return set()
+    written = datetime.fromisoformat(generated_at)
+    return {
+        order_id
+        for order_id in completed
+        if rows[order_id].get("completedAt", {}).get("S") and datetime.fromisoformat(rows[order_id]["completedAt"]["S"]) > written
+    }
 

@@ -26,6 +26,7 @@ import pytest
 
 from blackfriday.clients import AwsGateway
 from blackfriday.emulator import lifecycle
+from blackfriday.manifest import ApprovalSettings
 from blackfriday.names import StackNames
 from blackfriday.resources.deploy import deploy
 from blackfriday.resources.stack import StackInfo, describe_stack
@@ -164,11 +165,11 @@ class DeployedStack(NamedTuple):
     info: StackInfo
 
 
-def deploy_stack(emulator_url: str, prefix: str) -> DeployedStack:
-    """setup_infra's deploy of the real lambdas/ and ASL under `prefix`, its fan-out queues drained."""
+def deploy_stack(emulator_url: str, prefix: str, approval: ApprovalSettings | None = None) -> DeployedStack:
+    """setup_infra's deploy of the real lambdas/ and ASL under `prefix` (approval: its --approval-* options), its fan-out queues drained."""
     gateway = AwsGateway(Target(ENDPOINT, EMULATOR_REGION, prefix, emulator_url))
     names = StackNames(prefix, gateway.account_id, EMULATOR_REGION)
-    deploy(gateway, names)
+    deploy(gateway, names, approval=approval)
     info = describe_stack(gateway, names)
     for queue in info.queues.values():
         drain_queue(gateway.client("sqs"), queue.url)
@@ -188,8 +189,8 @@ def deployed_stack(emulator_url) -> DeployedStack:
 
 @pytest.fixture(scope="session")
 def deploy_own_stack(emulator_url):
-    """deploy_own_stack() -> DeployedStack: the real stack under a fresh prefix, for tests that change its data."""
-    return lambda: deploy_stack(emulator_url, "t" + uuid.uuid4().hex[:12])
+    """deploy_own_stack(approval=None) -> DeployedStack: the real stack under a fresh prefix, for tests that change its data."""
+    return lambda approval=None: deploy_stack(emulator_url, "t" + uuid.uuid4().hex[:12], approval)
 
 
 def drain_queue(sqs, queue_url: str) -> list[dict]:

@@ -21,7 +21,9 @@ from blackfriday.domain import (
     PaymentGatewayTimeout,
     ValidationError,
     authorize_payment,
+    auto_review,
     make_invalid,
+    needs_approval,
     order_id_from_key,
     order_key,
     order_total_cents,
@@ -274,3 +276,15 @@ def test_the_completed_share_holds_for_other_seeds(seed):
 def test_poison_body_is_not_json():
     with pytest.raises(ValueError):
         json.loads(poison_body("order-1"))
+
+
+def test_an_order_needs_approval_at_or_over_the_threshold():
+    order = {"totalCents": 100_000}
+    assert [needs_approval(order, threshold) for threshold in (99_999, 100_000, 100_001)] == [True, True, False]
+
+
+def test_the_demo_reviewer_is_a_pure_function_of_the_order_that_rejects_about_one_in_ten():
+    decisions = [auto_review(f"order-{n}") for n in range(1000)]
+    # THEN the same on every call, and 91 of these 1,000 ids are rejected (AUTO_REJECT_PER_MILLE = 100)
+    assert decisions == [auto_review(f"order-{n}") for n in range(1000)]
+    assert decisions.count(False) == 91

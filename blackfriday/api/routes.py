@@ -5,6 +5,11 @@
     POST /orders                    validate, write orders/<shard>/<orderId>.json (the producer's path), 202
     GET  /orders/{orderId}          the order's journey (the function `status.py --order` uses)
     GET  /orders/{orderId}/receipt  the receipt, 404 until it exists
+    GET  /review                    the reviewer's page: the orders waiting for approval, approve / reject buttons
+    GET  /approvals                 the orders waiting for approval (blackfriday.approvals.waiting_orders)
+    POST /orders/{orderId}/approval {"decision": "approve"|"reject", "reason": ..., "reviewer": ...}: decided exactly
+                                    once; 409 naming why when the order does not wait (unknown, already decided,
+                                    never needed approval, expired)
 
 Bad input never reaches the bucket and never gets a 5xx: 400 for a body that is not the order's JSON shape,
 413 over 64 KB, 422 for an order the shop cannot take (unknown SKU, quantities, prices, total, a reused
@@ -24,6 +29,8 @@ from datetime import datetime, timezone
 
 from botocore.exceptions import ClientError
 
+from blackfriday import approvals
+from blackfriday.api.review import REVIEW_PAGE
 from blackfriday.api.storefront import PAGE
 from blackfriday.domain import CATALOGUE, CURRENCY, PAYMENT_METHODS, PRODUCTS, order_key, receipt_key, validation_problems
 from blackfriday.errors import error_code
@@ -210,6 +217,58 @@ def order_receipt(store: Store, request: ApiRequest, order_id: str) -> Response:
     return Response(200, body.decode(), JSON_TYPE, {"Cache-Control": "no-store"})
 
 
+# --- Approvals: GET /review, GET /approvals, POST /orders/{orderId}/approval ---------------------------------
+
+DECISION_FIELDS = {"decision": str, "reason": str, "reviewer": str}
+DECISION_REQUIRED = ("decision",)
+API_REVIEWER = "order-api"  # who decided, when the request does not say
+MAX_REVIEWER_CHARS = 64
+
+
+def review_page(store: Store, request: ApiRequest) -> Response:
+    return Response(200, REVIEW_PAGE, HTML_TYPE, {"Cache-Control": "no-cache"})
+
+
+def waiting_for_approval(store: Store, request: ApiRequest) -> Response:
+    now = datetime.now(timezone.utc)
+    waiting = approvals.waiting_orders(store.dynamodb, store.orders_table)
+    return json_response(200, {"waiting": [order.to_json(now) for order in waiting]})
+
+
+def parse_decision(body: bytes) -> dict:
+    """{"decision", "reason", "reviewer"} checked (400 naming each problem), else Rejected."""
+    if len(body) > MAX_BODY_BYTES:
+        raise Rejected(413, f"request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
+    try:
+        decision = json.loads(body or b"null")
+    except ValueError as error:
+        raise Rejected(400, f"request body is not valid JSON: {error}") from None
+    problems = shape_problems(decision, DECISION_FIELDS, DECISION_REQUIRED)
+    if not problems:
+        if decision["decision"] not in approvals.DECISIONS:
+            problems.append(f"decision must be one of {', '.join(approvals.DECISIONS)}, got {decision['decision'][:40]!r}")
+        elif decision["decision"] == approvals.REJECT and not decision.get("reason", "").strip():
+            problems.append("reason is required to reject: the customer is told why")
+        if len(decision.get("reviewer", "")) > MAX_REVIEWER_CHARS:
+            problems.append(f"reviewer is longer than {MAX_REVIEWER_CHARS} characters")
+    if problems:
+        raise Rejected(400, problems)
+    return decision
+
+
+def decide_approval(store: Store, request: ApiRequest, order_id: str) -> Response:
+    check_order_id(order_id)
+    decision = parse_decision(request.body)
+    try:
+        made = approvals.decide(
+            store.stepfunctions, store.dynamodb, store.orders_table, order_id, decision["decision"],
+            decision.get("reviewer", "").strip() or API_REVIEWER, decision.get("reason", ""),
+        )  # fmt: skip
+    except approvals.ApprovalRefused as refused:
+        raise Rejected(409, str(refused)) from None
+    return json_response(200, made.to_json())
+
+
 # (path template, {method: route function}); path parameters are passed by name.
 ROUTES = (
     ("/", {"GET": storefront}),
@@ -217,6 +276,9 @@ ROUTES = (
     ("/orders", {"POST": place_order}),
     ("/orders/{orderId}", {"GET": order_journey}),
     ("/orders/{orderId}/receipt", {"GET": order_receipt}),
+    ("/orders/{orderId}/approval", {"POST": decide_approval}),
+    ("/approvals", {"GET": waiting_for_approval}),
+    ("/review", {"GET": review_page}),
 )
 
 

@@ -63,6 +63,7 @@ PAGE = r"""<!doctype html>
 <header>
   <h1>Black Friday store</h1>
   <p>Doorbusters while stock lasts.</p>
+  <p><a href="review" style="color: #9cc3ff">Review big orders</a></p>
 </header>
 <main>
   <section aria-labelledby="catalogue-title">

@@ -81,10 +81,11 @@ class Dashboard:
         parts = [header, queues, pools]
         if Pool.SHIPPING in summary.active_pools:
             executions = Table(title="Executions (upload → completion latency)", title_justify="left")
-            for column in ("running", "succeeded", "failed", "p50", "p95"):
+            for column in ("running", "waiting", "succeeded", "failed", "p50", "p95"):
                 executions.add_column(column, justify="right")
             counts = summary.executions
-            executions.add_row(str(counts["running"]), str(counts["succeeded"]), str(counts["failed"]), seconds_text(summary.latency_p50), seconds_text(summary.latency_p95))
+            executions.add_row(str(counts["running"]), str(counts["waiting"]), str(counts["succeeded"]), str(counts["failed"]),
+                               seconds_text(summary.latency_p50), seconds_text(summary.latency_p95))  # fmt: skip
             parts.append(executions)
         for pool, message in summary.last_errors.items():
             parts.append(Text(f"last {pool} error: {message}", style="yellow"))
@@ -104,7 +105,7 @@ class Dashboard:
         if Pool.SHIPPING in summary.active_pools:
             counts = summary.executions
             parts.append(
-                f"executions running {counts['running']} succeeded {counts['succeeded']} failed {counts['failed']} "
+                f"executions running {counts['running']} waiting {counts['waiting']} succeeded {counts['succeeded']} failed {counts['failed']} "
                 f"p50 {seconds_text(summary.latency_p50)} p95 {seconds_text(summary.latency_p95)}"
             )
         if summary.stopped:

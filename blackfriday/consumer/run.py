@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from blackfriday.approvals import awaiting_among
 from blackfriday.consumer.analytics import AnalyticsHandler, DemandReport, read_demand, write_report
 from blackfriday.consumer.monitor import QueueDepth, QueueMonitor
 from blackfriday.consumer.pool import PoolSettings, QueuePool
@@ -88,7 +89,15 @@ class Consumer:
         stats = PoolStats(pool)
         if pool is Pool.SHIPPING:
             stepfunctions = self.gateway.client("stepfunctions")
-            self.tracker = ExecutionTracker(stepfunctions, self.stack.state_machine_arn, self.settings.max_inflight, self.latency, stats)
+            dynamodb, orders_table = self.gateway.client("dynamodb"), self.stack.tables["orders"]
+            self.tracker = ExecutionTracker(
+                stepfunctions,
+                self.stack.state_machine_arn,
+                self.settings.max_inflight,
+                self.latency,
+                stats,
+                awaiting_among=lambda order_ids: awaiting_among(dynamodb, orders_table, order_ids),
+            )
             handler = ShippingHandler(stepfunctions, self.tracker, stats)
         else:
             handler = AnalyticsHandler(self.gateway.client("dynamodb"), self.stack.tables["analytics"], stats)
@@ -117,7 +126,8 @@ class Consumer:
         return time.monotonic() - self.started_at
 
     def drained(self) -> bool:
-        """Every selected queue empty (nothing visible, in flight or delayed), nothing in hand, no execution open."""
+        """Every selected queue empty (nothing visible, in flight or delayed), nothing in hand, no execution open
+        but those waiting for a person (they may wait a day: approve.py decides them)."""
         if any(pool.stats.in_hand for pool in self.pools.values()):
             return False
         if self.tracker is not None and not self.tracker.settled:
@@ -204,7 +214,7 @@ class Consumer:
             counts=counts,
             in_hand={pool: queue_pool.stats.in_hand for pool, queue_pool in self.pools.items()},
             last_errors={pool: queue_pool.stats.last_error for pool, queue_pool in self.pools.items() if queue_pool.stats.last_error},
-            executions=self.tracker.counts() if self.tracker is not None else {"succeeded": 0, "failed": 0, "running": 0},
+            executions=self.tracker.counts() if self.tracker is not None else {"succeeded": 0, "failed": 0, "running": 0, "waiting": 0},
             latency_p50=p50,
             latency_p95=p95,
             latency_samples=self.latency.count,

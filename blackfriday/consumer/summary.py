@@ -34,7 +34,7 @@ class RunSnapshot:
     counts: dict[Pool, dict[PoolCounter, int]]  # every pool's every counter, zero when the pool did not run
     in_hand: dict[Pool, int]
     last_errors: dict[Pool, str]
-    executions: dict[str, int]  # succeeded, failed, running
+    executions: dict[str, int]  # succeeded, failed, running, waiting (for a person's approval)
     latency_p50: float | None
     latency_p95: float | None
     latency_samples: int
@@ -82,9 +82,12 @@ class RunSnapshot:
             executions = self.executions
             out.table(
                 "Executions",
-                ("running", "succeeded", "failed", "latency p50", "latency p95"),
-                [(executions["running"], executions["succeeded"], executions["failed"], seconds_text(self.latency_p50), seconds_text(self.latency_p95))],
-            )
+                ("running", "waiting for approval", "succeeded", "failed", "latency p50", "latency p95"),
+                [(executions["running"], executions["waiting"], executions["succeeded"], executions["failed"],
+                  seconds_text(self.latency_p50), seconds_text(self.latency_p95))],
+            )  # fmt: skip
+            if executions["waiting"]:
+                out.say(f"{executions['waiting']} order(s) wait for a person's approval: python approve.py lists them.")
         for pool, message in self.last_errors.items():
             out.warn(f"last {pool} error: {message}")
         if self.report is not None:

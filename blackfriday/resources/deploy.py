@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blackfriday.errors import RunFailure
-from blackfriday.manifest import ALERTS_TOPIC, STACK, EmailSubscription, Function, Manifest, Role, StateMachine
+from blackfriday.manifest import ALERTS_TOPIC, STACK, ApprovalSettings, EmailSubscription, Function, Manifest, Role, StateMachine
 from blackfriday.names import StackNames
 from blackfriday.resources import awslambda, iam, stepfunctions
 from blackfriday.resources.base import Action, CannotConverge, Change
@@ -21,6 +21,7 @@ from blackfriday.target import Target
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EMULATOR_ACCOUNT = "123456789012"  # the account the local emulator (moto) serves
+NOTIFIED_TOPICS = (ALERTS_TOPIC, "topic:approvals")  # what --notify-email subscribes the address to: alarms, and big orders to review
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,21 @@ class Deployment:
 
     @classmethod
     def prepare(
-        cls, gateway, names: StackNames, sources: Sources | None = None, notify_email: str | None = None, manifest: Manifest = STACK
+        cls,
+        gateway,
+        names: StackNames,
+        sources: Sources | None = None,
+        notify_email: str | None = None,
+        manifest: Manifest = STACK,
+        approval: ApprovalSettings | None = None,
     ) -> Deployment:
+        if approval is not None:
+            manifest = manifest.with_approval(approval)
         if notify_email:
-            manifest = manifest.plus(EmailSubscription(key=f"email:{notify_email}", topic=ALERTS_TOPIC, address=notify_email))
+            # the address hears of every alarm and is the reviewer of big orders
+            manifest = manifest.plus(
+                *(EmailSubscription(key=f"email:{topic}:{notify_email}", topic=topic, address=notify_email) for topic in NOTIFIED_TOPICS)
+            )
         artefacts = prepare(names, sources or Sources.project(), manifest)
         return cls(gateway, names, manifest, artefacts, tls_only=gateway is None or speaks_tls(gateway.target))
 
@@ -162,7 +174,8 @@ def deploy(
     notify_email: str | None = None,
     report: Callable[[Change], None] = lambda change: None,
     manifest: Manifest = STACK,
+    approval: ApprovalSettings | None = None,
 ) -> list[Change]:
     """Plan, then converge every resource; returns (and reports as it goes) each resource's action."""
-    deployment = Deployment.prepare(gateway, names, sources, notify_email, manifest)
+    deployment = Deployment.prepare(gateway, names, sources, notify_email, manifest, approval)
     return deployment.apply(deployment.plan(), report)

@@ -101,3 +101,37 @@ def post_approved(url: str, order: dict) -> str:
     response = requests.post(f"{url}/orders", json=order, headers={"Idempotency-Key": key}, timeout=TIMEOUT)
     assert response.status_code == 202, response.text
     return response.json()["orderId"]
+
+
+def test_a_big_order_waits_is_listed_for_review_and_is_decided_once_over_http(orders_api_stack):
+    url = orders_api_stack.url
+    # GIVEN an order over the $1,000 threshold, posted and drained (the consumer ends with it waiting)
+    big = a_valid_order(
+        items=[{"sku": "HP-TABLET", "quantity": 3, "unitPriceCents": 24900}, {"sku": "HP-SMARTWATCH", "quantity": 2, "unitPriceCents": 19900}],
+        totalCents=114_500,
+    )
+    order_id = post_approved(url, big)
+    summary = orders_api_stack.drain()
+    assert summary["executions"]["waiting"] >= 1  # this test's order, and any another API test left waiting
+    # THEN its journey says AWAITING_APPROVAL, the review page is served and the order is listed for review
+    assert requests.get(f"{url}/orders/{order_id}", timeout=TIMEOUT).json()["status"] == "AWAITING_APPROVAL"
+    page = requests.get(f"{url}/review", timeout=TIMEOUT)
+    assert (page.status_code, page.headers["Content-Type"]) == (200, "text/html; charset=utf-8")
+    assert "<h1>Orders waiting for approval</h1>" in page.text
+    [listed] = [item for item in requests.get(f"{url}/approvals", timeout=TIMEOUT).json()["waiting"] if item["orderId"] == order_id]
+    assert (listed["totalCents"], listed["items"]) == (114_500, {"HP-TABLET": 3, "HP-SMARTWATCH": 2})
+    # WHEN a rejection comes without a reason THEN 400, and nothing is decided
+    no_reason = requests.post(f"{url}/orders/{order_id}/approval", json={"decision": "reject"}, timeout=TIMEOUT)
+    assert (no_reason.status_code, no_reason.json()["problems"]) == (400, ["reason is required to reject: the customer is told why"])
+    # WHEN a reviewer approves it THEN 200 with the decision, and the order completes
+    approved = requests.post(f"{url}/orders/{order_id}/approval", json={"decision": "approve", "reviewer": "dana"}, timeout=TIMEOUT)
+    assert approved.status_code == 200, approved.text
+    assert {key: approved.json()[key] for key in ("orderId", "decision", "reviewer")} == {"orderId": order_id, "decision": "approve", "reviewer": "dana"}
+    # AND a second decision is a 409 naming who decided
+    again = requests.post(f"{url}/orders/{order_id}/approval", json={"decision": "reject", "reason": "late"}, timeout=TIMEOUT)
+    assert again.status_code == 409
+    assert again.json()["message"].startswith(f"order {order_id} was already approved by dana at {approved.json()['decidedAt']}")
+    # AND an order the stack never saw is a 409 too, saying so
+    unknown_id = str(uuid.uuid4())
+    unknown = requests.post(f"{url}/orders/{unknown_id}/approval", json={"decision": "approve"}, timeout=TIMEOUT)
+    assert (unknown.status_code, unknown.json()["message"]) == (409, f"no order {unknown_id} in this stack")

@@ -354,3 +354,62 @@ def test_the_producers_orders_are_taken_as_they_are_generated_and_its_invalid_on
     assert {kind: status for kind, (status, _) in refused.items()} == {"unknown_sku": 422, "zero_quantity": 422, "wrong_total": 422}
     assert refused["unknown_sku"][1]["message"] == "item 1: unknown SKU 'NO-SUCH-SKU'"
     assert objects(store) == [order_key(answer["orderId"])]
+
+
+# --- Approvals: GET /review, GET /approvals, POST /orders/{orderId}/approval -----------------------------------
+
+
+def test_the_review_page_is_served(store):
+    status, body, headers = call(store, "GET", "/review")
+    assert (status, headers["Cache-Control"]) == (200, "no-cache")
+    assert "<h1>Orders waiting for approval</h1>" in body and 'fetch("approvals"' in body
+
+
+def test_the_orders_waiting_for_approval_are_listed(store, mock_workflow_stack):
+    # GIVEN one order waiting for approval (its row as request_approval leaves it) and one that completed
+    dynamodb = mock_workflow_stack.dynamodb
+    dynamodb.put_item(TableName=store.orders_table, Item={
+        "orderId": {"S": "waiting-1"}, "status": {"S": "AWAITING_APPROVAL"}, "customerId": {"S": "cust-1"}, "totalCents": {"N": "114500"},
+        "reservedItems": {"M": {"HP-TABLET": {"N": "3"}, "HP-SMARTWATCH": {"N": "2"}}}, "approvalToken": {"S": "secret"},
+        "approvalRequestedAt": {"S": "2026-11-27T00:00:00.000Z"}, "approvalExpiresAt": {"S": "2026-11-28T00:00:00.000Z"}})  # fmt: skip
+    dynamodb.put_item(TableName=store.orders_table, Item={"orderId": {"S": "done-1"}, "status": {"S": "COMPLETED"}})
+    # WHEN the reviewers' list is asked for THEN only the waiting order, without its task token
+    status, body, _ = call(store, "GET", "/approvals")
+    assert status == 200
+    [waiting] = body["waiting"]
+    assert {key: waiting[key] for key in ("orderId", "customerId", "totalCents", "items", "waitingSince", "expiresAt")} == {
+        "orderId": "waiting-1", "customerId": "cust-1", "totalCents": 114500, "items": {"HP-TABLET": 3, "HP-SMARTWATCH": 2},
+        "waitingSince": "2026-11-27T00:00:00.000Z", "expiresAt": "2026-11-28T00:00:00.000Z"}  # fmt: skip
+    assert "secret" not in json.dumps(body)
+
+
+ORDER_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+@pytest.mark.parametrize(
+    ("body", "problems"),
+    [
+        (b"", ["request body must be a JSON object, got null"]),
+        ({"decision": "maybe"}, ["decision must be one of approve, reject, got 'maybe'"]),
+        ({"decision": "reject", "reason": "  "}, ["reason is required to reject: the customer is told why"]),
+        ({"decision": "approve", "by": "me"}, ["unknown field 'by'"]),
+        ({"reason": "x"}, ["missing field 'decision'"]),
+    ],
+)
+def test_a_bad_decision_is_a_400_naming_each_problem(store, body, problems):
+    status, answer, _ = call(store, "POST", f"/orders/{ORDER_ID}/approval", body)
+    assert (status, answer["problems"]) == (400, problems)
+
+
+def test_deciding_an_order_that_does_not_wait_is_a_409_naming_why(store, mock_workflow_stack):
+    # GIVEN an order that completed without ever needing approval
+    mock_workflow_stack.dynamodb.put_item(
+        TableName=store.orders_table, Item={"orderId": {"S": ORDER_ID}, "status": {"S": "COMPLETED"}, "totalCents": {"N": "5800"}}
+    )
+    # WHEN it is approved THEN 409: it never needed approval; an unknown order is a 409 saying so
+    assert call(store, "POST", f"/orders/{ORDER_ID}/approval", {"decision": "approve"})[:2] == (
+        409, {"message": f"order {ORDER_ID} never needed approval: it is COMPLETED, total $58.00",
+              "problems": [f"order {ORDER_ID} never needed approval: it is COMPLETED, total $58.00"]})  # fmt: skip
+    other = "1f8fad5b-d9cb-469f-a165-70867728950e"
+    assert call(store, "POST", f"/orders/{other}/approval", {"decision": "approve"})[:2] == (
+        409, {"message": f"no order {other} in this stack", "problems": [f"no order {other} in this stack"]})

@@ -106,3 +106,49 @@ def test_a_customer_orders_in_the_storefront_and_follows_the_journey_to_the_rece
     browser.set_window_size(390, 844)
     assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     browser.save_screenshot(str(tmp_path / "storefront-phone.png"))
+
+
+def test_a_reviewer_rejects_a_waiting_order_on_the_review_page(browser, orders_api_stack, tmp_path):
+    import requests
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url = orders_api_stack.url
+    wait = WebDriverWait(browser, PAGE_WAIT_SECONDS)
+    # GIVEN an order over the $1,000 threshold, posted and drained: it waits for a person
+    big = {
+        "customer": {"name": "Bo Chen", "email": "bo@example.com"},
+        "items": [{"sku": "HP-TABLET", "quantity": 3, "unitPriceCents": 24900}, {"sku": "HP-VACUUM", "quantity": 3, "unitPriceCents": 17900}],
+        "totalCents": 128_400,
+        "paymentMethod": "card",
+    }
+    posted = requests.post(f"{url}/orders", json=big, headers={"Idempotency-Key": approved_key()}, timeout=PAGE_WAIT_SECONDS)
+    order_id = posted.json()["orderId"]
+    orders_api_stack.drain()
+    # WHEN the reviewer follows the storefront's link to the review page
+    browser.get(url + "/")
+    browser.find_element(By.LINK_TEXT, "Review big orders").click()
+    row = f'tr[data-order-id="{order_id}"]'
+    wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, row))
+    # THEN the order is listed with its customer's total and items
+    cells = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, f"{row} td")][:4]
+    assert cells[0] == order_id and cells[2:4] == ["$1,284.00", "HP-TABLET x3, HP-VACUUM x3"]
+    browser.set_window_size(1280, 700)
+    browser.save_screenshot(str(tmp_path / "review.png"))
+    # WHEN they reject it without a reason THEN the page says a reason is required, and the order still waits
+    browser.find_element(By.CSS_SELECTOR, f"{row} button.reject").click()
+    wait.until(lambda driver: driver.find_element(By.ID, "message").text)
+    assert browser.find_element(By.ID, "message").text == "reason is required to reject: the customer is told why"
+    # WHEN they give a reason and reject it THEN the page says so and the order leaves the list
+    wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, f"{row} input"))
+    browser.find_element(By.CSS_SELECTOR, f"{row} input").send_keys("ten appliances, new account")
+    browser.find_element(By.CSS_SELECTOR, f"{row} button.reject").click()
+    wait.until(lambda driver: "rejected" in driver.find_element(By.ID, "message").text)
+    assert browser.find_element(By.ID, "message").text == f"Order {order_id} rejected: its stock is released."
+    wait.until(lambda driver: not driver.find_elements(By.CSS_SELECTOR, row))
+    browser.save_screenshot(str(tmp_path / "review-after.png"))
+    # AND the order's journey ends FAILED Rejected with the note
+    journey = WebDriverWait(browser, JOURNEY_WAIT_SECONDS, poll_frequency=1).until(
+        lambda driver: (answer := requests.get(f"{url}/orders/{order_id}", timeout=PAGE_WAIT_SECONDS).json())["status"] == "FAILED" and answer
+    )
+    assert journey["failure"] == {"error": "Rejected", "reason": "Rejected: ten appliances, new account (by order-api)"}

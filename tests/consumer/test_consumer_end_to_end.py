@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from blackfriday.clients import AwsGateway
-from blackfriday.domain import order_key
+from blackfriday.domain import DEFAULT_APPROVAL_THRESHOLD_CENTS, order_key
 from blackfriday.names import StackNames
 from blackfriday.producer import UploadPlan
 from blackfriday.resources.deploy import deploy
@@ -57,6 +57,14 @@ class Spike:
 
     def count(self, kind: str, duplicated: bool = False) -> int:
         return sum(1 for upload in self.uploads() if upload.kind == kind and (upload.duplicate or not duplicated))
+
+    @property
+    def big(self) -> int:
+        """Valid orders at or over the default approval threshold: they wait for a person."""
+        return sum(
+            1 for upload in self.uploads()
+            if upload.kind == "valid" and json.loads(upload.body)["totalCents"] >= DEFAULT_APPROVAL_THRESHOLD_CENTS
+        )  # fmt: skip
 
     @property
     def readable(self) -> int:
@@ -113,6 +121,20 @@ class Pipeline:
         """consumer.py --until-empty to its end: its JSON summary."""
         return finish(self.start_consumer("--until-empty"))
 
+    def review(self) -> dict:
+        """approve.py --auto decides every waiting order; once the approved ones have run to their end, a consumer
+        pass writes the analytics report again (its sales are the orders COMPLETED when it is written)."""
+        reviewer = self.script("approve.py", "--auto", "--json")
+        result = finish(reviewer)
+        stepfunctions = self.gateway.client("stepfunctions")
+        running = stepfunctions.get_paginator("list_executions")
+        deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+        while any(page["executions"] for page in running.paginate(stateMachineArn=self.info.state_machine_arn, statusFilter="RUNNING")):
+            assert time.monotonic() < deadline, "executions still running after every approval was decided"
+            time.sleep(0.5)
+        self.drain()
+        return result
+
     def execution_names(self) -> Counter:
         stepfunctions = self.gateway.client("stepfunctions")
         pages = stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=self.info.state_machine_arn)
@@ -164,18 +186,26 @@ SPIKE = Spike(orders=150, seed=11, invalid_rate=0.1, poison_rate=0.04, duplicate
 
 
 @pytest.fixture(scope="module")
-def drained(emulator_url) -> tuple[Pipeline, dict]:
+def drained(emulator_url) -> tuple[Pipeline, dict, dict]:
     pipeline = deploy_pipeline(emulator_url)
     pipeline.produce(SPIKE)
-    return pipeline, pipeline.drain()
+    summary = pipeline.drain()
+    # the invariants hold while the big orders wait for a person (a fourth place, holding their stock)...
+    pipeline.assert_invariants_hold()
+    return pipeline, summary, pipeline.review()
 
 
 def test_every_order_reaches_exactly_one_terminal_place_and_analytics_match_the_valid_orders(drained):
-    # GIVEN a spike of 150 orders with invalid, poison and duplicate uploads, drained by one consumer run
-    pipeline, summary = drained
+    # GIVEN a spike of 150 orders with invalid, poison and duplicate uploads, drained by one consumer run,
+    # its big orders then decided by the demo reviewer
+    pipeline, summary, review = drained
     assert (SPIKE.count("valid"), SPIKE.count("invalid"), SPIKE.count("poison"), SPIKE.readable_duplicates, SPIKE.poison_events) == (129, 15, 6, 12, 9)
+    assert SPIKE.big == 12
 
-    # THEN the design's four invariants hold (one terminal place each, once, stock, money and analytics)
+    # THEN the consumer ended with the queues drained while the big orders waited, and said how many
+    assert summary["executions"]["waiting"] == SPIKE.big
+    assert review["approved"] + review["rejected"] == SPIKE.big and review["refused"] == 0
+    # AND once they are decided the design's four invariants hold (one terminal place each, once, stock, money and analytics)
     pipeline.assert_invariants_hold()
     # AND one execution per readable order, none for poison, none for a duplicate
     executions = pipeline.execution_names()
@@ -195,7 +225,7 @@ def test_every_order_reaches_exactly_one_terminal_place_and_analytics_match_the_
         "duplicates": SPIKE.readable_duplicates,
     }
     assert summary["executions"]["running"] == 0
-    assert summary["executions"]["succeeded"] + summary["executions"]["failed"] == SPIKE.readable
+    assert summary["executions"]["succeeded"] + summary["executions"]["failed"] == SPIKE.readable - SPIKE.big
     assert summary["dlq"] == {"shipping": SPIKE.poison_events, "analytics": SPIKE.poison_events}
     # AND the report in the bucket is the one the summary shows, with the rejected orders apart
     report = summary["report"]
@@ -207,7 +237,7 @@ def test_every_order_reaches_exactly_one_terminal_place_and_analytics_match_the_
 
 def test_redrive_returns_dead_letters_to_their_queue_and_they_come_back_to_the_dlq(drained):
     # GIVEN the poison events of the drained spike in both DLQs
-    pipeline, _ = drained
+    pipeline, _, _ = drained
     poison_keys = {order_key(upload.order_id) for upload in SPIKE.uploads() if upload.kind == "poison"}
 
     # WHEN each DLQ is redriven
@@ -253,8 +283,12 @@ def test_sigint_then_sigkill_mid_run_lose_nothing_and_a_restart_processes_every_
     consumer.communicate(timeout=RUN_TIMEOUT_SECONDS)
     assert consumer.returncode == -signal.SIGKILL
 
-    # AND a third consumer drains what is left
+    # AND a third consumer drains what is left, the big orders waiting; the demo reviewer then decides them
     summary = pipeline.drain()
+    assert SMALL_SPIKE.big == 12
+    assert summary["executions"]["waiting"] == SMALL_SPIKE.big
+    review = pipeline.review()
+    assert review["approved"] + review["rejected"] == SMALL_SPIKE.big
 
     # THEN every readable order was started exactly once across the three runs, none twice
     executions = pipeline.execution_names()

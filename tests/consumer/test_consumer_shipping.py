@@ -20,11 +20,15 @@ def ref_for(mock_stack, order: dict) -> ObjectRef:
 
 
 class Shipping:
-    def __init__(self, mock_stack, state_machine: str, max_inflight: int = 10, stepfunctions=None):
+    def __init__(self, mock_stack, state_machine: str, max_inflight: int = 10, stepfunctions=None, awaiting: set[str] | None = None):
         self.stepfunctions = mock_stack.gateway.client("stepfunctions")
         self.stats = PoolStats(Pool.SHIPPING)
         self.latency = LatencySample()
-        self.tracker = ExecutionTracker(self.stepfunctions, state_machine, max_inflight, self.latency, self.stats)
+        self.awaiting = awaiting if awaiting is not None else set()  # orderIds whose row is AWAITING_APPROVAL
+        self.tracker = ExecutionTracker(
+            self.stepfunctions, state_machine, max_inflight, self.latency, self.stats,
+            awaiting_among=lambda order_ids: self.awaiting & set(order_ids),
+        )  # fmt: skip
         self.handler = ShippingHandler(stepfunctions or self.stepfunctions, self.tracker, self.stats)
 
     def executions(self) -> list[dict]:
@@ -49,7 +53,7 @@ def test_an_order_starts_one_execution_named_after_it(mock_stack, state_machine,
     assert execution["name"] == orders[0]["orderId"]
     described = shipping.stepfunctions.describe_execution(executionArn=execution["executionArn"])
     assert json.loads(described["input"]) == {"order": orders[0], "source": {"bucket": ref.bucket, "key": ref.key}}
-    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 0, "running": 1}
+    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 0, "running": 1, "waiting": 0}
 
 
 def test_a_duplicate_delivery_starts_nothing_while_the_first_execution_runs_or_after_it_closed(mock_stack, state_machine, orders):
@@ -68,7 +72,7 @@ def test_a_duplicate_delivery_starts_nothing_while_the_first_execution_runs_or_a
 
     # THEN there is still one execution, no slot is held, and the closed one counts as failed (aborted)
     assert len(shipping.executions()) == 1
-    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 1, "running": 0}
+    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 1, "running": 0, "waiting": 0}
     assert shipping.tracker.settled
 
 
@@ -105,7 +109,7 @@ def test_in_flight_executions_are_bounded_and_a_closed_one_frees_a_slot(mock_sta
 
     # THEN never more than two ran at once
     assert outcomes == ["started"]
-    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 1, "running": 2}
+    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 1, "running": 2, "waiting": 0}
 
 
 def test_a_stop_while_waiting_for_room_gives_the_message_back(mock_stack, state_machine, orders):
@@ -174,3 +178,44 @@ def test_a_closed_execution_gives_its_latency_from_upload_to_stop(mock_stack, st
     # THEN the order's latency runs from its upload to the execution's stop
     assert shipping.latency.count == 1
     assert shipping.latency.percentiles(50) == ((stopped_at - uploaded_at).total_seconds(),)
+
+
+def test_an_order_waiting_for_approval_holds_no_slot_and_does_not_keep_the_tracker_unsettled(mock_stack, state_machine, orders):
+    # GIVEN one slot, taken by an order's execution
+    shipping = Shipping(mock_stack, state_machine, max_inflight=1)
+    shipping.handler.handle(orders[0], ref_for(mock_stack, orders[0]), threading.Event())
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Interrupted):  # no room for a second order
+        shipping.handler.handle(orders[1], ref_for(mock_stack, orders[1]), stop)
+    assert not shipping.tracker.settled
+
+    # WHEN its order's row becomes AWAITING_APPROVAL and the tracker polls
+    shipping.awaiting.add(orders[0]["orderId"])
+    shipping.tracker.poll()
+
+    # THEN it is parked: it counts as waiting, not running, the tracker is settled, and its slot takes the next order
+    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 0, "running": 0, "waiting": 1}
+    assert shipping.tracker.settled
+    assert shipping.handler.handle(orders[1], ref_for(mock_stack, orders[1]), threading.Event()) == "started"
+    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 0, "running": 1, "waiting": 1}
+    assert not shipping.tracker.settled
+
+    # AND once decided (no longer AWAITING_APPROVAL) it counts as running again until it ends
+    shipping.awaiting.clear()
+    shipping.tracker.poll()
+    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 0, "running": 2, "waiting": 0}
+
+
+def test_executions_adopted_at_start_that_wait_for_approval_are_parked_at_once(mock_stack, state_machine, orders):
+    # GIVEN two executions left by a killed consumer, one of whose orders waits for a person
+    stepfunctions = mock_stack.gateway.client("stepfunctions")
+    for order in orders[:2]:
+        stepfunctions.start_execution(stateMachineArn=state_machine, name=order["orderId"], input=json.dumps({"order": order}))
+    shipping = Shipping(mock_stack, state_machine, awaiting={orders[0]["orderId"]})
+
+    # WHEN a new consumer adopts them
+    assert shipping.tracker.adopt_running() == 2
+
+    # THEN the waiting one holds no slot
+    assert shipping.tracker.counts() == {"succeeded": 0, "failed": 0, "running": 1, "waiting": 1}

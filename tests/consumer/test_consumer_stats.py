@@ -62,7 +62,7 @@ def summary(**overrides) -> RunSnapshot:
         counts=counts,
         in_hand={"shipping": 2, "analytics": 0},
         last_errors={"analytics": "s3://b/orders/aa/x.json is not JSON"},
-        executions={"succeeded": 7, "failed": 2, "running": 1},
+        executions={"succeeded": 7, "failed": 2, "running": 1, "waiting": 3},
         latency_p50=1.25,
         latency_p95=3.5,
         latency_samples=9,
@@ -78,7 +78,7 @@ def test_the_plain_line_tells_queues_pools_and_executions():
         "42s | shipping 5 visible/2 in flight/DLQ 1 | analytics 0 visible/0 in flight/DLQ 1 "
         "| shipping 2.0/s started 10 duplicates 1 errors 3 "
         "| analytics 1.5/s aggregated 8 rejected 2 duplicates 1 errors 3 "
-        "| executions running 1 succeeded 7 failed 2 p50 1.25s p95 3.50s | stopping (SIGINT)"
+        "| executions running 1 waiting 3 succeeded 7 failed 2 p50 1.25s p95 3.50s | stopping (SIGINT)"
     )
 
 
@@ -101,7 +101,7 @@ def test_the_json_summary_has_the_documented_keys():
         "received": 12, "started": 10, "duplicates": 1, "errors": 3,
     }  # fmt: skip
     assert {key: document["analytics"][key] for key in ("aggregated", "rejected", "duplicates")} == {"aggregated": 8, "rejected": 2, "duplicates": 1}
-    assert document["executions"] == {"succeeded": 7, "failed": 2, "running": 1}
+    assert document["executions"] == {"succeeded": 7, "failed": 2, "running": 1, "waiting": 3}
     assert document["dlq"] == {"shipping": 1, "analytics": 1}
     assert document["latency"] == {"p50Seconds": 1.25, "p95Seconds": 3.5, "samples": 9}
     assert document["report"] is None

@@ -99,7 +99,7 @@ def test_the_happy_path_through_every_handler(mock_workflow_stack, load_handler)
     order_id = order["orderId"]
     # WHEN each step's handler runs with the event the state machine gives it, receipt before notification
     assert load_handler("validate_order")({"order": order}) == {"orderId": order_id, "totalCents": 5800}
-    assert load_handler("reserve_inventory")({"order": order}) == {"reservedItems": {"HM-LAMP": 2}}
+    assert load_handler("reserve_inventory")({"order": order}) == {"reservedItems": {"HM-LAMP": 2}, "needsApproval": False, "approvalTimeoutSeconds": 86400}
     payment = load_handler("process_payment")({"order": order, "attempt": 0})
     receipt = load_handler("generate_receipt")({"order": order, "payment": payment})
     assert stack.order_record(order_id)["status"] == {"S": "COMPLETED"}
@@ -237,3 +237,26 @@ def test_a_failure_after_the_receipt_was_written_removes_it_and_tells_the_custom
     assert (record["status"], record["refundedCents"], "chargedCents" in record) == ({"S": "FAILED"}, {"N": "2900"}, False)
     assert stack.stock("HM-LAMP") == LAMPS
     assert [json.loads(envelope["Message"])["event"] for envelope in stack.notifications()] == ["OrderFailed"]
+
+
+def test_a_big_order_needs_approval_and_request_approval_parks_it_and_tells_the_reviewers(mock_workflow_stack, load_handler):
+    stack = mock_workflow_stack
+    # GIVEN the Approvals topic with a queue listening, and an order of exactly $1,000 (the default threshold)
+    topic_arn = stack.sns.create_topic(Name=stack.names.name("Approvals"))["TopicArn"]
+    assert topic_arn == stack.environment["APPROVALS_TOPIC_ARN"]
+    heard_url = stack.sqs.create_queue(QueueName="heard")["QueueUrl"]
+    heard_arn = stack.sqs.get_queue_attributes(QueueUrl=heard_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    stack.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=heard_arn, Attributes={"RawMessageDelivery": "true"})
+    order = order_with("approved", [("GC-50", 20)])
+    load_handler("validate_order")({"order": order})
+    # WHEN it is reserved THEN ReserveInventory says a person must approve it, and for how long the workflow waits
+    assert load_handler("reserve_inventory")({"order": order}) == {"reservedItems": {"GC-50": 20}, "needsApproval": True, "approvalTimeoutSeconds": 86400}
+    # WHEN AwaitApproval hands its token to request_approval
+    answer = load_handler("request_approval")({"order": order, "token": "token-1", "timeoutSeconds": 86400})
+    # THEN the row holds the token, AWAITING_APPROVAL, and the reviewers heard of it with what to run
+    row = stack.order_record(order["orderId"])
+    assert (row["status"], row["approvalToken"], row["approvalExpiresAt"]) == ({"S": "AWAITING_APPROVAL"}, {"S": "token-1"}, {"S": answer["expiresAt"]})
+    [message] = stack.sqs.receive_message(QueueUrl=heard_url)["Messages"]
+    body = json.loads(message["Body"])
+    assert (body["event"], body["orderId"], body["totalCents"], body["items"]) == ("ApprovalRequested", order["orderId"], 100_000, [{"sku": "GC-50", "quantity": 20}])
+    assert body["decide"] == f"python approve.py approve {order['orderId']}   |   python approve.py reject {order['orderId']} --reason TEXT"

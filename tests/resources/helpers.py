@@ -32,7 +32,7 @@ def handler_source(short_name: str, version: int) -> str:
 
 
 def fixture_definition(extra_states: dict | None = None) -> dict:
-    """A chain of the seven functions, then an SNS publish to OrderEvents; placeholders as the real ASL uses them."""
+    """A chain of every workflow function, then an SNS publish to OrderEvents; placeholders as the real ASL uses them."""
     short_names = [spec.short_name for spec in FUNCTION_SPECS]
     states = {
         name: {"Type": "Task", "Resource": f"${{function:{name}}}", "ResultPath": f"$.{name}", "Next": following}

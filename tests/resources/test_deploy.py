@@ -16,10 +16,10 @@ from blackfriday.resources.stepfunctions import workflow_policy
 from tests.resources.helpers import fixture_definition
 
 FUNCTIONS = len(FUNCTION_SPECS) + 1  # the workflow's and orders_api
-# 4 topics, bucket, 5 queues, 4 subscriptions, notification, 3 tables, seed, per function (log group, role, function,
+# 5 topics, bucket, 5 queues, 4 subscriptions, notification, 3 tables, seed, per function (log group, role, function,
 # errors alarm), workflow role, state machine, 7 alarms (2 DLQ, 2 oldest age, timed out, aborted, failure rate),
 # the order API's REST API, dashboard
-RESOURCE_COUNT = 4 + 1 + 5 + 4 + 1 + 3 + 1 + 4 * FUNCTIONS + 2 + 7 + 1 + 1
+RESOURCE_COUNT = 5 + 1 + 5 + 4 + 1 + 3 + 1 + 4 * FUNCTIONS + 2 + 7 + 1 + 1
 
 
 def actions(changes) -> dict[str, str]:

@@ -47,6 +47,7 @@ def test_a_cn_north_1_stack_is_found_by_its_aws_cn_arns(china):
             "new_orders": arn("sns", "bftest-NewOrderEvents"),
             "order_events": arn("sns", "bftest-OrderEvents"),
             "order_errors": arn("sns", "bftest-OrderErrors"),
+            "approvals": arn("sns", "bftest-Approvals"),
             "critical_alerts": arn("sns", "bftest-CriticalAlerts"),
         },
         queues={

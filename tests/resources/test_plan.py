@@ -33,7 +33,7 @@ def test_on_an_empty_account_every_resource_is_create(gateway, names, fixture_so
 
     # THEN every resource of the manifest, in dependency order, is to be created, and nothing exists afterwards
     assert planned == [(resource, "create", ()) for resource in every_resource(names)]
-    assert len(planned) == 62
+    assert len(planned) == 67
     assert gateway.client("sns").list_topics()["Topics"] == []
 
 
@@ -111,10 +111,10 @@ def test_a_plan_makes_only_read_only_calls(gateway, names, fixture_sources, depl
     calls = record_calls(gateway)
     deployment.plan()
 
-    # THEN nothing it called changes anything; on an empty account it asked once per resource (62), else more (105: a
-    # function asks 6 times with its log group and role, the REST API 4 times: its id, routes, stage and the permission)
+    # THEN nothing it called changes anything; on an empty account it asked once per resource (67), else more (113: a
+    # function asks 6 times with its log group and role, a topic and an alarm once each, the REST API 4 times: its id, routes, stage and the permission)
     assert [call for call in calls if not READ_ONLY_OPERATION.match(call)] == []
-    assert len(calls) == (105 if deployed else len(STACK.resources))
+    assert len(calls) == (113 if deployed else len(STACK.resources))
 
 
 def test_a_table_with_another_key_is_named_and_stops_the_run_before_anything_is_touched(gateway, names, fixture_sources):

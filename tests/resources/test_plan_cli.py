@@ -14,8 +14,8 @@ from blackfriday.emulator import lifecycle
 from tests.resources.helpers import ACCOUNT, READ_ONLY_OPERATION, record_calls
 
 AWS = ["--target", "aws", "--yes", "--prefix", "bftest"]
-RESOURCES = 62
-DELETABLE = 60  # all but the bucket notification and the inventory seed, which go with their owners
+RESOURCES = 67
+DELETABLE = 65  # all but the bucket notification and the inventory seed, which go with their owners
 
 
 def run(script, *arguments):
@@ -159,3 +159,30 @@ def test_teardown_plan_lists_what_would_go_and_deletes_nothing(mocked_aws):
     assert run(teardown, *AWS, "--json").exit_code == 0
     after = run(teardown, *AWS, "--plan")
     assert (after.exit_code, after.stdout.splitlines()[-1]) == (0, "Nothing of the stack exists.")
+
+
+def test_a_new_approval_threshold_or_timeout_plans_an_update_of_reserve_inventory_only(mocked_aws):
+    # GIVEN a stack deployed with the default approval settings ($1,000, a day)
+    assert run(setup_infra, *AWS, "--json").exit_code == 0
+
+    # WHEN setup plans with another threshold, or another timeout
+    for options in (("--approval-threshold", "250.50"), ("--approval-timeout", "3600")):
+        result = run(setup_infra, *AWS, "--plan", "--json", *options)
+        # THEN only ReserveInventory (whose environment carries both to the workflow) is to be updated
+        assert result.exit_code == 3, result.output
+        changed = [(step["resource"], step["differences"]) for step in json.loads(result.stdout)["plan"] if step["action"] != "unchanged"]
+        assert changed == [("lambda function bftest-reserve-inventory", ["configuration: Environment"])]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--approval-threshold", "ten"), "--approval-threshold 'ten' is not an amount in dollars"),
+        (("--approval-threshold", "0"), "--approval-threshold '0' must be a positive amount in whole cents"),
+        (("--approval-threshold", "9.999"), "--approval-threshold '9.999' must be a positive amount in whole cents"),
+        (("--approval-timeout", "0"), "--approval-timeout 0 must be between 1 and 31536000 seconds"),
+    ],
+)
+def test_a_bad_approval_setting_is_one_line_exit_2_before_anything_is_touched(mocked_aws, options, message):
+    result = run(setup_infra, *AWS, "--plan", *options)
+    assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n")

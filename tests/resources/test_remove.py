@@ -26,7 +26,7 @@ def test_remove_twice_deletes_everything_then_nothing(gateway, names, fixture_so
 
     # THEN the first removal deletes every resource (3 versions in the bucket), the second finds nothing, nothing remains
     assert f"s3 bucket {names.bucket} (3 object versions)" in first
-    assert len(first) == 60  # the 62 resources setup reports, less the notification and seed that go with their owners
+    assert len(first) == 65  # the 67 resources setup reports, less the notification and seed that go with their owners
     assert second == []
     assert remaining_resources(gateway, names) == []
 
@@ -57,7 +57,7 @@ def test_removing_a_stack_leaves_a_stack_whose_prefix_extends_it(gateway, names,
     # THEN "bftest-dev" is still whole
     assert remaining_resources(gateway, names) == []
     assert describe_stack(gateway, neighbour).bucket == neighbour.bucket
-    assert len(remaining_resources(gateway, neighbour)) == 60
+    assert len(remaining_resources(gateway, neighbour)) == 65
 
 
 def test_a_deleted_resource_still_listed_for_a_while_is_waited_out(monkeypatch, names):

@@ -54,7 +54,7 @@ def test_setup_prints_a_table_and_where_the_stack_lives(mocked_aws):
     result = run(setup_infra, *AWS)
     assert result.exit_code == 0, result.output
     assert "│ sqs queue        │ bftest-ShippingQueue" in result.stdout
-    assert "62 created, 0 updated, 0 unchanged" in result.stdout
+    assert "67 created, 0 updated, 0 unchanged" in result.stdout
     assert f"Stack 'bftest' lives on real AWS: account {ACCOUNT}, region us-east-1." in result.stdout
     (api_id,) = find_rest_api_ids(boto3.client("apigateway"), "bftest-OrdersApi")
     api_url = f"https://{api_id}.execute-api.us-east-1.amazonaws.com/prod"
@@ -71,7 +71,7 @@ def test_teardown_twice_exits_0_and_leaves_nothing(mocked_aws):
     # THEN both exit 0; the first deleted everything, the second found nothing, and nothing remains either time
     assert (first.exit_code, second.exit_code) == (0, 0)
     removed = json.loads(first.stdout)
-    assert len(removed["deleted"]) == 60 and removed["remaining"] == []
+    assert len(removed["deleted"]) == 65 and removed["remaining"] == []
     assert json.loads(second.stdout) == {"deleted": [], "remaining": []}
 
 
@@ -113,13 +113,16 @@ def test_notify_email_needs_aws(aws_environment):
     assert (result.exit_code, result.stderr) == (2, "Error: --notify-email needs --target aws: the emulator sends no e-mail\n")
 
 
-def test_notify_email_subscribes_the_address_to_critical_alerts(mocked_aws):
-    # WHEN setup runs with --notify-email THEN an e-mail subscription on CriticalAlerts (every alarm's action) is created, then left unchanged
+def test_notify_email_subscribes_the_address_to_critical_alerts_and_approvals(mocked_aws):
+    # WHEN setup runs with --notify-email THEN e-mail subscriptions on CriticalAlerts (every alarm's action) and on Approvals
+    # (big orders to review) are created, then left unchanged
     first = json.loads(run(setup_infra, *AWS, "--json", "--notify-email", "ops@example.com").stdout)
     second = json.loads(run(setup_infra, *AWS, "--json", "--notify-email", "ops@example.com").stdout)
-    resource = "sns subscription bftest-CriticalAlerts -> ops@example.com"
-    assert {change["resource"]: change["action"] for change in first["changes"]}[resource] == "created"
-    assert {change["resource"]: change["action"] for change in second["changes"]}[resource] == "unchanged"
+    subscriptions = ("sns subscription bftest-CriticalAlerts -> ops@example.com", "sns subscription bftest-Approvals -> ops@example.com")
+    for resource in subscriptions:
+        assert {change["resource"]: change["action"] for change in first["changes"]}[resource] == "created"
+        assert {change["resource"]: change["action"] for change in second["changes"]}[resource] == "unchanged"
+    assert [change["resource"] for change in first["changes"] if "-> ops@example.com" in change["resource"]] == list(subscriptions)
 
 
 def test_teardown_on_local_without_an_emulator_has_nothing_to_do(aws_environment, monkeypatch, free_tcp_port):

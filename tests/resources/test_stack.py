@@ -64,6 +64,7 @@ def test_a_deployed_stack_is_found_by_name(gateway, names, fixture_sources):
             "new_orders": f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-NewOrderEvents",
             "order_events": f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-OrderEvents",
             "order_errors": f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-OrderErrors",
+            "approvals": f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-Approvals",
             "critical_alerts": f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-CriticalAlerts",
         },
         queues={

@@ -148,7 +148,7 @@ def test_local_target_starts_the_emulator_and_teardown_stops_it(monkeypatch, fre
         stopped = CliRunner().invoke(teardown.main, ["--json"])
 
         # THEN the first removed the whole stack and left the emulator running; the second found nothing and stopped it
-        assert len(json.loads(kept.stdout)["deleted"]) == 60
+        assert len(json.loads(kept.stdout)["deleted"]) == 65
         assert json.loads(kept.stdout)["remaining"] == []
         assert stopped.exit_code == 0 and json.loads(stopped.stdout) == {"deleted": [], "remaining": []}
         assert f"Stopped the local emulator at {url}." in stopped.stderr

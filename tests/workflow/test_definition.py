@@ -87,14 +87,26 @@ def test_the_notification_comes_last_and_a_failed_one_leaves_the_completed_order
     assert {key: states["ConfirmationNotSent"][key] for key in ("Type", "Error")} == {"Type": "Fail", "Error": "ConfirmationNotSent"}
 
 
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+
+
+def lambda_event(state: dict) -> dict:
+    """What the task's Lambda receives: its Parameters, or their Payload for the lambda:invoke integration."""
+    return state["Parameters"]["Payload"] if state["Resource"].startswith(LAMBDA_INVOKE) else state["Parameters"]
+
+
+def lambda_of(state: dict) -> str:
+    return state["Parameters"]["FunctionName"] if state["Resource"].startswith(LAMBDA_INVOKE) else state["Resource"]
+
+
 def test_every_task_is_told_its_execution_name_for_its_log_lines(definition):
     for name, state in tasks(definition).items():
-        assert state["Parameters"]["execution.$"] == "$$.Execution.Name", name
+        assert lambda_event(state)["execution.$"] == "$$.Execution.Name", name
 
 
 def test_every_task_calls_its_own_lambda_and_retries_lambda_service_and_environment_errors(definition):
     for name, state in tasks(definition).items():
-        short_name = re.fullmatch(r"\$\{function:(\w+)\}", state["Resource"]).group(1)
+        short_name = re.fullmatch(r"\$\{function:(\w+)\}", lambda_of(state)).group(1)
         assert short_name in {item.short_name for item in FUNCTION_SPECS}, name
         service_retrier, environment_retrier = state["Retry"][:2]
         assert set(service_retrier["ErrorEquals"]) == LAMBDA_SERVICE_ERRORS, name
@@ -151,3 +163,23 @@ def test_payment_gets_its_retry_count_and_retries_gateway_timeouts_with_jittered
     assert timeout_retrier["BackoffRate"] > 1
     assert timeout_retrier["JitterStrategy"] == "FULL"
     assert catch_targets(payment)["States.ALL"] == "ReleaseInventory"  # a timeout out of retries too
+
+
+def test_a_big_order_waits_for_a_person_after_its_reservation_and_before_its_payment(definition):
+    states = definition["States"]
+    # GIVEN a reservation WHEN ReserveInventory says the order needs approval THEN it waits in AwaitApproval, else it is charged
+    assert states["StockReserved?"]["Default"] == "NeedsApproval?"
+    assert states["NeedsApproval?"]["Choices"] == [{"Variable": "$.reservation.needsApproval", "BooleanEquals": True, "Next": "AwaitApproval"}]
+    assert states["NeedsApproval?"]["Default"] == "ProcessPayment"
+    waiting = states["AwaitApproval"]
+    # AND the wait is a task token handed to request_approval, bounded by the timeout ReserveInventory passes on
+    assert waiting["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert waiting["Parameters"]["FunctionName"] == "${function:request_approval}"
+    assert waiting["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
+    assert waiting["Parameters"]["Payload"]["timeoutSeconds.$"] == waiting["TimeoutSecondsPath"] == "$.reservation.approvalTimeoutSeconds"
+    # AND approved it is charged; rejected (SendTaskFailure) or timed out, its stock is released and it fails with the reason
+    assert (waiting["ResultPath"], waiting["Next"]) == ("$.approval", "ProcessPayment")
+    assert catch_targets(waiting) == {"States.Timeout": "ApprovalExpired", "States.ALL": "ReleaseInventory"}
+    assert {catcher["ResultPath"] for catcher in waiting["Catch"]} == {"$.error"}
+    expired = states["ApprovalExpired"]
+    assert (expired["Type"], expired["ResultPath"], expired["Next"], expired["Result"]["Error"]) == ("Pass", "$.error", "ReleaseInventory", "ApprovalExpired")
