@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 from blackfriday import approvals
 from blackfriday.api.review import REVIEW_PAGE
 from blackfriday.api.storefront import PAGE
-from blackfriday.domain import CATALOGUE, CURRENCY, PAYMENT_METHODS, PRODUCTS, order_key, receipt_key, validation_problems
+from blackfriday.domain import CATALOGUE, CURRENCY, PAYMENT_METHODS, PRODUCTS, OrderStatus, order_key, receipt_key, validation_problems
 from blackfriday.errors import error_code
 from blackfriday.status import journey_of
 
@@ -50,7 +50,7 @@ ORDER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOORBUSTER_SKU_PREFIX = "DB-"  # the catalogue names its scarce Black Friday deals DB-*
 # The saga's steps on the way to a receipt (statemachine/order_processing.asl.json), for the page's progress list.
-HAPPY_PATH = ("ValidateOrder", "ReserveInventory", "ProcessPayment", "SendNotification", "GenerateReceipt")
+HAPPY_PATH = ("ValidateOrder", "ReserveInventory", "ProcessPayment", "GenerateReceipt", "SendNotification")
 JSON_TYPE = "application/json"
 HTML_TYPE = "text/html; charset=utf-8"
 
@@ -458,12 +458,15 @@ def journey_view(journey: dict, order_url: str) -> dict:
     status = row.get("status") or ("STARTED" if execution else "ACCEPTED")
     if execution.get("status") in ("FAILED", "TIMED_OUT", "ABORTED") and status != "FAILED":
         status = "FAILED"
+    # The order is COMPLETED once its receipt exists; the confirmation is sent after that, so the journey
+    # is over only when the execution has ended too.
+    running = execution.get("status") == "RUNNING"
     reached = [step for step in HAPPY_PATH if step in entered]
     steps = []
     for step in HAPPY_PATH:
         if step not in reached:
             state = "pending"
-        elif status == "COMPLETED" or step != reached[-1]:
+        elif step != reached[-1] or (status == "COMPLETED" and not running):
             state = "done"
         else:
             state = "failed" if status == "FAILED" else "current"
@@ -472,6 +475,7 @@ def journey_view(journey: dict, order_url: str) -> dict:
     return {
         "orderId": journey["order_id"],
         "status": status,
+        "finished": status in (OrderStatus.COMPLETED, OrderStatus.FAILED) and not running,
         "steps": steps,
         "lastStep": execution.get("last_step"),
         "failure": {"error": row.get("errorName") or execution.get("error"), "reason": journey["failure_reason"] or execution.get("cause")}

@@ -112,10 +112,9 @@ PAGE = r"""<!doctype html>
 // The API answers next to this page: <base>/catalogue, <base>/orders... wherever the page is served from.
 const BASE = location.pathname.endsWith("/") ? location.pathname : location.pathname + "/";
 const POLL_MS = 1500;
-const FINAL = new Set(["COMPLETED", "FAILED"]);
 const STEP_LABELS = {
   ValidateOrder: "Order checked", ReserveInventory: "Stock reserved", ProcessPayment: "Payment taken",
-  SendNotification: "Confirmation sent", GenerateReceipt: "Receipt issued",
+  GenerateReceipt: "Receipt issued", SendNotification: "Confirmation sent",
 };
 const products = new Map();
 const cart = new Map();  // sku -> quantity
@@ -235,7 +234,7 @@ async function poll(orderId) {
   // Re-render only on change, so the live region announces progress, not every poll.
   const snapshot = JSON.stringify(body);
   if (snapshot !== rendered) { rendered = snapshot; renderJourney(body); }
-  if (FINAL.has(body.status) && (body.status === "FAILED" || body.receipt)) { loadCatalogue(); return; }
+  if (body.finished) { loadCatalogue(); return; }
   setTimeout(() => poll(orderId), POLL_MS);
 }
 

@@ -205,6 +205,7 @@ def test_an_accepted_order_shows_its_journey_before_any_step(store):
     assert body == {
         "orderId": order_id,
         "status": "ACCEPTED",
+        "finished": False,
         "steps": [{"name": step, "state": "pending"} for step in routes.HAPPY_PATH],
         "lastStep": None,
         "failure": None,
@@ -280,7 +281,15 @@ def test_a_running_order_shows_the_steps_done_and_the_one_in_progress():
 def test_a_completed_order_shows_every_step_done():
     steps = [*routes.HAPPY_PATH, "OrderCompleted"]
     view = journey_view(journey({"status": "COMPLETED"}, steps, "SUCCEEDED"), "u")
-    assert (view["status"], states(view), view["failure"]) == ("COMPLETED", ["done"] * 5, None)
+    assert (view["status"], states(view), view["failure"], view["finished"]) == ("COMPLETED", ["done"] * 5, None, True)
+
+
+def test_a_completed_order_whose_confirmation_is_still_being_sent_is_not_finished():
+    # GIVEN an order COMPLETED with its receipt while its execution is still sending the confirmation
+    steps = ["ValidateOrder", "ReserveInventory", "ProcessPayment", "GenerateReceipt", "SendNotification"]
+    view = journey_view(journey({"status": "COMPLETED"}, steps, "RUNNING"), "u")
+    # THEN the confirmation is the step in progress and the journey is not over
+    assert (view["status"], states(view), view["finished"]) == ("COMPLETED", ["done", "done", "done", "done", "current"], False)
 
 
 def test_a_failed_order_marks_the_step_it_failed_in():
