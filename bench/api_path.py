@@ -80,13 +80,16 @@ def measure_api_path(api_url: str, orders: int = 1000, concurrency: int = 32, se
 
 
 @click.command()
-@click.option("--prefix", required=True, help="The stack, set up on the local emulator (BF_EMULATOR_PORT).")
+@click.option("--endpoint-url", help="The emulator or endpoint the stack lives on (default: the local emulator).")
+@click.option("--prefix", required=True, help="The stack, already set up.")
 @click.option("--orders", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--concurrency", type=click.IntRange(min=1), default=32, show_default=True)
-def main(prefix, orders, concurrency):
-    gateway = AwsGateway(resolve_target("local", None, None, prefix))
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--invalid-rate", type=click.FloatRange(0, 1), default=0.02, show_default=True)
+def main(endpoint_url, prefix, orders, concurrency, seed, invalid_rate):
+    gateway = AwsGateway(resolve_target(None, endpoint_url, None, prefix))
     info = describe_stack(gateway, StackNames(prefix, gateway.account_id, gateway.region))
-    print(json.dumps(asdict(measure_api_path(info.api_url, orders, concurrency))))
+    print(json.dumps(asdict(measure_api_path(info.api_url, orders, concurrency, seed, invalid_rate))))
 
 
 if __name__ == "__main__":

@@ -195,6 +195,9 @@ def run_once(emulator: Emulator, kind: str, orders: int, workdir: Path) -> dict:
     else:
         consumer_args = ["consumer.py", *target_args, "--until-empty", "--no-dashboard", "--json"]
         producer_args = ["producer.py", *target_args, "--orders", str(orders), "--seed", str(SEED), "--invalid-rate", "0", "--json"]
+    if kind == "api":
+        # the same spike through the front door: POST /orders, each request timed (bench/api_path.py)
+        producer_args = ["bench/api_path.py", *target_args, "--orders", str(orders), "--seed", str(SEED), "--invalid-rate", "0"]
     cpu_before = emulator_cpu(emulator.processes)
     started, started_at = time.monotonic(), time.time()
     with QueueSampler(url, prefix, started) as sampler:
@@ -205,11 +208,12 @@ def run_once(emulator: Emulator, kind: str, orders: int, workdir: Path) -> dict:
         seconds = time.monotonic() - started
     cpu_after = emulator_cpu(emulator.processes)
     producer_stats = json.loads(producer_measure.read_text())
+    requests = json.loads(producer_measure.with_suffix("").with_suffix(".out").read_text()) if kind == "api" else None
     consumer_stats = json.loads(consumer_measure.read_text())
     if producer_stats["exit_code"] or consumer_stats["exit_code"]:
         raise click.ClickException(f"{kind} run at {orders} orders failed; see {workdir}")
     # The baseline has no analytics workers, so only the pipeline's runs can be held to invariant 4.
-    verify = run_json("status.py", *target_args, "--verify", "--json") if kind == "pipeline" else None
+    verify = run_json("status.py", *target_args, "--verify", "--json") if kind != "baseline" else None
     latency, finished = latencies_and_finish_times(url, prefix, started_at)
     run_json("teardown.py", *target_args, "--keep-emulator", "--yes", "--json")
     cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
@@ -223,6 +227,8 @@ def run_once(emulator: Emulator, kind: str, orders: int, workdir: Path) -> dict:
         "orders_per_second": round(orders / seconds, 1),
         "ms_per_order": round(1000 * seconds / orders, 2),
         "producer_uploads_per_second": round(orders / producer_stats["seconds"], 1),
+        "request_p50_ms": requests["p50_ms"] if requests else None,  # the API path's POST /orders, retries included
+        "request_p95_ms": requests["p95_ms"] if requests else None,
         "latency_p50_ms": round(percentile(latency, 0.50)),
         "latency_p95_ms": round(percentile(latency, 0.95)),
         "cpu_ms_per_order": {name: round(1000 * value / orders, 1) for name, value in cpu.items()},
@@ -314,35 +320,36 @@ def summarize(runs: list[dict], scales: list[int]) -> dict:
 def print_tables(runs: list[dict], summary: dict) -> None:
     wide = Console(width=200)
     table = Table(title="Pipeline benchmark (local emulator)")
-    for column in ("mode", "run", "orders", "seconds", "orders/s", "p50 ms", "p95 ms", "CPU ms/order", "load avg", "consumer MB", "invariants"):
+    for column in ("mode", "run", "orders", "seconds", "orders/s", "p50 ms", "p95 ms", "POST p50/p95 ms", "CPU ms/order", "load avg", "consumer MB", "invariants"):
         table.add_column(column)
     for run in runs:
         table.add_row(
             run["mode"], run["kind"], str(run["orders"]), str(run["seconds"]), str(run["orders_per_second"]),
-            str(run["latency_p50_ms"]), str(run["latency_p95_ms"]), str(run["cpu_ms_per_order_total"]),
+            str(run["latency_p50_ms"]), str(run["latency_p95_ms"]),
+            f"{run['request_p50_ms']} / {run['request_p95_ms']}" if run["request_p50_ms"] is not None else "",
+            str(run["cpu_ms_per_order_total"]),
             f"{run['load_average_mean']} (max {run['load_average_max']})", str(run["consumer_peak_rss_mb"]),
             {True: "hold", False: "FAIL", None: "n/a"}[run["invariants_hold"]],
         )
     wide.print(table)
     cpu = Table(title="CPU ms per order, by kind of process")
     kinds = sorted({kind for run in runs for kind in run["cpu_ms_per_order"]})
-    cpu.add_column("mode")
-    cpu.add_column("orders")
-    for kind in kinds:
-        cpu.add_column(kind)
+    for column in ("mode", "run", "orders", *kinds):
+        cpu.add_column(column)
     for run in runs:
-        cpu.add_row(run["mode"], str(run["orders"]), *(str(run["cpu_ms_per_order"].get(kind, "")) for kind in kinds))
+        cpu.add_row(run["mode"], run["kind"], str(run["orders"]), *(str(run["cpu_ms_per_order"].get(kind, "")) for kind in kinds))
     wide.print(cpu)
     wide.print(summary)
 
 
 @click.command()
 @click.option("--orders", type=click.IntRange(min=1), default=2000, show_default=True, help="Orders per run of each mode.")
+@click.option("--api-path/--no-api-path", default=True, show_default=True, help="Also run the spike through the order API (producer --via api) on the grouped emulator.")
 @click.option("--modes", default="grouped,single,one-core", show_default=True, help="Emulator modes, run one after the other.")
 @click.option("--scale", default="", help="Also run the grouped mode at these order counts (e.g. 1000,10000).")
 @click.option("--compare-orders", type=click.IntRange(min=0), default=0, show_default=True, help="Orders for the naive baseline vs the pipeline (0: skip).")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=RESULTS / "pipeline.png", show_default=True)
-def main(orders, modes, scale, compare_orders, chart):
+def main(orders, modes, scale, compare_orders, chart, api_path):
     """Benchmark the pipeline on the emulator's modes side by side, and across scales."""
     modes = [mode for mode in modes.split(",") if mode]
     unknown = [mode for mode in modes if mode not in MODES]
@@ -354,6 +361,8 @@ def main(orders, modes, scale, compare_orders, chart):
     workdir = Path(tempfile.mkdtemp(prefix="bf-bench-"))
     console = Console(stderr=True)
     plan = [(mode, "pipeline", orders) for mode in modes]
+    if api_path:
+        plan.append(("grouped", "api", orders))
     plan += [("grouped", "pipeline", count) for count in scales if count != orders or "grouped" not in modes]
     if compare_orders:
         plan += [("grouped", "baseline", compare_orders), ("grouped", "pipeline", compare_orders)]
