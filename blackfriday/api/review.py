@@ -4,6 +4,8 @@ Like the storefront page it is one static HTML document in a Python module (the 
 calls the API relative to its own URL: GET approvals, POST orders/{orderId}/approval.
 """
 
+from blackfriday.api.storefront import BASE_STYLE
+
 REVIEW_PAGE = r"""<!doctype html>
 <html lang="en">
 <head>
@@ -11,13 +13,7 @@ REVIEW_PAGE = r"""<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Black Friday store: orders waiting for approval</title>
 <style>
-  :root { --ink: #1b1b1f; --muted: #555a64; --line: #d6d8de; --accent: #0b57d0; --hot: #b3261e; --ok: #1e7b34; --bg: #f6f7f9; }
-  * { box-sizing: border-box; }
-  body { margin: 0; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
-  header { background: #111; color: #fff; padding: 0.8rem 1rem; display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: baseline; }
-  header h1 { margin: 0; font-size: 1.3rem; }
-  header p { margin: 0; color: #ddd; }
-  header a { color: #9cc3ff; }
+""" + BASE_STYLE + r"""  header a { color: #9cc3ff; }
   main { padding: 1rem; max-width: 75rem; margin: 0 auto; }
   section { background: #fff; border: 1px solid var(--line); border-radius: 0.5rem; padding: 1rem; }
   table { width: 100%; border-collapse: collapse; }

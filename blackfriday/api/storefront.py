@@ -6,6 +6,15 @@ same page works at https://{id}.execute-api.{region}.amazonaws.com/prod/ and on 
 {endpoint}/restapis/{id}/prod/_user_request_/.
 """
 
+# The look both pages share (the storefront and the review page): colours, type, the header bar.
+BASE_STYLE = r"""  :root { --ink: #1b1b1f; --muted: #555a64; --line: #d6d8de; --accent: #0b57d0; --hot: #b3261e; --ok: #1e7b34; --bg: #f6f7f9; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
+  header { background: #111; color: #fff; padding: 0.8rem 1rem; display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: baseline; }
+  header h1 { margin: 0; font-size: 1.3rem; }
+  header p { margin: 0; color: #ddd; }
+"""
+
 PAGE = r"""<!doctype html>
 <html lang="en">
 <head>
@@ -13,13 +22,7 @@ PAGE = r"""<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Black Friday store</title>
 <style>
-  :root { --ink: #1b1b1f; --muted: #555a64; --line: #d6d8de; --accent: #0b57d0; --hot: #b3261e; --ok: #1e7b34; --bg: #f6f7f9; }
-  * { box-sizing: border-box; }
-  body { margin: 0; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
-  header { background: #111; color: #fff; padding: 0.8rem 1rem; display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: baseline; }
-  header h1 { margin: 0; font-size: 1.3rem; }
-  header p { margin: 0; color: #ddd; }
-  main { display: grid; grid-template-columns: minmax(0, 2fr) minmax(18rem, 1fr); gap: 1rem; padding: 1rem; max-width: 75rem; margin: 0 auto; }
+""" + BASE_STYLE + r"""  main { display: grid; grid-template-columns: minmax(0, 2fr) minmax(18rem, 1fr); gap: 1rem; padding: 1rem; max-width: 75rem; margin: 0 auto; }
   @media (max-width: 50rem) { main { grid-template-columns: 1fr; } }
   section { background: #fff; border: 1px solid var(--line); border-radius: 0.5rem; padding: 1rem; }
   h2 { margin: 0 0 0.75rem; font-size: 1.15rem; }
