@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from blackfriday.domain import FLAKY_PER_MILLE
+
 
 @dataclass(frozen=True)
 class Grant:
@@ -29,6 +31,9 @@ class FunctionSpec:
     grants: tuple[Grant, ...]
     timeout_seconds: int = 10
     memory_mb: int = 256
+    # The share of invocations a dependency makes fail in normal running, each retried by the workflow (a payment
+    # gateway's timeouts): its errors alarm watches the error rate instead of every error. None: any error is a fault.
+    normal_error_percent: float | None = None
 
 
 # TransactWriteItems has no IAM action of its own: each Update inside a transaction needs dynamodb:UpdateItem.
@@ -60,6 +65,7 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         "Charges the order once through the simulated gateway (keyed by orderId).",
         ("ORDERS_TABLE",),
         (_UPDATE_ORDER,),
+        normal_error_percent=FLAKY_PER_MILLE / 10,
     ),
     FunctionSpec(
         "send_notification",

@@ -41,6 +41,12 @@ FAILURE_RATE_LIMIT_PERCENT = 50
 FAILURE_RATE_PERIOD_SECONDS = 300
 FAILURE_RATE_PERIODS = 2
 FAILURE_RATE_MINIMUM_ORDERS = 20  # a rate over fewer orders is noise
+# A function whose dependency fails some calls in normal running (FunctionSpec.normal_error_percent) alarms at five
+# times that rate, ten minutes running, over at least 20 invocations a period.
+ERROR_RATE_FACTOR = 5
+ERROR_RATE_PERIOD_SECONDS = 300
+ERROR_RATE_PERIODS = 2
+ERROR_RATE_MINIMUM_INVOCATIONS = 20
 ORDER_SUFFIX = ".json"
 
 
@@ -318,6 +324,19 @@ class FailureRateAlarm(Alarm):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ErrorRateAlarm(Alarm):
+    """On the share of a function's (`subject`) invocations that ended in an error, per `period_seconds`, once it ran
+    at least `minimum_invocations` times in the period; `description` may say {subject}."""
+
+    subject: str
+    period_seconds: int
+    minimum_invocations: int
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return self.subject, self.alerts
+
+
+@dataclass(frozen=True, kw_only=True)
 class Dashboard(Resource):
     """Orders completed and failed (by reason), then waiting messages, dead letters, oldest ages, executions and Lambda
     errors of every such resource of the stack."""
@@ -480,13 +499,28 @@ def lambda_function(spec: FunctionSpec) -> tuple[Resource, ...]:
         description=spec.description,
     )
     function = Function(key=function_key, spec=spec, role=role.key, log_group=log_group.key)
-    # Its errors are faults: a business rejection is the function's result, not an error (blackfriday.telemetry).
-    errors = ResourceAlarm(
-        key=f"alarm:errors_{spec.short_name}", thing=f"errors-{spec.short_name.replace('_', '-')}",
-        description="{subject} failed: an error other than a business rejection (see its log group)",
-        namespace="AWS/Lambda", metric="Errors", dimension="FunctionName", subject=function_key, statistic="Sum", threshold=0,
+    return log_group, role, function, errors_alarm(spec, function_key)
+
+
+def errors_alarm(spec: FunctionSpec, function_key: str) -> Alarm:
+    """Its errors are faults: a business rejection is the function's result, not an error (blackfriday.telemetry).
+
+    Each one fires the alarm, unless a dependency fails some calls in normal running: then only an error rate far
+    above that normal one does (a retried gateway timeout is not worth waking anyone up for; a broken gateway is).
+    """
+    key, thing = f"alarm:errors_{spec.short_name}", f"errors-{spec.short_name.replace('_', '-')}"
+    if spec.normal_error_percent is None:
+        return ResourceAlarm(
+            key=key, thing=thing, description="{subject} failed: an error other than a business rejection (see its log group)",
+            namespace="AWS/Lambda", metric="Errors", dimension="FunctionName", subject=function_key, statistic="Sum", threshold=0,
+        )  # fmt: skip
+    threshold = ERROR_RATE_FACTOR * spec.normal_error_percent
+    return ErrorRateAlarm(
+        key=key, thing=thing, subject=function_key, threshold=threshold, periods=ERROR_RATE_PERIODS,
+        period_seconds=ERROR_RATE_PERIOD_SECONDS, minimum_invocations=ERROR_RATE_MINIMUM_INVOCATIONS,
+        description=f"{{subject}} failed on over {threshold:g}% of its invocations in each of {ERROR_RATE_PERIODS} periods of "
+                    f"{ERROR_RATE_PERIOD_SECONDS // 60} minutes (about {spec.normal_error_percent:g}% is normal, each retried)",
     )  # fmt: skip
-    return log_group, role, function, errors
 
 
 def stack_manifest(functions: Iterable[FunctionSpec] = FUNCTION_SPECS, catalogue: tuple[Product, ...] = CATALOGUE) -> Manifest:

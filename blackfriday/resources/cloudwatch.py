@@ -25,11 +25,11 @@ def resource_metric(namespace: str, metric: str, dimension: tuple[str, str], sta
     }
 
 
-def _business_metric(query_id: str, metric: str, period: int) -> dict:
+def _metric_query(query_id: str, namespace: str, metric: str, dimension: tuple[str, str], period: int) -> dict:
     return {
         "Id": query_id,
         "MetricStat": {
-            "Metric": {"Namespace": METRICS_NAMESPACE, "MetricName": metric, "Dimensions": [{"Name": SERVICE_DIMENSION, "Value": SERVICE_NAME}]},
+            "Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}]},
             "Period": period,
             "Stat": "Sum",
         },
@@ -37,22 +37,36 @@ def _business_metric(query_id: str, metric: str, period: int) -> dict:
     }
 
 
+def _percentage(query_id: str, part: str, whole: str, minimum: int, label: str) -> dict:
+    """100 * part / whole in a period, 0 when `whole` is under `minimum` (a rate over so few is noise)."""
+    return {"Id": query_id, "Expression": f"IF({whole} >= {minimum}, 100 * FILL({part}, 0) / {whole}, 0)", "Label": label, "ReturnData": True}
+
+
 def failure_rate_metrics(period: int, minimum_orders: int) -> dict:
     """PutMetricAlarm's metric math: the percentage of orders that ended FAILED in a period, 0 below `minimum_orders`.
 
     FILL: a period where every order failed has no OrdersCompleted datapoint at all, and must still count.
     """
+    service = (SERVICE_DIMENSION, SERVICE_NAME)
     return {
         "Metrics": [
-            _business_metric("completed", ORDERS_COMPLETED, period),
-            _business_metric("failed", ORDERS_FAILED, period),
+            _metric_query("completed", METRICS_NAMESPACE, ORDERS_COMPLETED, service, period),
+            _metric_query("failed", METRICS_NAMESPACE, ORDERS_FAILED, service, period),
             {"Id": "orders", "Expression": "FILL(completed, 0) + FILL(failed, 0)", "Label": "Orders ended", "ReturnData": False},
-            {
-                "Id": "failure_rate",
-                "Expression": f"IF(orders >= {minimum_orders}, 100 * FILL(failed, 0) / orders, 0)",
-                "Label": "Failed orders (%)",
-                "ReturnData": True,
-            },
+            _percentage("failure_rate", "failed", "orders", minimum_orders, "Failed orders (%)"),
+        ]
+    }
+
+
+def error_rate_metrics(function_name: str, period: int, minimum_invocations: int) -> dict:
+    """PutMetricAlarm's metric math: the percentage of a function's invocations that ended in an error in a period,
+    0 below `minimum_invocations` (a period without errors has no Errors datapoint: FILL)."""
+    function = ("FunctionName", function_name)
+    return {
+        "Metrics": [
+            _metric_query("invocations", "AWS/Lambda", "Invocations", function, period),
+            _metric_query("errors", "AWS/Lambda", "Errors", function, period),
+            _percentage("error_rate", "errors", "invocations", minimum_invocations, "Invocations that failed (%)"),
         ]
     }
 

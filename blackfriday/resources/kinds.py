@@ -20,6 +20,7 @@ from blackfriday.manifest import (
     BucketNotification,
     Dashboard,
     EmailSubscription,
+    ErrorRateAlarm,
     FailureRateAlarm,
     Function,
     InventorySeed,
@@ -423,6 +424,9 @@ class AlarmOperations(Operations):
         if isinstance(alarm, FailureRateAlarm):
             metric = cloudwatch.failure_rate_metrics(alarm.period_seconds, alarm.minimum_orders)
             description = alarm.description
+        elif isinstance(alarm, ErrorRateAlarm):
+            metric = cloudwatch.error_rate_metrics(context.name(alarm.subject), alarm.period_seconds, alarm.minimum_invocations)
+            description = alarm.description.format(subject=context.name(alarm.subject))
         else:
             dimension = (alarm.dimension, context.manifest.dimension_value(alarm, names))
             metric = cloudwatch.resource_metric(alarm.namespace, alarm.metric, dimension, alarm.statistic)
@@ -492,6 +496,7 @@ OPERATIONS: dict[type[Resource], Operations] = {
     RestApi: RestApiOperations(),
     ResourceAlarm: _ALARMS,
     FailureRateAlarm: _ALARMS,
+    ErrorRateAlarm: _ALARMS,
     Dashboard: DashboardOperations(),
 }
 
