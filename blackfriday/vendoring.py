@@ -9,6 +9,7 @@ holds exactly the code that runs and the pinned versions of requirements.txt.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -61,6 +62,21 @@ def imported_modules(source: str, module: str = "", is_package: bool = False) ->
     return found
 
 
+@functools.cache
+def _installed_module(module: str) -> tuple[str, bytes, frozenset[str]] | None:
+    """(archive name, bytes, vendored imports) of an installed module; None when `module` is an attribute or absent.
+
+    Cached for the process: installed packages do not change while it runs, and every function's zip reaches
+    the same few hundred modules (parsing them once per zip was most of the time a setup took).
+    """
+    located = _module_file(module)
+    if located is None:
+        return None
+    path, archive_name = located
+    data = path.read_bytes()
+    return archive_name, data, frozenset(imported_modules(data.decode("utf-8"), module, is_package=path.name == "__init__.py"))
+
+
 def vendored_files(project_sources: dict[str, bytes]) -> dict[str, bytes]:
     """Archive name -> bytes of every vendored module the given project files reach."""
     files: dict[str, bytes] = {}
@@ -76,10 +92,10 @@ def vendored_files(project_sources: dict[str, bytes]) -> dict[str, bytes]:
         seen.add(module)
         parts = module.split(".")
         pending.update(".".join(parts[:depth]) for depth in range(1, len(parts)))  # the enclosing packages
-        located = _module_file(module)
-        if located is None:
+        installed = _installed_module(module)
+        if installed is None:
             continue
-        path, archive_name = located
-        files[archive_name] = path.read_bytes()
-        pending |= imported_modules(path.read_text(encoding="utf-8"), module, is_package=path.name == "__init__.py")
+        archive_name, data, imports = installed
+        files[archive_name] = data
+        pending |= imports
     return files
