@@ -40,7 +40,8 @@ def _vendored(module: str) -> bool:
     return module.split(".")[0] in VENDORED_PACKAGES
 
 
-def imported_modules(source: str, module: str = "", is_package: bool = False) -> set[str]:
+@functools.cache  # every zip reaches the same project sources
+def imported_modules(source: str, module: str = "", is_package: bool = False) -> frozenset[str]:
     """Dotted names of vendored modules (or of their attributes) that a source file imports.
 
     `module` is the file's own dotted name, needed to resolve its relative imports.
@@ -59,7 +60,7 @@ def imported_modules(source: str, module: str = "", is_package: bool = False) ->
             if _vendored(base):
                 found.add(base)
                 found.update(f"{base}.{alias.name}" for alias in node.names)  # a submodule, or just an attribute
-    return found
+    return frozenset(found)
 
 
 @functools.cache
@@ -74,7 +75,7 @@ def _installed_module(module: str) -> tuple[str, bytes, frozenset[str]] | None:
         return None
     path, archive_name = located
     data = path.read_bytes()
-    return archive_name, data, frozenset(imported_modules(data.decode("utf-8"), module, is_package=path.name == "__init__.py"))
+    return archive_name, data, imported_modules(data.decode("utf-8"), module, is_package=path.name == "__init__.py")
 
 
 def vendored_files(project_sources: dict[str, bytes]) -> dict[str, bytes]:

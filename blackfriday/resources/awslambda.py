@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import functools
 import hashlib
 import io
 import zipfile
@@ -20,7 +21,8 @@ ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so unchanged sources give the sa
 ZIP_FILE_MODE = 0o100644 << 16
 
 
-def _imported_modules(source: str) -> set[str]:
+@functools.cache  # each zip walks the same modules: parse each source once
+def _imported_modules(source: str) -> frozenset[str]:
     """Dotted names of the project package's modules that a source file imports (absolute imports)."""
     found = set()
     for node in ast.walk(ast.parse(source)):
@@ -30,7 +32,7 @@ def _imported_modules(source: str) -> set[str]:
             found.add(node.module)
             # `from blackfriday import domain` names a module, not an attribute
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
+    return frozenset(found)
 
 
 def _module_file(root: Path, module: str) -> Path | None:
