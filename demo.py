@@ -67,6 +67,22 @@ def settle(prefix: str) -> None:
         time.sleep(RUNNING_POLL_SECONDS)
 
 
+def last_line(path: Path) -> str:
+    return next((line for line in reversed(path.read_text().splitlines()) if line.strip()), "")
+
+
+def last_sweep(target: list[str]) -> None:
+    """Decide what came to wait after the reviewer's last look (it stopped once nothing had waited for a while)."""
+    sweep = subprocess.run([sys.executable, "approve.py", *target, "--auto", "--json"], cwd=ROOT, capture_output=True, text=True)
+    if sweep.returncode != 0:
+        raise click.ClickException(f"the reviewer's last sweep failed: {sweep.stderr.strip()}")
+    review = json.loads(sweep.stdout)
+    if review["approved"] or review["rejected"]:
+        console.print(f"last sweep: {review['approved']} more approved, {review['rejected']} more rejected")
+    else:
+        console.print("last sweep: no order was left waiting")
+
+
 def spike(orders: int, prefix: str, target: list[str]) -> dict:
     """Producer in the background, consumer in the foreground until the queues are drained after the last upload,
     the demo reviewer beside them until no order waits for approval."""
@@ -94,7 +110,8 @@ def spike(orders: int, prefix: str, target: list[str]) -> dict:
             console.print(f"queues drained: the reviewer decides what still waits (it stops {REVIEWER_IDLE_SECONDS} s after the last)")
             if reviewer.wait() != 0:
                 raise click.ClickException(f"the reviewer failed; see {reviewer_log_path.relative_to(ROOT)}")
-            run(["approve.py", *target, "--auto"], "the reviewer's last sweep failed")
+            console.print(f"reviewer: {last_line(reviewer_log_path)}")
+            last_sweep(target)
             settle(prefix)
             console.print("every decision made: a last consumer pass writes the report with the approved orders' sales")
             run(consumer_command, "the consumer failed")

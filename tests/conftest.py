@@ -5,6 +5,7 @@
 - `emulator_target`: a Target(kind=ENDPOINT) on that emulator, region us-east-1, a prefix unique to the test.
 - `emulator_gateway`: an AwsGateway for `emulator_target`.
 - `free_tcp_port`: a TCP port on 127.0.0.1 nothing listens on.
+- `one_botocore_loader` (automatic): every botocore Session of the process shares one model loader.
 - `mock_workflow_stack`: the workflow's tables, bucket and topics under moto.mock_aws (no emulator).
 - `deployed_stack`: the whole stack (real lambdas/ and ASL) deployed once on that emulator: (gateway, names, info).
 - `deploy_own_stack`: deploys another such stack under a fresh prefix (for tests that change stock or records).
@@ -22,6 +23,8 @@ import uuid
 from typing import NamedTuple
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 
 from blackfriday.clients import AwsGateway
@@ -33,6 +36,20 @@ from blackfriday.resources.stack import StackInfo, describe_stack
 from blackfriday.target import ENDPOINT, Target, local_endpoint_url
 
 EMULATOR_REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_botocore_loader():
+    """Every botocore Session of the test process reads the service models through one loader (which caches them).
+
+    botocore caches the models (megabytes of JSON) per Session, and mock_aws starts a new default session for every
+    test, as each AwsGateway has its own: parsing the same models again and again was a third of the mock_aws tests'
+    time. The scripts make one gateway per run, so they have nothing to share.
+    """
+    loader = botocore.loaders.create_loader()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session.Session, "_register_data_loader", lambda session: session._components.lazy_register_component("data_loader", lambda: loader))
+        yield
 
 
 def free_port() -> int:
