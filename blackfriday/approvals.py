@@ -25,10 +25,10 @@ from botocore.exceptions import ClientError
 
 from blackfriday.domain import OrderStatus, auto_review
 from blackfriday.errors import RunFailure, error_code
+from blackfriday.order_rows import STATUS_NAME, parse_timestamp, row_key, timestamp
 
 AWAITING = OrderStatus.AWAITING_APPROVAL
 RESERVED = OrderStatus.RESERVED
-STATUS = {"#status": "status"}  # a DynamoDB reserved word
 APPROVE, REJECT = "approve", "reject"
 DECISIONS = (APPROVE, REJECT)
 REJECTED_ERROR = "Rejected"  # the error SendTaskFailure gives the workflow: MarkOrderFailed's reason
@@ -64,18 +64,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
-def _key(order_id: str) -> dict:
-    return {"orderId": {"S": order_id}}
-
-
 def _text(item: dict, name: str, default: str = "") -> str:
     return item.get(name, {}).get("S", default)
 
@@ -94,19 +82,19 @@ def request_approval(dynamodb, sns, orders_table: str, topic_arn: str, order: di
     try:
         dynamodb.update_item(
             TableName=orders_table,
-            Key=_key(order_id),
+            Key=row_key(order_id),
             UpdateExpression=(
                 "SET #status = :awaiting, approvalToken = :token, approvalRequestedAt = if_not_exists(approvalRequestedAt, :now), "
                 "approvalExpiresAt = :expires"
             ),
             ConditionExpression="(#status = :reserved AND attribute_not_exists(decision)) OR #status = :awaiting",
-            ExpressionAttributeNames=STATUS,
+            ExpressionAttributeNames=STATUS_NAME,
             ExpressionAttributeValues={
                 ":awaiting": {"S": AWAITING},
                 ":reserved": {"S": RESERVED},
                 ":token": {"S": token},
-                ":now": {"S": _stamp(requested)},
-                ":expires": {"S": _stamp(expires)},
+                ":now": {"S": timestamp(requested)},
+                ":expires": {"S": timestamp(expires)},
             },
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
@@ -118,7 +106,7 @@ def request_approval(dynamodb, sns, orders_table: str, topic_arn: str, order: di
         "totalCents": order["totalCents"],
         "currency": order["currency"],
         "items": [{"sku": item["sku"], "quantity": item["quantity"]} for item in order["items"]],
-        "expiresAt": _stamp(expires),
+        "expiresAt": timestamp(expires),
         "decide": f"python approve.py approve {order_id}   |   python approve.py reject {order_id} --reason TEXT",
     }
     sns.publish(
@@ -131,7 +119,7 @@ def request_approval(dynamodb, sns, orders_table: str, topic_arn: str, order: di
             "totalCents": {"DataType": "Number", "StringValue": str(order["totalCents"])},
         },
     )
-    return {"orderId": order_id, "awaiting": True, "expiresAt": _stamp(expires)}
+    return {"orderId": order_id, "awaiting": True, "expiresAt": timestamp(expires)}
 
 
 # --- The reviewer's side ------------------------------------------------------------------------------------
@@ -155,9 +143,9 @@ class WaitingOrder:
             "customerId": self.customer_id,
             "totalCents": self.total_cents,
             "items": self.items,
-            "waitingSince": _stamp(self.waiting_since),
+            "waitingSince": timestamp(self.waiting_since),
             "waitingSeconds": round(self.waiting_seconds(now), 1),
-            "expiresAt": _stamp(self.expires_at) if self.expires_at else None,
+            "expiresAt": timestamp(self.expires_at) if self.expires_at else None,
         }
 
 
@@ -168,8 +156,8 @@ def _waiting_order(item: dict) -> WaitingOrder:
         customer_id=_text(item, "customerId"),
         total_cents=int(item.get("totalCents", {}).get("N", "0")),
         items={sku: int(units["N"]) for sku, units in item.get("reservedItems", {}).get("M", {}).items()},
-        waiting_since=_parse(item["approvalRequestedAt"]["S"]),
-        expires_at=_parse(expires) if expires else None,
+        waiting_since=parse_timestamp(item["approvalRequestedAt"]["S"]),
+        expires_at=parse_timestamp(expires) if expires else None,
     )
 
 
@@ -179,7 +167,7 @@ def waiting_orders(dynamodb, orders_table: str) -> list[WaitingOrder]:
         TableName=orders_table,
         ConsistentRead=True,
         FilterExpression="#status = :awaiting",
-        ExpressionAttributeNames=STATUS,
+        ExpressionAttributeNames=STATUS_NAME,
         ExpressionAttributeValues={":awaiting": {"S": AWAITING}},
     )
     waiting = [_waiting_order(item) for page in pages for item in page["Items"]]
@@ -193,9 +181,9 @@ def awaiting_among(dynamodb, orders_table: str, order_ids: Iterable[str]) -> set
     for start in range(0, len(ids), BATCH_GET_KEYS):
         request = {
             orders_table: {
-                "Keys": [_key(order_id) for order_id in ids[start : start + BATCH_GET_KEYS]],
+                "Keys": [row_key(order_id) for order_id in ids[start : start + BATCH_GET_KEYS]],
                 "ProjectionExpression": "orderId, #status",
-                "ExpressionAttributeNames": STATUS,
+                "ExpressionAttributeNames": STATUS_NAME,
                 "ConsistentRead": True,
             }
         }
@@ -245,14 +233,14 @@ def decide(stepfunctions, dynamodb, orders_table: str, order_id: str, decision: 
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
     reason = reason.strip()[:REASON_MAX_CHARS]
-    decided_at = _stamp(_now())
+    decided_at = timestamp(_now())
     try:
         row = dynamodb.update_item(
             TableName=orders_table,
-            Key=_key(order_id),
+            Key=row_key(order_id),
             UpdateExpression="SET #status = :reserved, decision = :decision, decidedBy = :reviewer, decidedAt = :at, decisionReason = :reason",
             ConditionExpression="#status = :awaiting AND attribute_not_exists(decision)",
-            ExpressionAttributeNames=STATUS,
+            ExpressionAttributeNames=STATUS_NAME,
             ExpressionAttributeValues={
                 ":reserved": {"S": RESERVED},
                 ":awaiting": {"S": AWAITING},
@@ -286,7 +274,7 @@ def _undo_claim(dynamodb, orders_table: str, order_id: str, decided_at: str) -> 
     try:
         dynamodb.update_item(
             TableName=orders_table,
-            Key=_key(order_id),
+            Key=row_key(order_id),
             UpdateExpression="REMOVE decision, decidedBy, decidedAt, decisionReason",
             ConditionExpression="decidedAt = :at",
             ExpressionAttributeValues={":at": {"S": decided_at}},

@@ -24,7 +24,6 @@ refundedCents, receiptKey, releaseError, failureNotifiedAt and the time of each 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 from blackfriday.domain import (
     BusinessRejection,
@@ -38,6 +37,7 @@ from blackfriday.domain import (
     units_by_sku,
     validate_order,
 )
+from blackfriday.order_rows import STATUS_NAME, row_key, timestamp
 
 # The statuses are defined once, in domain.OrderStatus; short names for the expressions below.
 RECEIVED = OrderStatus.RECEIVED
@@ -47,11 +47,6 @@ COMPLETED = OrderStatus.COMPLETED
 FAILED = OrderStatus.FAILED
 REASON_MAX_CHARS = 500  # a readable reason, not a stack trace
 CONDITION_FAILED = "ConditionalCheckFailed"
-STATUS = {"#status": "status"}  # a DynamoDB reserved word
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _number(value: int) -> dict:
@@ -64,10 +59,6 @@ def _text(value: str) -> dict:
 
 def _units_from_item(attribute: dict) -> dict[str, int]:
     return {sku: int(units["N"]) for sku, units in attribute["M"].items()}
-
-
-def _order_key(order_id: str) -> dict:
-    return {"orderId": _text(order_id)}
 
 
 def rejection(error: BusinessRejection) -> dict:
@@ -83,15 +74,15 @@ def accept_order(dynamodb, orders_table: str, order: object) -> dict:
     validate_order(order)
     dynamodb.update_item(
         TableName=orders_table,
-        Key=_order_key(order["orderId"]),
+        Key=row_key(order["orderId"]),
         UpdateExpression=(
             "SET #status = if_not_exists(#status, :received), receivedAt = if_not_exists(receivedAt, :now), "
             "customerId = :customer, totalCents = :total, createdAt = :created"
         ),
-        ExpressionAttributeNames=STATUS,
+        ExpressionAttributeNames=STATUS_NAME,
         ExpressionAttributeValues={
             ":received": _text(RECEIVED),
-            ":now": _text(_now()),
+            ":now": _text(timestamp()),
             ":customer": _text(order["customer"]["customerId"]),
             ":total": _number(order["totalCents"]),
             ":created": _text(str(order.get("createdAt", ""))),
@@ -122,14 +113,14 @@ def reserve_inventory(dynamodb, inventory_table: str, orders_table: str, order: 
     reservation_record = {
         "Update": {
             "TableName": orders_table,
-            "Key": _order_key(order_id),
+            "Key": row_key(order_id),
             "UpdateExpression": "SET #status = :reserved, reservedItems = :items, reservedAt = :now",
             "ConditionExpression": "attribute_not_exists(reservedItems)",
-            "ExpressionAttributeNames": STATUS,
+            "ExpressionAttributeNames": STATUS_NAME,
             "ExpressionAttributeValues": {
                 ":reserved": _text(RESERVED),
                 ":items": {"M": {sku: _number(count) for sku, count in units.items()}},
-                ":now": _text(_now()),
+                ":now": _text(timestamp()),
             },
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
@@ -153,10 +144,10 @@ def release_inventory(dynamodb, inventory_table: str, orders_table: str, order_i
     """Give back exactly what the order reserved, once; nothing when it reserved nothing or is COMPLETED."""
     record = dynamodb.get_item(
         TableName=orders_table,
-        Key=_order_key(order_id),
+        Key=row_key(order_id),
         ConsistentRead=True,
         ProjectionExpression="reservedItems, releasedAt, #status",
-        ExpressionAttributeNames=STATUS,
+        ExpressionAttributeNames=STATUS_NAME,
     ).get("Item", {})
     if "reservedItems" not in record or "releasedAt" in record or record.get("status", {}).get("S") == COMPLETED:
         return {}
@@ -175,11 +166,11 @@ def release_inventory(dynamodb, inventory_table: str, orders_table: str, order_i
     release_record = {
         "Update": {
             "TableName": orders_table,
-            "Key": _order_key(order_id),
+            "Key": row_key(order_id),
             "UpdateExpression": "SET releasedAt = :now",
             "ConditionExpression": "attribute_exists(reservedItems) AND attribute_not_exists(releasedAt) AND #status <> :completed",
-            "ExpressionAttributeNames": STATUS,
-            "ExpressionAttributeValues": {":now": _text(_now()), ":completed": _text(COMPLETED)},
+            "ExpressionAttributeNames": STATUS_NAME,
+            "ExpressionAttributeValues": {":now": _text(timestamp()), ":completed": _text(COMPLETED)},
         }
     }
     try:
@@ -206,16 +197,16 @@ def charge_payment(dynamodb, orders_table: str, order: dict, attempt: int) -> di
     try:
         dynamodb.update_item(
             TableName=orders_table,
-            Key=_order_key(order_id),
+            Key=row_key(order_id),
             UpdateExpression="SET paymentId = :payment, chargedCents = :amount, #status = :paid, paidAt = :now ADD chargeCount :one",
             ConditionExpression="attribute_not_exists(paymentId) AND #status = :reserved",
-            ExpressionAttributeNames=STATUS,
+            ExpressionAttributeNames=STATUS_NAME,
             ExpressionAttributeValues={
                 ":payment": _text(payment_id),
                 ":amount": _number(amount),
                 ":paid": _text(PAID),
                 ":reserved": _text(RESERVED),
-                ":now": _text(_now()),
+                ":now": _text(timestamp()),
                 ":one": _number(1),
             },
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -281,14 +272,14 @@ def issue_receipt(s3, dynamodb, bucket: str, orders_table: str, order: dict, pay
     try:
         dynamodb.update_item(
             TableName=orders_table,
-            Key=_order_key(order_id),
+            Key=row_key(order_id),
             UpdateExpression="SET #status = :completed, completedAt = :now, receiptKey = :key",
             ConditionExpression="#status = :paid",
-            ExpressionAttributeNames=STATUS,
+            ExpressionAttributeNames=STATUS_NAME,
             ExpressionAttributeValues={
                 ":completed": _text(COMPLETED),
                 ":paid": _text(PAID),
-                ":now": _text(_now()),
+                ":now": _text(timestamp()),
                 ":key": _text(key),
             },
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -343,7 +334,7 @@ def fail_order(
         ":completed": _text(COMPLETED),
         ":reason": _text(reason),
         ":name": _text(error_name),
-        ":now": _text(_now()),
+        ":now": _text(timestamp()),
     }
     if release_error is not None:
         update += ", releaseError = :release_error"
@@ -351,10 +342,10 @@ def fail_order(
     try:
         record = dynamodb.update_item(
             TableName=orders_table,
-            Key=_order_key(order_id),
+            Key=row_key(order_id),
             UpdateExpression=update,
             ConditionExpression="attribute_not_exists(#status) OR #status <> :completed",
-            ExpressionAttributeNames=STATUS,
+            ExpressionAttributeNames=STATUS_NAME,
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
         )["Attributes"]
@@ -369,9 +360,9 @@ def fail_order(
         _publish_failure(sns, topic_arn, order_id, error_name, reason)
         dynamodb.update_item(
             TableName=orders_table,
-            Key=_order_key(order_id),
+            Key=row_key(order_id),
             UpdateExpression="SET failureNotifiedAt = :now",
-            ExpressionAttributeValues={":now": _text(_now())},
+            ExpressionAttributeValues={":now": _text(timestamp())},
         )
     return {"orderId": order_id, "errorName": error_name, "reason": reason, "markedFailed": True, "told": told}
 
@@ -395,10 +386,10 @@ def _refund(dynamodb, orders_table: str, order_id: str, amount: int) -> None:
     try:
         dynamodb.update_item(
             TableName=orders_table,
-            Key=_order_key(order_id),
+            Key=row_key(order_id),
             UpdateExpression="SET refundedCents = :amount, refundedAt = :now REMOVE chargedCents",
             ConditionExpression="chargedCents = :amount",
-            ExpressionAttributeValues={":amount": _number(amount), ":now": _text(_now())},
+            ExpressionAttributeValues={":amount": _number(amount), ":now": _text(timestamp())},
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         pass  # a repeat: already refunded
@@ -413,7 +404,7 @@ def unreleased_reservations(dynamodb, orders_table: str) -> dict[str, dict]:
         TableName=orders_table,
         ConsistentRead=True,
         FilterExpression="#status = :failed AND attribute_exists(reservedItems) AND attribute_not_exists(releasedAt)",
-        ExpressionAttributeNames=STATUS,
+        ExpressionAttributeNames=STATUS_NAME,
         ExpressionAttributeValues={":failed": _text(FAILED)},
     )
     return {item["orderId"]["S"]: item for page in pages for item in page["Items"]}

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from blackfriday.domain import PRODUCTS, OrderStatus, order_key, receipt_key
+from blackfriday.order_rows import row_key
 
 if TYPE_CHECKING:  # the order API's routes use this module, and the manifest (which resources.stack reads) lists the API's routes
     from blackfriday.resources.stack import StackInfo
@@ -120,7 +121,7 @@ def journey_of(s3, dynamodb, stepfunctions, bucket: str, orders_table: str, exec
         }
     except stepfunctions.exceptions.ExecutionDoesNotExist:
         pass
-    row = dynamodb.get_item(TableName=orders_table, Key={"orderId": {"S": order_id}}).get("Item")
+    row = dynamodb.get_item(TableName=orders_table, Key=row_key(order_id)).get("Item")
     has_receipt, receipt = _get_json(s3, bucket, receipt_key(order_id))
     return {
         "order_id": order_id,

@@ -34,6 +34,7 @@ from blackfriday.api.review import REVIEW_PAGE
 from blackfriday.api.storefront import PAGE
 from blackfriday.domain import CATALOGUE, CURRENCY, PAYMENT_METHODS, PRODUCTS, OrderStatus, order_key, receipt_key, validation_problems
 from blackfriday.errors import error_code
+from blackfriday.order_rows import timestamp
 from blackfriday.status import journey_of
 
 MAX_BODY_BYTES = 64 * 1024
@@ -407,7 +408,7 @@ def build_order(order_request: dict, order_id: str, now: datetime) -> dict:
         "currency": order_request.get("currency", CURRENCY),
         "totalCents": order_request["totalCents"],
         "paymentMethod": order_request["paymentMethod"],
-        "createdAt": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "createdAt": timestamp(now),
     }
 
 

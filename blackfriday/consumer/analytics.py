@@ -29,6 +29,7 @@ from blackfriday.consumer.pool import Backoff, call_with_backoff
 from blackfriday.consumer.stats import PoolCounter, PoolStats
 from blackfriday.domain import CATALOGUE, PRODUCTS, REPORTS_PREFIX, units_by_sku, validation_problems
 from blackfriday.errors import error_code
+from blackfriday.order_rows import STATUS_NAME
 
 COUNTER_SHARDS = 8
 SEEN_SORT_KEY = "SEEN"
@@ -216,7 +217,7 @@ def read_sales(dynamodb, orders_table: str) -> tuple[Sales, dict[str, Sales]]:
         ConsistentRead=True,
         FilterExpression="#status = :completed",
         ProjectionExpression="reservedItems",
-        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeNames=STATUS_NAME,
         ExpressionAttributeValues={":completed": {"S": "COMPLETED"}},
     )
     for page in pages:

@@ -18,6 +18,7 @@ from urllib.parse import unquote_plus
 from botocore.exceptions import ClientError
 
 from blackfriday.errors import error_code
+from blackfriday.order_rows import parse_timestamp
 
 S3_TEST_EVENT = "s3:TestEvent"
 # Orders are a few hundred bytes; anything far larger is not an order and must not be read into memory.
@@ -56,7 +57,7 @@ def parse_event_time(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_timestamp(value)
     except ValueError:
         return None
 
