@@ -2,6 +2,7 @@
 
 import click
 
+from blackfriday.approvals import EXPIRED_ERROR, REJECTED_ERROR
 from blackfriday.cli import PipelineCommand, json_option, target_options
 from blackfriday.clients import AwsGateway
 from blackfriday.errors import RunFailure
@@ -13,6 +14,15 @@ from blackfriday.resources.stack import describe_stack
 from blackfriday.status import order_journey, snapshot
 from blackfriday.ui import Output
 from blackfriday.verify import verify
+
+# What a customer was told, for the reasons the workflow records (the errorName of a FAILED order).
+FAILURE_MEANINGS = {
+    "OutOfStock": "an item had sold out when the order came to reserve it (doorbusters first)",
+    "PaymentDeclined": "the card was declined (the simulated gateway declines about 4 %)",
+    "ValidationError": "the order was invalid (unknown SKU, bad quantity or total): the producer's --invalid-rate",
+    REJECTED_ERROR: "a reviewer rejected the big order (approve.py reject, or one in ten by the demo policy)",
+    EXPIRED_ERROR: "no reviewer decided before the approval timed out",
+}
 
 
 @click.command(cls=PipelineCommand)
@@ -55,6 +65,12 @@ def report_snapshot(out, state):
         [(name, depth["visible"], depth["in_flight"], depth.get("dlq", "-")) for name, depth in state["queues"].items()],
     )
     out.table("Orders by status", ("status", "orders"), state["orders"].items() or [("(none yet)", 0)])
+    if state["failed_by_reason"]:
+        out.table(
+            "Why orders failed",
+            ("reason", "orders", "what it means"),
+            [(reason, count, FAILURE_MEANINGS.get(reason, "see python status.py --order ID")) for reason, count in state["failed_by_reason"].items()],
+        )
     out.table("Executions by status", ("status", "executions"), state["executions"].items())
     if state["awaiting_approval"]:
         out.say(f"{state['awaiting_approval']} order(s) wait for a person's approval (their stock reserved): python approve.py lists them.")

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from blackfriday.domain import PRODUCTS, OrderStatus, order_key, receipt_key
-from blackfriday.order_rows import row_key
+from blackfriday.order_rows import STATUS_NAME, row_key
 
 if TYPE_CHECKING:  # the order API's routes use this module, and the manifest (which resources.stack reads) lists the API's routes
     from blackfriday.resources.stack import StackInfo
@@ -56,16 +56,16 @@ def snapshot(gateway, info: StackInfo, hottest: int = 6) -> dict:
     for name, queue in info.queues.items():
         queues[name] = {**queue_depths(sqs, queue.url), "dlq": queue_depths(sqs, queue.dlq_url)["visible"]}
     queues["notifications"] = queue_depths(sqs, info.notifications.url)
-    orders = Counter(
-        item.get("status", {}).get("S", "UNKNOWN")
-        for item in scan_all(dynamodb, info.tables["orders"], ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"})
-    )
+    rows = list(scan_all(dynamodb, info.tables["orders"], ProjectionExpression="#status, errorName", ExpressionAttributeNames=STATUS_NAME))
+    orders = Counter(row.get("status", {}).get("S", "UNKNOWN") for row in rows)
+    reasons = Counter(row.get("errorName", {}).get("S", "unknown") for row in rows if row.get("status", {}).get("S") == OrderStatus.FAILED)
     stock = stock_levels(dynamodb, info)
     sold = {sku: PRODUCTS[sku].initial_stock - level for sku, level in stock.items() if sku in PRODUCTS}
     hottest_skus = sorted(sold, key=lambda sku: (-sold[sku], sku))[:hottest]
     return {
         "queues": queues,
         "orders": in_lifecycle_order(orders),
+        "failed_by_reason": dict(reasons.most_common()),
         "awaiting_approval": orders[OrderStatus.AWAITING_APPROVAL],
         "executions": execution_counts(gateway.client("stepfunctions"), info.state_machine_arn),
         "stock": [

@@ -21,7 +21,7 @@ import consumer
 import status
 from blackfriday.domain import DEFAULT_APPROVAL_THRESHOLD_CENTS, PRODUCTS, auto_review, receipt_key
 from blackfriday.producer import UploadPlan
-from blackfriday.status import in_lifecycle_order
+from blackfriday.status import in_lifecycle_order, scan_all
 from tests.scripts import run_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,6 +141,17 @@ def test_snapshot_counts_every_order_once(story):
     assert snapshot["executions"]["SUCCEEDED"] == snapshot["orders"].get("COMPLETED", 0)
     assert snapshot["executions"]["FAILED"] == snapshot["orders"].get("FAILED", 0)
     assert snapshot["executions"]["RUNNING"] == 0
+    # AND the failures are counted by the reason each FAILED order recorded, the invalid uploads among them
+    rows = scan_all(stack.gateway.client("dynamodb"), stack.info.tables["orders"])
+    recorded = Counter(row["errorName"]["S"] for row in rows if row["status"]["S"] == "FAILED")
+    assert snapshot["failed_by_reason"] == dict(recorded.most_common())
+    assert sum(recorded.values()) == snapshot["orders"]["FAILED"]
+    assert recorded["ValidationError"] == produced["invalid"]
+    assert list(snapshot["failed_by_reason"].values()) == sorted(recorded.values(), reverse=True)  # the most common first
+    # AND a person reads them with what each means
+    table = script("status.py", *target).stdout
+    assert "Why orders failed" in table
+    assert f"│ ValidationError │ {recorded['ValidationError']}" in table
     assert snapshot["queues"]["shipping"] == {"visible": 0, "in_flight": 0, "dlq": produced["poison"]}
     assert len(snapshot["stock"]) == 6
 
