@@ -5,6 +5,7 @@ import click
 from blackfriday.approvals import EXPIRED_ERROR, REJECTED_ERROR
 from blackfriday.cli import PipelineCommand, json_option, target_options
 from blackfriday.clients import AwsGateway
+from blackfriday.domain import DECLINE_PER_MILLE
 from blackfriday.errors import RunFailure
 from blackfriday.fulfillment import repair_releases
 from blackfriday.functions import FUNCTION_SPECS
@@ -18,7 +19,7 @@ from blackfriday.verify import verify
 # What a customer was told, for the reasons the workflow records (the errorName of a FAILED order).
 FAILURE_MEANINGS = {
     "OutOfStock": "an item had sold out when the order came to reserve it (doorbusters first)",
-    "PaymentDeclined": "the card was declined (the simulated gateway declines about 4 %)",
+    "PaymentDeclined": f"the card was declined (the simulated gateway declines about {DECLINE_PER_MILLE / 10:g} %)",
     "ValidationError": "the order was invalid (unknown SKU, bad quantity or total): the producer's --invalid-rate",
     REJECTED_ERROR: "a reviewer rejected the big order (approve.py reject, or one in ten by the demo policy)",
     EXPIRED_ERROR: "no reviewer decided before the approval timed out",
