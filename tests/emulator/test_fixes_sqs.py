@@ -98,3 +98,28 @@ def test_sqs_fix_behaves_exactly_as_moto():
     assert expected[0] == ["12", "0", "1"]  # the story does exercise visible, in-flight and delayed messages
     assert expected[2] == ["9", "3", "1"]
     assert [["kept"], ["ReceiptHandleIsInvalid"]] in expected and [["old-handle"], ["ReceiptHandleIsInvalid"]] in expected
+
+
+def policy_after_an_update_that_does_not_name_it() -> list:
+    """A queue created with a policy, then SetQueueAttributes of its visibility timeout alone, then of an empty policy."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                                                                 "Action": "sqs:SendMessage", "Resource": "*"}]})  # fmt: skip
+    url = sqs.create_queue(QueueName="with-policy", Attributes={"Policy": policy})["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "45"})
+    kept = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy", "VisibilityTimeout"])["Attributes"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
+    removed = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})  # none to show: no key
+    return [json.loads(kept["Policy"]) if "Policy" in kept else None, kept["VisibilityTimeout"], removed.get("Policy")]
+
+
+def test_set_queue_attributes_keeps_the_policy_it_does_not_name():
+    # GIVEN a queue with an access policy WHEN only its visibility timeout is set
+    with fixes.applied(), mock_aws():
+        policy, visibility, after_removal = policy_after_an_update_that_does_not_name_it()
+    # THEN the policy is still there (as on AWS), the timeout changed, and an empty Policy still removes it
+    assert policy["Statement"][0]["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert (visibility, after_removal) == ("45", None)
+    # (stock moto drops the policy: the difference this fix removes)
+    with mock_aws():
+        assert policy_after_an_update_that_does_not_name_it()[0] is None

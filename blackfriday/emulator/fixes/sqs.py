@@ -1,4 +1,5 @@
-"""SQS: the queue index that keeps large backlogs linear, and long polls that wait outside the request gate."""
+"""SQS: the queue index that keeps large backlogs linear, long polls that wait outside the request gate, and a queue's
+access policy kept by a SetQueueAttributes that does not name it."""
 
 from __future__ import annotations
 
@@ -216,7 +217,23 @@ def direct_retention_check(original: Callable) -> Callable:
     return is_message_valid_based_on_retention_period
 
 
+def policy_kept_unless_named(original: Callable) -> Callable:
+    """SetQueueAttributes changes the attributes it names and no other (AWS); moto's sets the Policy to none when the
+    call does not name it, so converging a queue's redrive or visibility dropped the policy that lets SNS send."""
+
+    def set_queue_attributes(self, queue_name: str, attributes: dict[str, Any]):
+        if "Policy" in attributes:
+            return original(self, queue_name, attributes)
+        kept = self.get_queue(queue_name).policy
+        queue = original(self, queue_name, attributes)
+        queue.policy = kept
+        return queue
+
+    return set_queue_attributes
+
+
 FIXES = (
+    Patch(SQSBackend, "set_queue_attributes", "ea0bf1a56eef756fbb2c746501af269f935eb6f0a33ae2d65bf707536d2a7a4e", policy_kept_unless_named),
     Patch(Queue, "messages", "03a531dbcbcf9aee2e61c7254c08946a499f5c57f2447a8f2e534aa85b067dea", indexed_messages, hot_spot=True),
     Patch(
         Queue,
