@@ -1,4 +1,5 @@
-"""A spike whose only failures are business ones leaves every fault alarm's metric at zero (the real emulator).
+"""A spike whose only failures are business ones, with the gateway's usual retried timeouts, leaves every fault alarm's
+metric at zero but process-payment's error rate, which stays under its threshold (the real emulator).
 
 Orders go the real way: uploaded to the bucket, fanned out to the queues, started by consumer.py, run by
 the deployed saga. The emulator has no CloudWatch metrics of its own (moto 5.2.5 publishes no AWS/SQS,
