@@ -218,8 +218,9 @@ def direct_retention_check(original: Callable) -> Callable:
 
 
 def policy_kept_unless_named(original: Callable) -> Callable:
-    """SetQueueAttributes changes the attributes it names and no other (AWS); moto's sets the Policy to none when the
-    call does not name it, so converging a queue's redrive or visibility dropped the policy that lets SNS send."""
+    """SetQueueAttributes changes the attributes it names and no other (AWS); moto sets the Policy to none when the
+    call does not name it, so setup converging a queue's visibility or redrive alone dropped the policy that lets SNS
+    send (and the next --plan found it changed)."""
 
     def set_queue_attributes(self, queue_name: str, attributes: dict[str, Any]):
         if "Policy" in attributes:
