@@ -114,15 +114,24 @@ def children_of(pid: int) -> list[int]:
     return children
 
 
+def descendants_cpu(pid: int) -> float:
+    """CPU seconds of every live descendant of the process and of what they have reaped (workers forked from a
+    Lambda template are the template's children)."""
+    total = 0.0
+    for child in children_of(pid):
+        total += sum(cpu_seconds(child)) + descendants_cpu(child)
+    return total
+
+
 def emulator_cpu(processes: list[lifecycle.EmulatorProcess]) -> dict[str, float]:
-    """CPU seconds so far of each emulator process by group, and of the Lambda workers (live and reaped)."""
+    """CPU seconds so far of each emulator process by group, and of the Lambda workers and templates (live and reaped)."""
     usage = {}
     workers = 0.0
     for process in processes:
         own, reaped = cpu_seconds(process.pid)
         usage[f"emulator {process.group}"] = own
-        if process.group in ("workflow", "all"):  # the Lambda runtime's process: its children are the workers
-            workers += reaped + sum(cpu_seconds(child)[0] for child in children_of(process.pid))
+        if process.group in ("workflow", "all"):  # the Lambda runtime's process: its descendants are the templates and workers
+            workers += reaped + descendants_cpu(process.pid)
     usage["lambda workers"] = workers
     return usage
 

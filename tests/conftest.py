@@ -219,3 +219,9 @@ def drain_queue(sqs, queue_url: str) -> list[dict]:
         )
         drained.extend(messages)
     return drained
+
+
+def pytest_collection_modifyitems(items):
+    """Emulator tests first: they are the long ones, and pytest-xdist hands out whole files in this order
+    (with --no-loadscope-reorder), so the short files fill in at the end instead of one long file trailing alone."""
+    items.sort(key=lambda item: item.get_closest_marker("emulator") is None)

@@ -3,7 +3,8 @@
 - `server`: serve moto on 127.0.0.1, one process per group of services (`groups`) behind a front port
   (`front` forwards what the front process does not serve), or all in one (`--processes 1`).
 - `in_process`: moto's own calls (the Step Functions interpreter's), in their own process or straight to the right group.
-- `lambda_runtime` / `lambda_worker`: Python Lambdas run from their zip in warm worker processes.
+- `lambda_runtime` / `lambda_worker`: Python Lambdas run from their zip in warm worker processes, forked from a
+  template process per zip that has imported boto3 as the handler would.
 - `fixes`: every change made to moto, fingerprinted, one module per service (hot spots, differences from AWS),
   with the messaging process's own (`fixes.awslambda`: S3 and SNS notifications to a function reach the Lambda runtime).
 - `execute_api`: API Gateway's data plane (deployed REST APIs with Lambda proxy integrations), in the front process.

@@ -1,6 +1,7 @@
 """Python Lambdas that really run, without Docker: moto's `LambdaFunction.invoke` replaced by warm workers.
 
-Each function gets a pool of worker processes (`lambda_worker.py`), spawned on first invoke and reused,
+Each function gets a pool of worker processes (`lambda_worker.py`), forked on first invoke from the
+template process of the function's code (which has imported boto3 from the code's sys.path) and reused,
 one invocation at a time each, up to `BF_LAMBDA_MAX_WORKERS` (default 4) per function for concurrent
 invokes, like Lambda execution environments. A pool is retired when the function's code or
 configuration changes; workers idle for `BF_LAMBDA_IDLE_SECONDS` are stopped. Errors follow AWS:
@@ -17,6 +18,8 @@ import logging
 import os
 import select
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -33,7 +36,7 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.core.utils import unix_time_millis
 
 from blackfriday.emulator import gate, groups
-from blackfriday.emulator.lambda_worker import FRAME_HEADER, LOG_MARKER_PREFIX
+from blackfriday.emulator.lambda_worker import FRAME_HEADER, LOG_MARKER_PREFIX, read_exactly
 
 log = logging.getLogger("blackfriday.emulator.lambda")
 
@@ -41,6 +44,7 @@ WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
 MAX_WORKERS_PER_FUNCTION = int(os.environ.get("BF_LAMBDA_MAX_WORKERS", "4"))
 IDLE_SECONDS = float(os.environ.get("BF_LAMBDA_IDLE_SECONDS", "300"))
 INIT_TIMEOUT_SECONDS = 10.0  # as on AWS: a handler module gets 10 s to import
+EXIT_STATUS_SECONDS = 2.0  # how long to wait for a worker's exit status before killing it
 EVENT_INVOKE_THREADS = 32  # background runners for InvocationType=Event
 LOG_TAIL_BYTES = 4096  # x-amz-log-result carries the last 4 KB, as on AWS
 # The worker's base environment: enough to run Python, nothing of the server's credentials or settings.
@@ -99,6 +103,10 @@ class Invocation:
     log_text: str  # what went to CloudWatch Logs, for x-amz-log-result
 
 
+def inherited_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in INHERITED_VARIABLES if name in os.environ}
+
+
 def error_payload(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message, "stackTrace": []}).encode()
 
@@ -107,30 +115,121 @@ class WorkerGone(Exception):
     """The worker process ended (exit, crash) or stopped answering within its deadline."""
 
 
-class Worker:
-    """One worker process and its three pipes: requests in, responses out, output (stdout+stderr) out."""
+class Template:
+    """The template process of one code directory, and the exit statuses of the workers forked from it."""
 
-    def __init__(self, config: DeployedFunction, code_dir: Path, endpoint_environment: dict[str, str]):
+    def __init__(self, code_dir: Path):
+        self.code_dir = code_dir
+        self.last_used = time.monotonic()  # set by the runtime (under its lock) each time it hands the template out
+        runtime_end, template_end = socket.socketpair()
+        environment = inherited_environment() | {"LAMBDA_TASK_ROOT": str(code_dir), "TZ": ":UTC"}
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", str(WORKER_SCRIPT), str(template_end.fileno())],
+                pass_fds=(template_end.fileno(),),
+                cwd=code_dir,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=None,  # the emulator's log: a template that cannot start says why there
+            )
+        finally:
+            template_end.close()
+        self.control = runtime_end
+        self.spawn_lock = threading.Lock()  # one spawn at a time: its answer is the next "spawned" frame
+        self.condition = threading.Condition()
+        self.spawned: list[int] = []
+        self.live: set[int] = set()
+        self.exit_codes: dict[int, int] = {}
+        self.closed = False  # the template ended: nothing more will be spawned or reported
+        threading.Thread(target=self.read_reports, name=f"lambda-template-{self.process.pid}", daemon=True).start()
+
+    def read_reports(self) -> None:
+        """Spawned pids and exit statuses, until the template ends; the socket is closed here, never under a read."""
+        fd = self.control.fileno()
+        while (header := read_exactly(fd, FRAME_HEADER.size)) is not None:
+            body = read_exactly(fd, FRAME_HEADER.unpack(header)[0])
+            if body is None:
+                break
+            report = json.loads(body)
+            with self.condition:
+                if "spawned" in report:
+                    self.spawned.append(report["spawned"])
+                    self.live.add(report["spawned"])
+                else:
+                    self.exit_codes[report["exited"]] = report["code"]
+                    self.live.discard(report["exited"])
+                self.condition.notify_all()
+        with self.condition:
+            self.closed = True
+            self.condition.notify_all()
+        self.control.close()
+
+    def spawn(self, environment: dict[str, str], fds: tuple[int, int, int]) -> int:
+        """Fork a worker with this environment and these pipes (request read end, response and output write ends)."""
+        with self.spawn_lock:
+            body = json.dumps({"environment": environment}).encode()
+            try:
+                socket.send_fds(self.control, [FRAME_HEADER.pack(len(body)) + body], list(fds))
+            except OSError:
+                raise WorkerGone() from None
+            with self.condition:
+                self.condition.wait_for(lambda: self.spawned or self.closed, INIT_TIMEOUT_SECONDS)
+                if self.spawned:
+                    return self.spawned.pop()
+            self.process.kill()  # ended, or stuck: a late answer must never be taken for the next spawn's
+            raise WorkerGone()
+
+    def exit_code(self, pid: int, timeout: float) -> int | None:
+        """The worker's exit status once it has ended, None while it runs (after `timeout` seconds of waiting)."""
+        with self.condition:
+            self.condition.wait_for(lambda: pid in self.exit_codes or self.closed, timeout)
+            return self.exit_codes.get(pid)
+
+    def idle_since(self, cutoff: float) -> bool:
+        with self.condition:
+            return not self.live and self.last_used < cutoff
+
+    @property
+    def alive(self) -> bool:
+        return not self.closed and self.process.poll() is None
+
+    def stop(self) -> None:
+        """Shut the control socket: the template sees its end and exits (its workers end when their request pipes close)."""
+        try:
+            self.control.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # the template has already ended
+        try:
+            self.process.wait(timeout=EXIT_STATUS_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Worker:
+    """One worker process, forked from its code's template, and its three pipes: requests in, responses out, output
+    (stdout+stderr) out."""
+
+    def __init__(self, config: DeployedFunction, template: Template, endpoint_environment: dict[str, str]):
         self.config = config
+        self.template = template
         self.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{config.version}]{uuid.uuid4().hex}"
         self.pending_output = bytearray()
         self.last_used = time.monotonic()
+        self.returncode: int | None = None
         request_read, self.request_fd = os.pipe()
         self.response_fd, response_write = os.pipe()
+        self.output_fd, output_write = os.pipe()
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", str(WORKER_SCRIPT), str(request_read), str(response_write)],
-                pass_fds=(request_read, response_write),
-                cwd=code_dir,
-                env=self.environment(code_dir, endpoint_environment),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
+            self.pid = template.spawn(self.environment(template.code_dir, endpoint_environment), (request_read, response_write, output_write))
+        except WorkerGone:
+            for fd in (self.request_fd, self.response_fd, self.output_fd):
+                os.close(fd)
+            raise
         finally:
-            os.close(request_read)
-            os.close(response_write)
-        self.output_fd = self.process.stdout.fileno()
+            for fd in (request_read, response_write, output_write):
+                os.close(fd)
         self.poller = select.poll()  # response and output: waiting for a response
         self.poller.register(self.response_fd, select.POLLIN)
         self.poller.register(self.output_fd, select.POLLIN)
@@ -141,8 +240,8 @@ class Worker:
 
     def environment(self, code_dir: Path, endpoint_environment: dict[str, str]) -> dict[str, str]:
         config = self.config
-        environment = {name: os.environ[name] for name in INHERITED_VARIABLES if name in os.environ}
-        environment.update(endpoint_environment, PYTHONDONTWRITEBYTECODE="1", TZ=":UTC")
+        environment = inherited_environment()
+        environment.update(endpoint_environment, TZ=":UTC")
         environment.update(dict(config.environment))
         # Reserved variables: set by Lambda itself, whatever the function's configuration says.
         environment.update(DUMMY_CREDENTIALS)
@@ -247,28 +346,37 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.exit_code_now() is None
+
+    def exit_code_now(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.template.exit_code(self.pid, 0)
+        return self.returncode
 
     def exit_code(self) -> int:
-        try:
-            return self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
+        """The worker's exit status, killing it if it has not ended within a short wait."""
+        code = self.template.exit_code(self.pid, EXIT_STATUS_SECONDS)
+        if code is None:
             self.kill()
-            return self.process.returncode
+            code = self.template.exit_code(self.pid, EXIT_STATUS_SECONDS)
+        self.returncode = -signal.SIGKILL if code is None else code
+        return self.returncode
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        if self.exit_code_now() is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)  # the template reaps it and reports the status
+            except ProcessLookupError:
+                pass  # it ended meanwhile, and the template has reaped it
+            self.returncode = self.template.exit_code(self.pid, EXIT_STATUS_SECONDS)
 
     def stop(self) -> None:
         self.kill()
-        for fd in (self.request_fd, self.response_fd):
+        for fd in (self.request_fd, self.response_fd, self.output_fd):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        self.process.stdout.close()
 
 
 class WorkerPool:
@@ -324,7 +432,7 @@ class WorkerPool:
 
 
 class LambdaRuntime:
-    """All pools of the emulator, keyed by function ARN; code unpacked once per code hash."""
+    """All pools of the emulator, keyed by function ARN; code unpacked once per code hash, with one template each."""
 
     def __init__(self, endpoint_url: str, endpoints: dict[str, str], workers_per_function: int = MAX_WORKERS_PER_FUNCTION):
         # AWS_ENDPOINT_URL for every service, AWS_ENDPOINT_URL_<SERVICE> for a grouped one's own process
@@ -334,6 +442,7 @@ class LambdaRuntime:
         self.lock = threading.Lock()
         self.code_root = Path(tempfile.mkdtemp(prefix="blackfriday-lambda-"))
         self.code_dirs: dict[str, Path] = {}
+        self.templates: dict[Path, Template] = {}
         self.event_runner = ThreadPoolExecutor(EVENT_INVOKE_THREADS, thread_name_prefix="lambda-event")
         self.stopping = threading.Event()
         threading.Thread(target=self.stop_idle_workers, name="lambda-reaper", daemon=True).start()
@@ -362,6 +471,14 @@ class LambdaRuntime:
                 raise UnsupportedRuntime(f"function {function.function_name}: its deployment package is not a zip file") from None
             self.code_dirs[function.code_sha_256] = code_dir
         return code_dir
+
+    def template_for(self, code_dir: Path) -> Template:
+        with self.lock:
+            template = self.templates.get(code_dir)
+            if template is None or not template.alive:
+                template = self.templates[code_dir] = Template(code_dir)
+            template.last_used = time.monotonic()
+            return template
 
     def invoke(self, function, body, request_headers, response_headers) -> bytes:
         """moto's `LambdaFunction.invoke(body, request_headers, response_headers)`, running the handler."""
@@ -397,7 +514,11 @@ class LambdaRuntime:
         started = time.monotonic()
         try:
             if start_new:
-                worker = Worker(pool.config, pool.code_dir, pool.endpoint_environment)
+                try:
+                    worker = Worker(pool.config, self.template_for(pool.code_dir), pool.endpoint_environment)
+                except WorkerGone:
+                    message = f"RequestId: {request_id} Error: Runtime exited with error: the function's template process ended"
+                    return Invocation(error_payload("Runtime.ExitError", message), True, message + "\n")
                 ready = self.start_worker(worker, request_id)
                 if ready is not None:
                     return ready
@@ -472,6 +593,12 @@ class LambdaRuntime:
                 pools = list(self.pools.values())
             for pool in pools:
                 pool.stop_idle_since(cutoff)
+            with self.lock:
+                idle = {code_dir: template for code_dir, template in self.templates.items() if template.idle_since(cutoff)}
+                for code_dir in idle:
+                    del self.templates[code_dir]
+            for template in idle.values():
+                template.stop()
 
     def shutdown(self) -> None:
         self.stopping.set()
@@ -480,6 +607,10 @@ class LambdaRuntime:
             pools, self.pools = list(self.pools.values()), {}
         for pool in pools:
             pool.retire()
+        with self.lock:
+            templates, self.templates = list(self.templates.values()), {}
+        for template in templates:
+            template.stop()
         shutil.rmtree(self.code_root, ignore_errors=True)
 
 

@@ -15,10 +15,11 @@ ASSUME_ROLE = json.dumps(
 
 
 def zipped(files: dict[str, str]) -> bytes:
+    """A zip of these sources; the same sources always give the same bytes (so the same CodeSha256)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, source in files.items():
-            archive.writestr(name, textwrap.dedent(source))
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), textwrap.dedent(source))
     return buffer.getvalue()
 
 
@@ -32,14 +33,17 @@ class FunctionDeployer:
         iam = gateway.client("iam")
         self.role_arn = iam.create_role(RoleName=f"{self.prefix}-lambda", AssumeRolePolicyDocument=ASSUME_ROLE)["Role"]["Arn"]
 
-    def deploy(self, name: str, source: str, timeout: int = 3, environment: dict | None = None, runtime: str = "python3.11") -> str:
+    def deploy(
+        self, name: str, source: str, timeout: int = 3, environment: dict | None = None, runtime: str = "python3.11", files: dict | None = None
+    ) -> str:
+        """The handler `source` as app.py, with any other `files` (archive name -> source) beside it."""
         function_name = f"{self.prefix}-{name}"
         self.lambda_client.create_function(
             FunctionName=function_name,
             Runtime=runtime,
             Role=self.role_arn,
             Handler="app.handler",
-            Code={"ZipFile": zipped({"app.py": source})},
+            Code={"ZipFile": zipped({"app.py": source, **(files or {})})},
             Timeout=timeout,
             Environment={"Variables": environment or {}},
         )

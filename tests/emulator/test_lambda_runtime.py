@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
+import signal
+import subprocess
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+
+from blackfriday.clients import AwsGateway
+from blackfriday.emulator import lifecycle
+from blackfriday.target import ENDPOINT, Target, local_endpoint_url
+from tests.emulator.conftest import FunctionDeployer
 
 pytestmark = pytest.mark.emulator
 
@@ -314,3 +323,126 @@ def test_invoking_a_missing_function_is_resource_not_found(functions):
     # THEN Lambda's not-found error comes back
     assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+# --- Workers forked from the template process of their code -------------------------------------------
+
+CONFIGURATION_HANDLER = """
+    import os
+    import time
+
+    def handler(event, context):
+        names = ("GREETING", "ONLY_IN_FIRST", "AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT")
+        return {"environment": {name: os.environ.get(name) for name in names}, "zone": time.strftime("%Z"), "pid": os.getpid()}
+"""
+
+
+def test_functions_with_the_same_code_each_see_only_their_own_configuration(functions):
+    # GIVEN two functions deployed from the same zip (one code, so workers forked from one template), configured differently
+    first = functions.deploy("first", CONFIGURATION_HANDLER, environment={"GREETING": "hello", "ONLY_IN_FIRST": "yes"})
+    second = functions.deploy("second", CONFIGURATION_HANDLER, environment={"GREETING": "bonjour"})
+    code = {functions.lambda_client.get_function(FunctionName=name)["Configuration"]["CodeSha256"] for name in (first, second)}
+    assert len(code) == 1
+    # WHEN each is invoked
+    first_result, first_error = functions.invoke(first)
+    second_result, second_error = functions.invoke(second)
+    # THEN each worker has its own function's environment and nothing of the other's, in UTC as on AWS
+    assert (first_error, second_error) == (None, None)
+    code_root = first_result["environment"]["LAMBDA_TASK_ROOT"]
+    assert first_result["environment"] == {"GREETING": "hello", "ONLY_IN_FIRST": "yes", "AWS_LAMBDA_FUNCTION_NAME": first, "LAMBDA_TASK_ROOT": code_root}
+    assert second_result["environment"] == {"GREETING": "bonjour", "ONLY_IN_FIRST": None, "AWS_LAMBDA_FUNCTION_NAME": second, "LAMBDA_TASK_ROOT": code_root}
+    assert (first_result["zone"], second_result["zone"]) == ("UTC", "UTC")
+    # AND they ran in two processes
+    assert first_result["pid"] != second_result["pid"]
+
+
+SDK_REPORTING_HANDLER = """
+    import os
+    import boto3
+
+    def handler(event, context):
+        return {"version": boto3.__version__, "in_the_zip": boto3.__file__.startswith(os.environ["LAMBDA_TASK_ROOT"])}
+"""
+
+
+def test_a_zip_that_ships_its_own_boto3_gets_that_one_as_on_aws(functions):
+    # GIVEN a zip that bundles its own boto3 (the code directory comes first on sys.path, as in the Lambda runtime)
+    name = functions.deploy("bundled", SDK_REPORTING_HANDLER, files={"boto3/__init__.py": "__version__ = '0.0.1-bundled'\n"})
+    # WHEN it is invoked
+    payload, function_error = functions.invoke(name)
+    # THEN the handler's boto3 is the zip's, not the one the emulator's template would otherwise have imported
+    assert function_error is None
+    assert payload == {"version": "0.0.1-bundled", "in_the_zip": True}
+
+
+def test_a_bundled_sdk_that_fails_to_import_fails_the_handlers_init_with_its_own_error(functions):
+    # GIVEN a zip whose bundled boto3 raises when imported
+    broken_sdk = {"boto3/__init__.py": "raise RuntimeError('this bundled SDK is broken')\n"}
+    name = functions.deploy("broken-sdk", SDK_REPORTING_HANDLER, files=broken_sdk)
+    # WHEN it is invoked
+    payload, function_error = functions.invoke(name)
+    # THEN the init error is the handler module's own import failure, as on AWS
+    assert function_error == "Unhandled"
+    assert (payload["errorType"], payload["errorMessage"]) == ("RuntimeError", "this bundled SDK is broken")
+
+
+TWO_AT_ONCE_HANDLER = """
+    import os
+    import time
+
+    def handler(event, context):
+        arrivals = os.environ["ARRIVALS"]
+        open(os.path.join(arrivals, str(os.getpid())), "w").close()
+        while len(os.listdir(arrivals)) < 2:  # returns only once two invocations run at the same time
+            time.sleep(0.02)
+        return os.getpid()
+"""
+
+
+def lambda_processes_of(pid: int) -> set[int]:
+    """Every live process under `pid`: the templates it started and the workers forked from them."""
+    children = {int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit() and parent_of(int(entry.name)) == pid}
+    return children.union(*(lambda_processes_of(child) for child in children))
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] == "Z" else int(fields[1])
+
+
+@pytest.mark.parametrize("ending", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed outright"])
+def test_an_emulator_that_ends_takes_its_lambda_templates_and_workers_with_it(tmp_path, free_tcp_port, ending):
+    # GIVEN an emulator of its own with a function that has two warm workers (forked from one template)
+    url = local_endpoint_url(free_tcp_port)
+    with open(tmp_path / "emulator.log", "wb") as log_file:
+        emulator = subprocess.Popen(lifecycle.serve_command(free_tcp_port, processes=1), cwd=lifecycle.PROJECT_ROOT, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        lifecycle.wait_until_healthy(url, emulator, tmp_path / "emulator.log")
+        functions = FunctionDeployer(AwsGateway(Target(ENDPOINT, "us-east-1", "own", url)))
+        arrivals = tmp_path / "arrivals"
+        arrivals.mkdir()
+        name = functions.deploy("two-at-once", TWO_AT_ONCE_HANDLER, environment={"ARRIVALS": str(arrivals)})
+        results: list = []
+        invokes = [threading.Thread(target=lambda: results.append(functions.invoke(name))) for _ in range(2)]
+        for invoke in invokes:
+            invoke.start()
+        for invoke in invokes:
+            invoke.join()
+        assert len({pid for pid, _ in results}) == 2
+        lambda_processes = lambda_processes_of(emulator.pid)
+        assert len(lambda_processes) == 3
+        # WHEN the emulator is stopped, or killed outright (it cannot stop anything itself)
+        emulator.send_signal(ending)
+        emulator.wait(timeout=15)
+        # THEN the template and both workers end too: they see the emulator's ends of their pipes close
+        deadline = time.monotonic() + 5
+        while (left := {pid for pid in lambda_processes if parent_of(pid) is not None}) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert left == set()
+    finally:
+        if emulator.poll() is None:
+            emulator.kill()
+            emulator.wait()
