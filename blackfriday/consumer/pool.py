@@ -8,8 +8,10 @@ What happens to a message:
   maxReceiveCount (3) receives SQS moves it to the DLQ, instead of waiting out the visibility
   timeout three times;
 - a transient AWS error: counted, NOT deleted; it reappears after its visibility timeout;
-- received after a stop was asked, or interrupted while waiting for a slot or a backoff: given back
-  (visibility 0) so that another consumer can take it right away.
+- received after a stop was asked, or interrupted while waiting for a slot or a backoff: kept in flight
+  until every worker of the pool has stopped, then given back (visibility 0) so that another consumer
+  can take it right away. Giving it back at once let the pool's own last long polls receive it again,
+  and each receive counts toward the DLQ's maxReceiveCount: a stop could dead-letter a good order.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ class OrderHandler(Protocol):
 class Verdict(Enum):
     DONE = "done"  # delete
     RETRY_NOW = "retry_now"  # can never succeed: visible again at once, so it reaches the DLQ quickly
-    RELEASE = "release"  # not worked on: visible again at once
+    RELEASE = "release"  # not worked on: visible again once the pool has stopped
     LEAVE = "leave"  # transient failure: reappears after its visibility timeout
 
 
@@ -134,6 +136,8 @@ class QueuePool:
         self.on_fatal = on_fatal
         self.stats = stats
         self._threads: list[threading.Thread] = []
+        self._released: list[str] = []  # receipt handles to give back once the workers have stopped
+        self._released_lock = threading.Lock()
         extender.register_queue(queue.url, settings.visibility_timeout, self.stats)
 
     @property
@@ -196,13 +200,24 @@ class QueuePool:
                 verdict = Verdict.RELEASE if self.stop.is_set() else self.handle_message(message)
                 verdicts[verdict].append(message["ReceiptHandle"])
         finally:
-            # Untracked before they are deleted, so the extender never renews a handle that no longer exists.
-            self.extender.untrack(self.queue.url, handles)
+            # Untracked before they are deleted, so the extender never renews a handle that no longer exists; the
+            # released ones stay tracked (invisible) until they are given back.
+            with self._released_lock:
+                self._released += verdicts[Verdict.RELEASE]
+            self.extender.untrack(self.queue.url, [handle for handle in handles if handle not in verdicts[Verdict.RELEASE]])
         try:
             self._delete(verdicts[Verdict.DONE])
-            self._make_visible(verdicts[Verdict.RETRY_NOW] + verdicts[Verdict.RELEASE])
+            self._make_visible(verdicts[Verdict.RETRY_NOW])
         finally:
             self.stats.hold(-len(messages))
+
+    def give_back_released(self) -> None:
+        """Make the messages released by a stop visible again; call once no worker of the pool receives any more."""
+        with self._released_lock:
+            handles, self._released = self._released, []
+        self.extender.untrack(self.queue.url, handles)
+        for start in range(0, len(handles), SQS_BATCH):
+            self._make_visible(handles[start : start + SQS_BATCH])
 
     def handle_message(self, message: dict) -> Verdict:
         parsed = parse_message(message.get("Body", ""))

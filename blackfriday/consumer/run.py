@@ -160,6 +160,7 @@ class Consumer:
             for pool in self.pools.values():
                 while pool.is_alive():
                     pool.join(JOIN_SLICE_SECONDS)
+                pool.give_back_released()
             self.shutdown.set()
             for thread in background:
                 thread.join()

@@ -142,28 +142,44 @@ def test_a_bug_in_a_handler_is_counted_and_does_not_stop_the_pool(mock_stack, or
     assert harness.stats.last_error.startswith("KeyError handling message ")
 
 
-def test_messages_received_after_a_stop_are_given_back_untouched(mock_stack, orders):
-    # GIVEN a stop was asked while the receive was under way
+def test_messages_received_after_a_stop_are_given_back_once_the_workers_have_stopped(mock_stack, orders):
+    # GIVEN a stop was asked while the receives of the pool's workers were under way
     harness = Harness(mock_stack, RecordingHandler())
     for order in orders[:3]:
         mock_stack.send("shipping", mock_stack.upload(order))
     harness.stop.set()
 
-    # WHEN the batch comes back
+    # WHEN one worker's batch comes back, then another worker's long poll returns
+    harness.pool.receive_and_handle()
     harness.pool.receive_and_handle()
 
-    # THEN no order was worked on and all three are visible again at once
+    # THEN no order was worked on, and the three stayed in flight: the second receive could not take them again
     assert harness.pool.handler.seen == []
+    assert harness.depth() == (0, 3)
+    assert harness.pool.extender.tracked == 3  # kept invisible meanwhile
+
+    # WHEN every worker has stopped and the pool gives them back
+    harness.pool.give_back_released()
+
+    # THEN all three are visible at once, each received only that once (maxReceiveCount counts every receive)
     assert harness.depth() == (3, 0)
+    assert harness.pool.extender.tracked == 0
+    again = mock_stack.sqs.receive_message(QueueUrl=harness.queue.url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"])
+    assert [message["Attributes"]["ApproximateReceiveCount"] for message in again["Messages"]] == ["2", "2", "2"]
 
 
-def test_work_interrupted_by_a_stop_is_given_back(mock_stack, orders):
+def test_work_interrupted_by_a_stop_is_given_back_once_the_workers_have_stopped(mock_stack, orders):
+    # GIVEN a handler interrupted by a stop while it waited
     harness = Harness(mock_stack, RecordingHandler(error=Interrupted()))
     mock_stack.send("shipping", mock_stack.upload(orders[0]))
 
+    # WHEN the worker handles its batch, then the pool gives back what it released
     harness.pool.receive_and_handle()
+    in_flight = harness.depth()
+    harness.pool.give_back_released()
 
-    assert harness.depth() == (1, 0)
+    # THEN the message stayed in flight until then, visible after, and it counts as no error
+    assert (in_flight, harness.depth()) == ((0, 1), (1, 0))
     assert harness.stats.snapshot().get("errors", 0) == 0
 
 
