@@ -141,8 +141,9 @@ def bench_fan_out(gateway: AwsGateway, backlogs: list[int], puts: int, drain: in
     }
 
 
-def deploy_function(gateway: AwsGateway) -> str:
-    dynamodb, iam, lambda_client = gateway.client("dynamodb"), gateway.client("iam"), gateway.client("lambda")
+def stock_table_and_role(gateway: AwsGateway) -> tuple[str, str]:
+    """(table name, role ARN): the inventory table HANDLER reads, with one item, and a role for its functions."""
+    dynamodb, iam = gateway.client("dynamodb"), gateway.client("iam")
     table = f"{PREFIX}-Inventory"
     dynamodb.create_table(
         TableName=table,
@@ -151,7 +152,12 @@ def deploy_function(gateway: AwsGateway) -> str:
         BillingMode="PAY_PER_REQUEST",
     )
     dynamodb.put_item(TableName=table, Item={"sku": {"S": "tv-55"}, "stock": {"N": "42"}})
-    role_arn = iam.create_role(RoleName=f"{PREFIX}-lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    return table, iam.create_role(RoleName=f"{PREFIX}-lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+
+
+def deploy_function(gateway: AwsGateway) -> str:
+    table, role_arn = stock_table_and_role(gateway)
+    lambda_client = gateway.client("lambda")
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("app.py", HANDLER)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from bench.emulator_bench import HANDLER, PREFIX, REGION, parallel
+from bench.emulator_bench import HANDLER, PREFIX, REGION, parallel, stock_table_and_role
 from bench.pipeline_bench import RESULTS, ROOT, clean_env, cpu_seconds, descendants_cpu, free_port
 from blackfriday.clients import AwsGateway
 from blackfriday.emulator import lifecycle
@@ -51,16 +51,8 @@ def cold_start_round(tree: Path, functions: int, workdir: Path) -> dict:
     try:
         lifecycle.wait_until_healthy(url, process, log_path)
         gateway = AwsGateway(Target(ENDPOINT, REGION, PREFIX, url))
-        dynamodb, iam, lambda_client = gateway.client("dynamodb"), gateway.client("iam"), gateway.client("lambda")
-        table = f"{PREFIX}-Inventory"
-        dynamodb.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        dynamodb.put_item(TableName=table, Item={"sku": {"S": "tv-55"}, "stock": {"N": "42"}})
-        role_arn = iam.create_role(RoleName=f"{PREFIX}-lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        table, role_arn = stock_table_and_role(gateway)
+        lambda_client = gateway.client("lambda")
         code = one_zip()
         names = [f"{PREFIX}-cold-{index}" for index in range(functions)]
         for name in names:

@@ -257,6 +257,17 @@ def poll_item(dynamodb, table: str, sku: str, attempts: int = 100) -> dict | Non
     return None
 
 
+def invoke_together(functions, name: str, count: int) -> list[tuple[dict, str | None]]:
+    """`count` invokes of the function at the same time, each from its own thread: their (payload, error)."""
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(functions.invoke(name))) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def test_concurrent_invokes_run_in_separate_workers(functions, inventory_table):
     # GIVEN a handler that only returns once all four invocations are running at the same time
     name = functions.deploy(
@@ -279,13 +290,8 @@ def test_concurrent_invokes_run_in_separate_workers(functions, inventory_table):
         timeout=20,
         environment={"TABLE": inventory_table},
     )
-    results: list = []
     # WHEN four invokes arrive together
-    threads = [threading.Thread(target=lambda: results.append(functions.invoke(name))) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = invoke_together(functions, name, 4)
     # THEN all four completed (none waited for another), each in its own worker
     assert [error for _, error in results] == [None] * 4
     assert len({pid for pid, _ in results}) == 4
@@ -425,12 +431,7 @@ def test_an_emulator_that_ends_takes_its_lambda_templates_and_workers_with_it(tm
         arrivals = tmp_path / "arrivals"
         arrivals.mkdir()
         name = functions.deploy("two-at-once", TWO_AT_ONCE_HANDLER, environment={"ARRIVALS": str(arrivals)})
-        results: list = []
-        invokes = [threading.Thread(target=lambda: results.append(functions.invoke(name))) for _ in range(2)]
-        for invoke in invokes:
-            invoke.start()
-        for invoke in invokes:
-            invoke.join()
+        results = invoke_together(functions, name, 2)
         assert len({pid for pid, _ in results}) == 2
         lambda_processes = lambda_processes_of(emulator.pid)
         assert len(lambda_processes) == 3
