@@ -66,35 +66,49 @@ async function load() {
   const body = await answer.json();
   if (!answer.ok) { say(body.message, "error"); return; }
   const rows = document.getElementById("waiting");
-  rows.replaceChildren();
+  // Rows are kept, not rebuilt: a reason being typed survives the refresh every 5 seconds.
+  const waiting = new Set(body.waiting.map(order => order.orderId));
+  for (const row of [...rows.rows]) {
+    if (!waiting.has(row.dataset.orderId)) row.remove();
+  }
   if (!body.waiting.length) {
     const row = rows.insertRow();
     cell(row, "No order waits for approval.", "empty").colSpan = 6;
     return;
   }
+  const shown = new Map([...rows.rows].map(row => [row.dataset.orderId, row]));
   for (const order of body.waiting) {
-    const row = rows.insertRow();
-    row.dataset.orderId = order.orderId;
-    cell(row, order.orderId);
-    cell(row, order.customerId);
-    cell(row, money(order.totalCents), "total");
-    cell(row, Object.entries(order.items).map(([sku, units]) => sku + " x" + units).join(", "));
-    cell(row, duration(order.waitingSeconds));
-    const decide = cell(row, "");
-    const form = document.createElement("div");
-    form.className = "decide";
-    const reason = document.createElement("input");
-    reason.placeholder = "reason (required to reject)";
-    reason.setAttribute("aria-label", "reason for order " + order.orderId);
-    const approve = document.createElement("button");
-    approve.className = "approve"; approve.textContent = "Approve";
-    const reject = document.createElement("button");
-    reject.className = "reject"; reject.textContent = "Reject";
-    approve.onclick = () => send(order.orderId, "approve", reason.value, [approve, reject]);
-    reject.onclick = () => send(order.orderId, "reject", reason.value, [approve, reject]);
-    form.append(reason, approve, reject);
-    decide.append(form);
+    const row = shown.get(order.orderId);
+    if (row) {
+      row.cells[4].textContent = duration(order.waitingSeconds);
+    } else {
+      addRow(rows, order);
+    }
   }
+}
+
+function addRow(rows, order) {
+  const row = rows.insertRow();
+  row.dataset.orderId = order.orderId;
+  cell(row, order.orderId);
+  cell(row, order.customerId);
+  cell(row, money(order.totalCents), "total");
+  cell(row, Object.entries(order.items).map(([sku, units]) => sku + " x" + units).join(", "));
+  cell(row, duration(order.waitingSeconds));
+  const decide = cell(row, "");
+  const form = document.createElement("div");
+  form.className = "decide";
+  const reason = document.createElement("input");
+  reason.placeholder = "reason (required to reject)";
+  reason.setAttribute("aria-label", "reason for order " + order.orderId);
+  const approve = document.createElement("button");
+  approve.className = "approve"; approve.textContent = "Approve";
+  const reject = document.createElement("button");
+  reject.className = "reject"; reject.textContent = "Reject";
+  approve.onclick = () => send(order.orderId, "approve", reason.value, [approve, reject]);
+  reject.onclick = () => send(order.orderId, "reject", reason.value, [approve, reject]);
+  form.append(reason, approve, reject);
+  decide.append(form);
 }
 
 async function send(orderId, decision, reason, buttons) {

@@ -143,9 +143,14 @@ def test_a_reviewer_rejects_a_waiting_order_on_the_review_page(browser, orders_a
     browser.find_element(By.CSS_SELECTOR, f"{row} button.reject").click()
     wait.until(lambda driver: driver.find_element(By.ID, "message").text)
     assert browser.find_element(By.ID, "message").text == "reason is required to reject: the customer is told why"
-    # WHEN they give a reason and reject it THEN the page says so and the order leaves the list
-    wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, f"{row} input"))
-    browser.find_element(By.CSS_SELECTOR, f"{row} input").send_keys("ten appliances, new account")
+    # WHEN they type a reason and the page refreshes its list meanwhile (it does every 5 seconds)
+    reason = browser.find_element(By.CSS_SELECTOR, f"{row} input")
+    reason.send_keys("ten appliances, new account")
+    browser.execute_async_script("load().then(arguments[arguments.length - 1])")
+    # THEN what they typed is still there, in the same field
+    assert browser.find_element(By.CSS_SELECTOR, f"{row} input") == reason
+    assert reason.get_attribute("value") == "ten appliances, new account"
+    # WHEN they reject it THEN the page says so and the order leaves the list
     browser.find_element(By.CSS_SELECTOR, f"{row} button.reject").click()
     wait.until(lambda driver: "rejected" in driver.find_element(By.ID, "message").text)
     assert browser.find_element(By.ID, "message").text == f"Order {order_id} rejected: its stock is released."
