@@ -122,7 +122,7 @@ class Template:
         self.code_dir = code_dir
         self.last_used = time.monotonic()  # set by the runtime (under its lock) each time it hands the template out
         runtime_end, template_end = socket.socketpair()
-        environment = inherited_environment() | {"LAMBDA_TASK_ROOT": str(code_dir), "TZ": ":UTC"}
+        environment = inherited_environment() | {"LAMBDA_TASK_ROOT": str(code_dir)}
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", str(WORKER_SCRIPT), str(template_end.fileno())],
@@ -355,12 +355,10 @@ class Worker:
 
     def exit_code(self) -> int:
         """The worker's exit status, killing it if it has not ended within a short wait."""
-        code = self.template.exit_code(self.pid, EXIT_STATUS_SECONDS)
-        if code is None:
-            self.kill()
-            code = self.template.exit_code(self.pid, EXIT_STATUS_SECONDS)
-        self.returncode = -signal.SIGKILL if code is None else code
-        return self.returncode
+        self.returncode = self.template.exit_code(self.pid, EXIT_STATUS_SECONDS)
+        if self.returncode is None:
+            self.kill()  # waits for the status the template reports
+        return -signal.SIGKILL if self.returncode is None else self.returncode
 
     def kill(self) -> None:
         if self.exit_code_now() is None:
