@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
-from blackfriday.api.routes import ROUTE_PATHS
+from blackfriday.api.paths import ROUTE_PATHS
 from blackfriday.domain import (
     CATALOGUE,
     DEFAULT_APPROVAL_THRESHOLD_CENTS,

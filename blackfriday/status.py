@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from blackfriday.domain import PRODUCTS, OrderStatus, order_key, receipt_key
-from blackfriday.order_rows import STATUS_NAME, row_key
+from blackfriday.domain import PRODUCTS, OrderStatus
+from blackfriday.journey import journey_of, scan_all
+from blackfriday.order_rows import STATUS_NAME
 
-if TYPE_CHECKING:  # the order API's routes use this module, and the manifest (which resources.stack reads) lists the API's routes
+if TYPE_CHECKING:
     from blackfriday.resources.stack import StackInfo
 
 QUEUE_DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-TOKEN_ATTRIBUTE = "approvalToken"
 
 
 def queue_depths(sqs, url: str) -> dict[str, int]:
@@ -23,11 +22,6 @@ def queue_depths(sqs, url: str) -> dict[str, int]:
         "visible": int(attributes["ApproximateNumberOfMessages"]),
         "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
     }
-
-
-def scan_all(dynamodb, table: str, **kwargs):
-    for page in dynamodb.get_paginator("scan").paginate(TableName=table, **kwargs):
-        yield from page["Items"]
 
 
 def stock_levels(dynamodb, info: StackInfo) -> dict[str, int]:
@@ -75,61 +69,6 @@ def snapshot(gateway, info: StackInfo, hottest: int = 6) -> dict:
     }
 
 
-def _get_json(s3, bucket: str, key: str) -> tuple[bool, object]:
-    """(exists, parsed JSON or the raw text when it is not JSON)."""
-    try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except s3.exceptions.NoSuchKey:
-        return False, None
-    try:
-        return True, json.loads(body)
-    except ValueError:
-        return True, body[:200].decode("utf-8", "replace")
-
-
-def _entered_states(stepfunctions, execution_arn: str) -> list[str]:
-    """The states the execution entered, in order, from its history (oldest first)."""
-    entered = []
-    for page in stepfunctions.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
-        for event in page["events"]:
-            if event["type"].endswith("StateEntered"):
-                entered.append(event["stateEnteredEventDetails"]["name"])
-    return entered
-
-
 def order_journey(gateway, names, info: StackInfo, order_id: str) -> dict:
     clients = gateway.client("s3"), gateway.client("dynamodb"), gateway.client("stepfunctions")
     return journey_of(*clients, info.bucket, info.tables["orders"], names.execution_arn(order_id), order_id)
-
-
-def journey_of(s3, dynamodb, stepfunctions, bucket: str, orders_table: str, execution_arn: str, order_id: str) -> dict:
-    """The journey from plain clients and names: also what the orders API's Lambda answers GET /orders/{id} with."""
-    key = order_key(order_id)
-    uploaded, order = _get_json(s3, bucket, key)
-    execution = None
-    try:
-        described = stepfunctions.describe_execution(executionArn=execution_arn)
-        entered = _entered_states(stepfunctions, described["executionArn"])
-        execution = {
-            "status": described["status"],
-            "started": described["startDate"].isoformat(),
-            "stopped": described["stopDate"].isoformat() if described.get("stopDate") else None,
-            "last_step": entered[-1] if entered else None,
-            "steps": entered,
-            "error": described.get("error"),
-            "cause": described.get("cause"),
-        }
-    except stepfunctions.exceptions.ExecutionDoesNotExist:
-        pass
-    row = dynamodb.get_item(TableName=orders_table, Key=row_key(order_id)).get("Item")
-    has_receipt, receipt = _get_json(s3, bucket, receipt_key(order_id))
-    return {
-        "order_id": order_id,
-        "object": {"key": key, "uploaded": uploaded, "order": order},
-        "execution": execution,
-        # the task token stays out: whoever holds it can decide the order
-        "row": {name: next(iter(value.values())) for name, value in row.items() if name != TOKEN_ATTRIBUTE} if row else None,
-        "receipt": receipt if has_receipt else None,
-        "failure_reason": (row or {}).get("reason", {}).get("S"),
-    }
-

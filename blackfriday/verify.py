@@ -22,8 +22,9 @@ from urllib.parse import unquote_plus
 
 from blackfriday.domain import FINAL_STATUSES, ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, OrderStatus, units_by_sku, validation_problems
 from blackfriday.fulfillment import unreleased_reservations
+from blackfriday.journey import scan_all
 from blackfriday.resources.stack import StackInfo
-from blackfriday.status import scan_all, stock_levels
+from blackfriday.status import stock_levels
 
 # Per SKU: demand (every valid order) and sales (COMPLETED orders), as the analytics report states them.
 REPORT_FIELDS = ("orders", "units", "demandCents", "salesOrders", "salesUnits", "salesCents")

@@ -20,8 +20,9 @@ import approve
 import consumer
 import status
 from blackfriday.domain import DEFAULT_APPROVAL_THRESHOLD_CENTS, PRODUCTS, auto_review, receipt_key
+from blackfriday.journey import scan_all
 from blackfriday.producer import UploadPlan
-from blackfriday.status import in_lifecycle_order, scan_all
+from blackfriday.status import in_lifecycle_order
 from tests.scripts import run_command
 
 ROOT = Path(__file__).resolve().parent.parent

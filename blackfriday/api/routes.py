@@ -30,12 +30,13 @@ from datetime import datetime, timezone
 from botocore.exceptions import ClientError
 
 from blackfriday import approvals
+from blackfriday.api import paths
 from blackfriday.api.review import REVIEW_PAGE
 from blackfriday.api.storefront import PAGE
 from blackfriday.domain import CATALOGUE, CURRENCY, PAYMENT_METHODS, PRODUCTS, OrderStatus, order_key, receipt_key, validation_problems
 from blackfriday.errors import error_code
+from blackfriday.journey import journey_of
 from blackfriday.order_rows import timestamp
-from blackfriday.status import journey_of
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_ITEMS = 10  # lines per order
@@ -272,18 +273,15 @@ def decide_approval(store: Store, request: ApiRequest, order_id: str) -> Respons
 
 # (path template, {method: route function}); path parameters are passed by name.
 ROUTES = (
-    ("/", {"GET": storefront}),
-    ("/catalogue", {"GET": catalogue}),
-    ("/orders", {"POST": place_order}),
-    ("/orders/{orderId}", {"GET": order_journey}),
-    ("/orders/{orderId}/receipt", {"GET": order_receipt}),
-    ("/orders/{orderId}/approval", {"POST": decide_approval}),
-    ("/approvals", {"GET": waiting_for_approval}),
-    ("/review", {"GET": review_page}),
+    (paths.STOREFRONT, {"GET": storefront}),
+    (paths.CATALOGUE, {"GET": catalogue}),
+    (paths.ORDERS, {"POST": place_order}),
+    (paths.ORDER, {"GET": order_journey}),
+    (paths.ORDER_RECEIPT, {"GET": order_receipt}),
+    (paths.ORDER_APPROVAL, {"POST": decide_approval}),
+    (paths.APPROVALS, {"GET": waiting_for_approval}),
+    (paths.REVIEW, {"GET": review_page}),
 )
-
-
-ROUTE_PATHS = tuple(template for template, _ in ROUTES)
 
 
 def match_route(path: str) -> tuple[dict, dict[str, str]] | None:

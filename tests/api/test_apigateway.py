@@ -9,7 +9,7 @@ import zipfile
 import boto3
 import pytest
 
-from blackfriday.api.routes import ROUTE_PATHS
+from blackfriday.api.paths import ROUTE_PATHS
 from blackfriday.manifest import STACK
 from blackfriday.names import StackNames
 from blackfriday.resources.apigateway import (
