@@ -9,7 +9,10 @@ ORDERS ?= 10000
 demo: $(VENV)/.runtime-installed
 	$(BIN)/python demo.py --orders $(ORDERS)
 
+# Lint (ruff), the architecture's import contracts (pyproject.toml), then the suite.
 test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 $(VENV)/.runtime-installed: requirements.txt
