@@ -78,7 +78,7 @@ def test_the_invoke_url_on_aws_and_on_an_endpoint():
 def test_the_orders_api_zip_carries_the_routes_and_the_storefront_page():
     files = awslambda.package_files(PROJECT_ROOT / "lambdas" / "orders_api.py", PROJECT_ROOT)
     for name in ("orders_api.py", "blackfriday/__init__.py", "blackfriday/api/__init__.py", "blackfriday/api/routes.py",
-                 "blackfriday/api/storefront.py", "blackfriday/domain.py", "blackfriday/status.py"):
+                 "blackfriday/api/storefront.py", "blackfriday/domain.py", "blackfriday/journey.py"):
         assert name in files
     assert "blackfriday/emulator/execute_api.py" not in files
 
