@@ -92,7 +92,8 @@ class Store:
 
 
 def answer(store: Store, event: dict, context=None) -> dict:
-    """The Lambda proxy answer to one API Gateway proxy event, the routes reading and writing through `store`."""
+    """The Lambda proxy answer to one API Gateway proxy event, the routes reading and writing through `store`.
+    One event at a time, as a Lambda execution environment runs them: the app holds the event and the store while it answers."""
     app.append_context(store=store)  # Powertools clears the context after each event
     proxy_answer = app.resolve(event, context)
     # Powertools gives a REST API's answer multiValueHeaders; each of ours has one value, and the API's answers have
