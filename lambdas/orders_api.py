@@ -1,4 +1,4 @@
-"""OrdersApi: API Gateway's Lambda proxy integration over the order API's route functions (blackfriday.api.routes)."""
+"""OrdersApi: API Gateway's Lambda proxy integration, answered by the order API's Powertools app (blackfriday.api.routes)."""
 
 import os
 
@@ -18,4 +18,4 @@ STORE = routes.Store(
 
 
 def handler(event, context):
-    return routes.handle(STORE, routes.ApiRequest.from_proxy_event(event)).to_proxy()
+    return routes.answer(STORE, event, context)

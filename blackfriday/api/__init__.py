@@ -1,2 +1,3 @@
-"""The front door: the order API's routes as plain functions (lambdas/orders_api.py is their thin handler),
-the storefront page it serves, and where a deployed API answers."""
+"""The front door: the order API, a Powertools APIGatewayRestResolver app (routes.py; lambdas/orders_api.py is its thin
+handler) over the shop's own checks (intake.py, decisions.py, refusals.py), the pages it serves, and where a deployed
+API answers."""

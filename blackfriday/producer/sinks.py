@@ -14,7 +14,7 @@ from typing import Protocol
 
 import urllib3
 
-from blackfriday.api.routes import request_body_of
+from blackfriday.api.intake import request_body_of
 from blackfriday.clients import AwsGateway
 from blackfriday.errors import StackNotReady
 from blackfriday.names import StackNames

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from blackfriday.api.routes import IDEMPOTENCY_NAMESPACE
+from blackfriday.api.intake import IDEMPOTENCY_NAMESPACE
 from blackfriday.domain import PRODUCTS, order_key, payment_outcome
 from tests.api.orders import BAD_ORDERS, a_valid_order
 

@@ -1,18 +1,24 @@
-"""The order API's route functions under moto.mock_aws: exact statuses, messages, and what is (not) written."""
+"""The order API's Powertools app, answering proxy events under moto.mock_aws: exact statuses, messages, and what is (not) written."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from blackfriday.api import routes
-from blackfriday.api.routes import ApiRequest, Store, handle, journey_view
+from blackfriday.api import intake, routes
+from blackfriday.api.journey_view import HAPPY_PATH, journey_view
+from blackfriday.api.paths import ROUTE_PATHS
+from blackfriday.api.refusals import MAX_BODY_BYTES
+from blackfriday.api.routes import Store, answer, base_url_of, body_of
 from blackfriday.domain import CATALOGUE, PRODUCTS, order_key, receipt_key, validation_problems
 from tests.api.orders import BAD_ORDERS, a_valid_order
 
 BASE_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/prod"
+HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 
 
 @pytest.fixture
@@ -35,8 +41,26 @@ def call(store: Store, method: str, path: str, body: bytes | str | dict = b"", h
         body = json.dumps(body)
     if isinstance(body, str):
         body = body.encode()
-    response = handle(store, ApiRequest(method, path, {name.lower(): value for name, value in (headers or {}).items()}, body, BASE_URL))
-    return response.status, (json.loads(response.body) if response.content_type == routes.JSON_TYPE else response.body), response.headers
+    proxy_answer = answer(store, proxy_event(method, path, body, headers or {}))
+    headers = proxy_answer["headers"]
+    body = json.loads(proxy_answer["body"]) if headers["Content-Type"] == routes.JSON_TYPE else proxy_answer["body"]
+    return proxy_answer["statusCode"], body, headers
+
+
+def proxy_event(method: str, path: str, body: bytes, headers: dict) -> dict:
+    """The event API Gateway sends for a request to BASE_URL + path: a body that is not UTF-8 comes base64-encoded."""
+    try:
+        text, is_base64 = (body.decode(), False) if body else (None, False)
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(body).decode(), True
+    return {
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Host": HOST, "X-Forwarded-Proto": "https", **headers},
+        "body": text,
+        "isBase64Encoded": is_base64,
+        "requestContext": {"path": f"/prod{path}", "stage": "prod"},
+    }
 
 
 def objects(store: Store) -> list[str]:
@@ -102,7 +126,7 @@ def test_a_valid_order_is_written_where_the_producer_writes_and_accepted(store):
     written = json.loads(store.s3.get_object(Bucket=store.bucket, Key=order_key(order_id))["Body"].read())
     assert validation_problems(written) == []
     assert written["orderId"] == order_id
-    assert written["customer"] == {"customerId": routes.customer_id_of("ana@example.com"), "email": "ana@example.com", "name": "Ana Smith"}
+    assert written["customer"] == {"customerId": intake.customer_id_of("ana@example.com"), "email": "ana@example.com", "name": "Ana Smith"}
     assert written["items"] == a_valid_order()["items"]
     assert (written["currency"], written["totalCents"], written["paymentMethod"]) == ("USD", 55700, "card")
 
@@ -118,7 +142,7 @@ def test_a_retried_post_with_the_same_idempotency_key_creates_one_order(store):
     # THEN the answer names the same order, says it is a replay, and nothing new is written
     assert (first_status, status) == (202, 202)
     assert body == first
-    assert body["orderId"] == str(uuid.uuid5(routes.IDEMPOTENCY_NAMESPACE, "checkout-7f3a"))
+    assert body["orderId"] == str(uuid.uuid5(intake.IDEMPOTENCY_NAMESPACE, "checkout-7f3a"))
     assert headers["Idempotent-Replayed"] == "true"
     assert objects(store) == [order_key(first["orderId"])]
     assert store.s3.get_object(Bucket=store.bucket, Key=order_key(first["orderId"]))["Body"].read() == written
@@ -185,6 +209,16 @@ def test_a_method_a_route_does_not_have_is_a_405_naming_the_allowed_one(store, m
     assert objects(store) == []
 
 
+def test_the_app_routes_exactly_the_paths_api_gateway_proxies_to_it(store):
+    # GIVEN the paths the manifest declares on API Gateway, each proxied to the orders_api Lambda with every method
+    # THEN the app has a route for each of them and for no other path
+    registered = {route.path for route in (*routes.app._static_routes, *routes.app._dynamic_routes)}
+    assert sorted(registered) == sorted(routes.rule(path) for path in ROUTE_PATHS)
+    # AND each, as API Gateway sends it, reaches its route: a method none has is a 405, not the 403 of no route
+    for path in ROUTE_PATHS:
+        assert call(store, "OPTIONS", path.replace("{orderId}", ORDER_ID))[0] == 405
+
+
 @pytest.mark.parametrize("path", ["/nope", "/orders/a/b/c", "/catalogue/DB-TV-65"])
 def test_a_path_that_is_no_route_is_a_403_as_api_gateway_answers(store, path):
     status, body, _ = call(store, "GET", path)
@@ -206,7 +240,7 @@ def test_an_accepted_order_shows_its_journey_before_any_step(store):
         "orderId": order_id,
         "status": "ACCEPTED",
         "finished": False,
-        "steps": [{"name": step, "state": "pending"} for step in routes.HAPPY_PATH],
+        "steps": [{"name": step, "state": "pending"} for step in HAPPY_PATH],
         "lastStep": None,
         "failure": None,
         "items": a_valid_order()["items"],
@@ -237,6 +271,14 @@ def test_an_unknown_order_is_a_404_and_a_malformed_id_a_400(store):
     assert (status, body["message"]) == (400, "order id must be a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e, got 'not-an-id'")
     status, body, _ = call(store, "GET", "/orders/not-an-id/receipt")
     assert (status, body["message"]) == (400, "order id must be a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e, got 'not-an-id'")
+
+
+@pytest.mark.parametrize("order_id", ['"x"', "a?b", "\u20ac", "a`b"])
+def test_an_order_id_of_any_characters_reaches_its_route_as_through_api_gateway(store, order_id):
+    # API Gateway's {orderId} takes any segment: the id is refused by name (400), not taken for no route (403)
+    for path in (f"/orders/{order_id}", f"/orders/{order_id}/receipt"):
+        status, body, _ = call(store, "GET", path)
+        assert (status, body["message"]) == (400, f"order id must be a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e, got {order_id!r}")
 
 
 def test_the_receipt_is_a_404_until_it_exists(store):
@@ -279,7 +321,7 @@ def test_a_running_order_shows_the_steps_done_and_the_one_in_progress():
 
 
 def test_a_completed_order_shows_every_step_done():
-    steps = [*routes.HAPPY_PATH, "OrderCompleted"]
+    steps = [*HAPPY_PATH, "OrderCompleted"]
     view = journey_view(journey({"status": "COMPLETED"}, steps, "SUCCEEDED"), "u")
     assert (view["status"], states(view), view["failure"], view["finished"]) == ("COMPLETED", ["done"] * 5, None, True)
 
@@ -317,8 +359,8 @@ def test_the_request_from_an_aws_proxy_event_knows_the_api_base_url():
         "isBase64Encoded": False,
         "requestContext": {"path": "/prod/orders", "stage": "prod"},
     }
-    request = ApiRequest.from_proxy_event(event)
-    assert request == ApiRequest(
+    request = APIGatewayProxyEvent(event)
+    assert (request.http_method, request.path, dict(request.headers), body_of(request), base_url_of(request)) == (
         "POST", "/orders", {"host": "abc123.execute-api.us-east-1.amazonaws.com", "x-forwarded-proto": "https", "idempotency-key": "k"},
         b'{"a": 1}', "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
     )
@@ -333,14 +375,14 @@ def test_the_request_from_an_emulator_proxy_event_with_a_base64_body():
         "isBase64Encoded": True,
         "requestContext": {"path": "/restapis/abc123/prod/_user_request_/", "stage": "prod"},
     }
-    request = ApiRequest.from_proxy_event(event)
-    assert (request.body, request.base_url) == (b"hi", "http://127.0.0.1:4599/restapis/abc123/prod/_user_request_")
+    request = APIGatewayProxyEvent(event)
+    assert (body_of(request), base_url_of(request)) == (b"hi", "http://127.0.0.1:4599/restapis/abc123/prod/_user_request_")
 
 
 def test_a_body_of_exactly_64_kb_is_taken(store):
     # GIVEN a valid order padded with whitespace to exactly the limit
     body = json.dumps(a_valid_order()).encode()
-    body += b" " * (routes.MAX_BODY_BYTES - len(body))
+    body += b" " * (MAX_BODY_BYTES - len(body))
     # WHEN posted
     status, answer, _ = call(store, "POST", "/orders", body)
     # THEN it is accepted: only what is over 64 KB is a 413
@@ -353,13 +395,13 @@ def test_the_producers_orders_are_taken_as_they_are_generated_and_its_invalid_on
 
     # GIVEN an order of the producer's mix, sent as producer --via api would, keyed by its own orderId
     order = OrderGenerator(seed=7).order(0)
-    body = routes.request_body_of(order)
+    body = intake.request_body_of(order)
     # WHEN posted
     status, answer, _ = call(store, "POST", "/orders", body, {"Idempotency-Key": order["orderId"]})
     # THEN it is accepted under the id its key names, known to the client before the answer
-    assert (status, answer["orderId"]) == (202, routes.order_id_for_key(order["orderId"]))
+    assert (status, answer["orderId"]) == (202, intake.order_id_for_key(order["orderId"]))
     # AND each invalid kind the producer injects is refused at the door, naming its problem
-    refused = {kind: call(store, "POST", "/orders", routes.request_body_of(make_invalid(order, kind)))[:2] for kind in ("unknown_sku", "zero_quantity", "wrong_total")}
+    refused = {kind: call(store, "POST", "/orders", intake.request_body_of(make_invalid(order, kind)))[:2] for kind in ("unknown_sku", "zero_quantity", "wrong_total")}
     assert {kind: status for kind, (status, _) in refused.items()} == {"unknown_sku": 422, "zero_quantity": 422, "wrong_total": 422}
     assert refused["unknown_sku"][1]["message"] == "item 1: unknown SKU 'NO-SUCH-SKU'"
     assert objects(store) == [order_key(answer["orderId"])]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from blackfriday.api.routes import IDEMPOTENCY_NAMESPACE
+from blackfriday.api.intake import IDEMPOTENCY_NAMESPACE
 from blackfriday.domain import CATALOGUE, payment_outcome
 
 pytestmark = pytest.mark.emulator

@@ -41,3 +41,23 @@ def test_a_handler_zip_imports_powertools_without_any_installed_package(tmp_path
     *metrics, origin = result.stdout.splitlines()
     assert origin == str(tmp_path / "aws_lambda_powertools" / "__init__.py")
     assert len(metrics) == 2
+
+
+def test_the_orders_api_zip_answers_with_its_own_copy_of_the_powertools_router(tmp_path):
+    # GIVEN the order API's zip unpacked where Lambda would unpack it
+    files = package_files(ROOT / "lambdas" / "orders_api.py", ROOT)
+    assert "aws_lambda_powertools/event_handler/api_gateway.py" in files
+    zipfile.ZipFile(io.BytesIO(build_zip(files))).extractall(tmp_path)
+    # WHEN its routes answer a request for a path that is no route and one for the storefront (no client needed)
+    probe = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); from blackfriday.api import routes; "
+        "store = routes.Store(None, None, None, 'bucket', 'inventory', 'orders', 'arn:aws:states:us-east-1:1:stateMachine:m'); "
+        "event = lambda path: {'path': path, 'httpMethod': 'GET', 'headers': {}, 'body': None, 'requestContext': {'path': path}}; "
+        "print([routes.answer(store, event(path))['statusCode'] for path in ('/nope', '/')]); "
+        "print(sorted({module.__file__.startswith(sys.path[0]) for name, module in sys.modules.items() "
+        "if name.split('.')[0] in ('aws_lambda_powertools', 'jmespath', 'typing_extensions') and getattr(module, '__file__', None)}))"
+    )
+    result = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, cwd=tmp_path)
+    # THEN they answer, from the zip's own Powertools (the runtime gives boto3 and botocore only)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[403, 200]", "[True]"]
