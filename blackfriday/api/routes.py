@@ -37,6 +37,7 @@ from blackfriday.domain import CATALOGUE, CURRENCY, PAYMENT_METHODS, PRODUCTS, O
 from blackfriday.errors import error_code
 from blackfriday.journey import journey_of
 from blackfriday.order_rows import timestamp
+from blackfriday.tables import stock_levels
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_ITEMS = 10  # lines per order
@@ -152,9 +153,7 @@ def is_doorbuster(sku: str) -> bool:
 
 
 def catalogue(store: Store, request: ApiRequest) -> Response:
-    stock: dict[str, int] = {}
-    for page in store.dynamodb.get_paginator("scan").paginate(TableName=store.inventory_table, ProjectionExpression="sku, stock"):
-        stock.update((item["sku"]["S"], int(item["stock"]["N"])) for item in page["Items"])
+    stock = stock_levels(store.dynamodb, store.inventory_table)
     products = [
         {
             "sku": product.sku,
