@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 from blackfriday.domain import OrderStatus, auto_review
 from blackfriday.errors import RunFailure, error_code
 from blackfriday.order_rows import REVIEW_NOTE_MAX_CHARS, STATUS_NAME, OrderRow, parse_timestamp, row_key, timestamp
-from blackfriday.tables import expression_values, scan_all
+from blackfriday.tables import scan_all, text
 
 AWAITING = OrderStatus.AWAITING_APPROVAL
 RESERVED = OrderStatus.RESERVED
@@ -85,9 +85,13 @@ def request_approval(dynamodb, sns, orders_table: str, topic_arn: str, order: di
             ),
             ConditionExpression="(#status = :reserved AND attribute_not_exists(decision)) OR #status = :awaiting",
             ExpressionAttributeNames=STATUS_NAME,
-            ExpressionAttributeValues=expression_values(
-                awaiting=AWAITING, reserved=RESERVED, token=token, now=timestamp(requested), expires=timestamp(expires)
-            ),
+            ExpressionAttributeValues={
+                ":awaiting": text(AWAITING),
+                ":reserved": text(RESERVED),
+                ":token": text(token),
+                ":now": text(timestamp(requested)),
+                ":expires": text(timestamp(expires)),
+            },
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return {"orderId": order_id, "awaiting": False}  # decided already: its reviewer sent the token's answer
@@ -160,7 +164,7 @@ def waiting_orders(dynamodb, orders_table: str) -> list[WaitingOrder]:
         ConsistentRead=True,
         FilterExpression="#status = :awaiting",
         ExpressionAttributeNames=STATUS_NAME,
-        ExpressionAttributeValues=expression_values(awaiting=AWAITING),
+        ExpressionAttributeValues={":awaiting": text(AWAITING)},
     )
     waiting = [_waiting_order(OrderRow.from_item(item)) for item in items]
     return sorted(waiting, key=lambda order: (order.waiting_since, order.order_id))
@@ -235,9 +239,14 @@ def decide(stepfunctions, dynamodb, orders_table: str, order_id: str, decision: 
             UpdateExpression="SET #status = :reserved, decision = :decision, decidedBy = :reviewer, decidedAt = :at, decisionReason = :reason",
             ConditionExpression="#status = :awaiting AND attribute_not_exists(decision)",
             ExpressionAttributeNames=STATUS_NAME,
-            ExpressionAttributeValues=expression_values(
-                reserved=RESERVED, awaiting=AWAITING, decision=decision, reviewer=reviewer, at=decided_at, reason=reason
-            ),
+            ExpressionAttributeValues={
+                ":reserved": text(RESERVED),
+                ":awaiting": text(AWAITING),
+                ":decision": text(decision),
+                ":reviewer": text(reviewer),
+                ":at": text(decided_at),
+                ":reason": text(reason),
+            },
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )["Attributes"]
@@ -267,7 +276,7 @@ def _undo_claim(dynamodb, orders_table: str, order_id: str, decided_at: str) -> 
             Key=row_key(order_id),
             UpdateExpression="REMOVE decision, decidedBy, decidedAt, decisionReason",
             ConditionExpression="decidedAt = :at",
-            ExpressionAttributeValues=expression_values(at=decided_at),
+            ExpressionAttributeValues={":at": text(decided_at)},
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         pass  # nothing of ours to undo

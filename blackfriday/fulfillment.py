@@ -38,7 +38,7 @@ from blackfriday.domain import (
     validate_order,
 )
 from blackfriday.order_rows import FAILURE_REASON_MAX_CHARS, STATUS_NAME, OrderRow, row_key, timestamp
-from blackfriday.tables import expression_values, scan_all, to_item
+from blackfriday.tables import number, numbers, scan_all, text
 
 # The statuses are defined once, in domain.OrderStatus; short names for the expressions below.
 RECEIVED = OrderStatus.RECEIVED
@@ -68,13 +68,13 @@ def accept_order(dynamodb, orders_table: str, order: object) -> dict:
             "customerId = :customer, totalCents = :total, createdAt = :created"
         ),
         ExpressionAttributeNames=STATUS_NAME,
-        ExpressionAttributeValues=expression_values(
-            received=RECEIVED,
-            now=timestamp(),
-            customer=order["customer"]["customerId"],
-            total=order["totalCents"],
-            created=str(order.get("createdAt", "")),
-        ),
+        ExpressionAttributeValues={
+            ":received": text(RECEIVED),
+            ":now": text(timestamp()),
+            ":customer": text(order["customer"]["customerId"]),
+            ":total": number(order["totalCents"]),
+            ":created": text(str(order.get("createdAt", ""))),
+        },
     )
     return {"orderId": order["orderId"], "totalCents": order["totalCents"]}
 
@@ -90,10 +90,10 @@ def reserve_inventory(dynamodb, inventory_table: str, orders_table: str, order: 
         {
             "Update": {
                 "TableName": inventory_table,
-                "Key": to_item(sku=sku),
+                "Key": {"sku": text(sku)},
                 "UpdateExpression": "SET stock = stock - :units",
                 "ConditionExpression": "stock >= :units",
-                "ExpressionAttributeValues": expression_values(units=count),
+                "ExpressionAttributeValues": {":units": number(count)},
             }
         }
         for sku, count in units.items()
@@ -105,7 +105,11 @@ def reserve_inventory(dynamodb, inventory_table: str, orders_table: str, order: 
             "UpdateExpression": "SET #status = :reserved, reservedItems = :items, reservedAt = :now",
             "ConditionExpression": "attribute_not_exists(reservedItems)",
             "ExpressionAttributeNames": STATUS_NAME,
-            "ExpressionAttributeValues": expression_values(reserved=RESERVED, items=units, now=timestamp()),
+            "ExpressionAttributeValues": {
+                ":reserved": text(RESERVED),
+                ":items": numbers(units),
+                ":now": text(timestamp()),
+            },
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
@@ -142,9 +146,9 @@ def release_inventory(dynamodb, inventory_table: str, orders_table: str, order_i
         {
             "Update": {
                 "TableName": inventory_table,
-                "Key": to_item(sku=sku),
+                "Key": {"sku": text(sku)},
                 "UpdateExpression": "SET stock = stock + :units",
-                "ExpressionAttributeValues": expression_values(units=count),
+                "ExpressionAttributeValues": {":units": number(count)},
             }
         }
         for sku, count in units.items()
@@ -156,7 +160,7 @@ def release_inventory(dynamodb, inventory_table: str, orders_table: str, order_i
             "UpdateExpression": "SET releasedAt = :now",
             "ConditionExpression": "attribute_exists(reservedItems) AND attribute_not_exists(releasedAt) AND #status <> :completed",
             "ExpressionAttributeNames": STATUS_NAME,
-            "ExpressionAttributeValues": expression_values(now=timestamp(), completed=COMPLETED),
+            "ExpressionAttributeValues": {":now": text(timestamp()), ":completed": text(COMPLETED)},
         }
     }
     try:
@@ -187,9 +191,14 @@ def charge_payment(dynamodb, orders_table: str, order: dict, attempt: int) -> di
             UpdateExpression="SET paymentId = :payment, chargedCents = :amount, #status = :paid, paidAt = :now ADD chargeCount :one",
             ConditionExpression="attribute_not_exists(paymentId) AND #status = :reserved",
             ExpressionAttributeNames=STATUS_NAME,
-            ExpressionAttributeValues=expression_values(
-                payment=payment_id, amount=amount, paid=PAID, reserved=RESERVED, now=timestamp(), one=1
-            ),
+            ExpressionAttributeValues={
+                ":payment": text(payment_id),
+                ":amount": number(amount),
+                ":paid": text(PAID),
+                ":reserved": text(RESERVED),
+                ":now": text(timestamp()),
+                ":one": number(1),
+            },
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except dynamodb.exceptions.ConditionalCheckFailedException as error:
@@ -257,7 +266,12 @@ def issue_receipt(s3, dynamodb, bucket: str, orders_table: str, order: dict, pay
             UpdateExpression="SET #status = :completed, completedAt = :now, receiptKey = :key",
             ConditionExpression="#status = :paid",
             ExpressionAttributeNames=STATUS_NAME,
-            ExpressionAttributeValues=expression_values(completed=COMPLETED, paid=PAID, now=timestamp(), key=key),
+            ExpressionAttributeValues={
+                ":completed": text(COMPLETED),
+                ":paid": text(PAID),
+                ":now": text(timestamp()),
+                ":key": text(key),
+            },
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except dynamodb.exceptions.ConditionalCheckFailedException as error:
@@ -305,10 +319,16 @@ def fail_order(
     """
     error_name, reason = describe_failure(error)
     update = "SET #status = :failed, reason = :reason, errorName = :name, failedAt = if_not_exists(failedAt, :now)"
-    values = {"failed": FAILED, "completed": COMPLETED, "reason": reason, "name": error_name, "now": timestamp()}
+    values = {
+        ":failed": text(FAILED),
+        ":completed": text(COMPLETED),
+        ":reason": text(reason),
+        ":name": text(error_name),
+        ":now": text(timestamp()),
+    }
     if release_error is not None:
         update += ", releaseError = :release_error"
-        values["release_error"] = describe_failure(release_error)[1]
+        values[":release_error"] = text(describe_failure(release_error)[1])
     try:
         record = OrderRow.from_item(
             dynamodb.update_item(
@@ -317,7 +337,7 @@ def fail_order(
                 UpdateExpression=update,
                 ConditionExpression="attribute_not_exists(#status) OR #status <> :completed",
                 ExpressionAttributeNames=STATUS_NAME,
-                ExpressionAttributeValues=expression_values(**values),
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )["Attributes"]
         )
@@ -334,7 +354,7 @@ def fail_order(
             TableName=orders_table,
             Key=row_key(order_id),
             UpdateExpression="SET failureNotifiedAt = :now",
-            ExpressionAttributeValues=expression_values(now=timestamp()),
+            ExpressionAttributeValues={":now": text(timestamp())},
         )
     return {"orderId": order_id, "errorName": error_name, "reason": reason, "markedFailed": True, "told": told}
 
@@ -361,7 +381,7 @@ def _refund(dynamodb, orders_table: str, order_id: str, amount: int) -> None:
             Key=row_key(order_id),
             UpdateExpression="SET refundedCents = :amount, refundedAt = :now REMOVE chargedCents",
             ConditionExpression="chargedCents = :amount",
-            ExpressionAttributeValues=expression_values(amount=amount, now=timestamp()),
+            ExpressionAttributeValues={":amount": number(amount), ":now": text(timestamp())},
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         pass  # a repeat: already refunded
@@ -378,7 +398,7 @@ def unreleased_reservations(dynamodb, orders_table: str) -> dict[str, OrderRow]:
         ConsistentRead=True,
         FilterExpression="#status = :failed AND attribute_exists(reservedItems) AND attribute_not_exists(releasedAt)",
         ExpressionAttributeNames=STATUS_NAME,
-        ExpressionAttributeValues=expression_values(failed=FAILED),
+        ExpressionAttributeValues={":failed": text(FAILED)},
     )
     return {row.order_id: row for row in map(OrderRow.from_item, items)}
 

@@ -30,7 +30,7 @@ from blackfriday.consumer.stats import PoolCounter, PoolStats
 from blackfriday.domain import CATALOGUE, PRODUCTS, REPORTS_PREFIX, OrderStatus, units_by_sku, validation_problems
 from blackfriday.errors import error_code
 from blackfriday.order_rows import STATUS_NAME, OrderRow
-from blackfriday.tables import expression_values, from_item, scan_all, to_item
+from blackfriday.tables import from_item, number, scan_all, text
 
 COUNTER_SHARDS = 8
 SEEN_SORT_KEY = "SEEN"
@@ -41,7 +41,7 @@ RETRYABLE_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError", "
 
 
 def marker_key(order_id: str) -> dict:
-    return to_item(pk=f"ORDER#{order_id}", sk=SEEN_SORT_KEY)
+    return {"pk": text(f"ORDER#{order_id}"), "sk": text(SEEN_SORT_KEY)}
 
 
 def sku_partition(sku: str) -> str:
@@ -50,7 +50,7 @@ def sku_partition(sku: str) -> str:
 
 def counter_key(partition: str, order_id: str) -> dict:
     shard = zlib.crc32(order_id.encode()) % COUNTER_SHARDS
-    return to_item(pk=partition, sk=f"COUNTER#{shard}")
+    return {"pk": text(partition), "sk": text(f"COUNTER#{shard}")}
 
 
 def revenue_by_sku(order: dict) -> dict[str, int]:
@@ -66,7 +66,11 @@ def _add_counters(table: str, key: dict, orders: int, units: int, revenue_cents:
             "TableName": table,
             "Key": key,
             "UpdateExpression": "ADD orders :orders, units :units, revenueCents :revenue",
-            "ExpressionAttributeValues": expression_values(orders=orders, units=units, revenue=revenue_cents),
+            "ExpressionAttributeValues": {
+                ":orders": number(orders),
+                ":units": number(units),
+                ":revenue": number(revenue_cents),
+            },
         }
     }
 
@@ -79,7 +83,7 @@ def transaction_items(table: str, order: dict, recorded_at: str) -> tuple[PoolCo
     marker = {
         "Put": {
             "TableName": table,
-            "Item": {**marker_key(order_id), **to_item(outcome=outcome, recordedAt=recorded_at)},
+            "Item": {**marker_key(order_id), "outcome": text(outcome), "recordedAt": text(recorded_at)},
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
@@ -197,7 +201,7 @@ def _partition_demand(dynamodb, table: str, partition: str) -> Demand:
     pages = dynamodb.get_paginator("query").paginate(
         TableName=table,
         KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues=expression_values(pk=partition),
+        ExpressionAttributeValues={":pk": text(partition)},
         ConsistentRead=True,
     )
     for page in pages:
@@ -217,7 +221,7 @@ def read_sales(dynamodb, orders_table: str) -> tuple[Sales, dict[str, Sales]]:
         FilterExpression="#status = :completed",
         ProjectionExpression="reservedItems",
         ExpressionAttributeNames=STATUS_NAME,
-        ExpressionAttributeValues=expression_values(completed=OrderStatus.COMPLETED),
+        ExpressionAttributeValues={":completed": text(OrderStatus.COMPLETED)},
     )
     for row in map(OrderRow.from_item, items):
         totals.orders += 1
