@@ -139,10 +139,11 @@ def verify(gateway, names, info: StackInfo) -> list[Invariant]:
     completed = {order_id for order_id in readable if status.get(order_id) == OrderStatus.COMPLETED}
     failed = {order_id for order_id in readable if status.get(order_id) == OrderStatus.FAILED}
     awaiting = {order_id for order_id in readable if status.get(order_id) == OrderStatus.AWAITING_APPROVAL}
+    stock, unreleased = stock_levels(dynamodb, info.tables["inventory"]), unreleased_reservations(dynamodb, info.tables["orders"])
     invariants = [
         _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed, awaiting),
         _once(readable, executions, receipt_ids, rows),
-        _stock(stock_levels(dynamodb, info.tables["inventory"]), readable, completed | awaiting, unreleased_reservations(dynamodb, info.tables["orders"])),
+        _stock(stock, readable, completed | awaiting, unreleased),
         _money(receipts, rows, readable, completed, _latest_report(s3, info.bucket)),
     ]
     return invariants
