@@ -23,7 +23,6 @@ import pytest
 from blackfriday.domain import PRODUCTS, OrderGenerator, make_invalid, order_key, payment_id, payment_outcome, receipt_key
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.observability import SERVICE_NAME, order_log_lines
-from blackfriday.tables import stock_levels
 
 pytestmark = pytest.mark.emulator
 
@@ -64,6 +63,11 @@ class Run:
         """(topic, message) pairs the notifications queue got for this scenario's order."""
         envelopes = self.notifications.get(self.orders[scenario]["orderId"], [])
         return [(envelope["TopicArn"], json.loads(envelope["Message"])) for envelope in envelopes]
+
+
+def stock_levels(dynamodb, table: str) -> dict[str, int]:
+    pages = dynamodb.get_paginator("scan").paginate(TableName=table, ProjectionExpression="sku, stock")
+    return {item["sku"]["S"]: int(item["stock"]["N"]) for page in pages for item in page["Items"]}
 
 
 def start(stepfunctions, state_machine_arn: str, bucket: str, order: dict) -> str:
