@@ -25,7 +25,8 @@ from botocore.exceptions import ClientError
 
 from blackfriday.domain import OrderStatus, auto_review
 from blackfriday.errors import RunFailure, error_code
-from blackfriday.order_rows import STATUS_NAME, parse_timestamp, row_key, timestamp
+from blackfriday.order_rows import REVIEW_NOTE_MAX_CHARS, STATUS_NAME, OrderRow, parse_timestamp, row_key, timestamp
+from blackfriday.tables import scan_all, text
 
 AWAITING = OrderStatus.AWAITING_APPROVAL
 RESERVED = OrderStatus.RESERVED
@@ -37,7 +38,6 @@ AUTO_REVIEWER = "auto-reviewer"
 AUTO_REJECT_REASON = "rejected by the demo review policy (one order in ten)"
 BATCH_GET_KEYS = 100  # BatchGetItem's limit per request
 BATCH_GET_ROUNDS = 5  # rounds for UnprocessedKeys before giving up on this look-up
-REASON_MAX_CHARS = 256  # SendTaskFailure's cause is the order's reason: a note, not an essay
 
 
 class ApprovalRefused(RunFailure):
@@ -64,10 +64,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _text(item: dict, name: str, default: str = "") -> str:
-    return item.get(name, {}).get("S", default)
-
-
 # --- The workflow's side: AwaitApproval ------------------------------------------------------------------
 
 
@@ -90,11 +86,11 @@ def request_approval(dynamodb, sns, orders_table: str, topic_arn: str, order: di
             ConditionExpression="(#status = :reserved AND attribute_not_exists(decision)) OR #status = :awaiting",
             ExpressionAttributeNames=STATUS_NAME,
             ExpressionAttributeValues={
-                ":awaiting": {"S": AWAITING},
-                ":reserved": {"S": RESERVED},
-                ":token": {"S": token},
-                ":now": {"S": timestamp(requested)},
-                ":expires": {"S": timestamp(expires)},
+                ":awaiting": text(AWAITING),
+                ":reserved": text(RESERVED),
+                ":token": text(token),
+                ":now": text(timestamp(requested)),
+                ":expires": text(timestamp(expires)),
             },
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
@@ -149,28 +145,28 @@ class WaitingOrder:
         }
 
 
-def _waiting_order(item: dict) -> WaitingOrder:
-    expires = _text(item, "approvalExpiresAt")
+def _waiting_order(row: OrderRow) -> WaitingOrder:
     return WaitingOrder(
-        order_id=item["orderId"]["S"],
-        customer_id=_text(item, "customerId"),
-        total_cents=int(item.get("totalCents", {}).get("N", "0")),
-        items={sku: int(units["N"]) for sku, units in item.get("reservedItems", {}).get("M", {}).items()},
-        waiting_since=parse_timestamp(item["approvalRequestedAt"]["S"]),
-        expires_at=parse_timestamp(expires) if expires else None,
+        order_id=row.order_id,
+        customer_id=row.customer_id or "",
+        total_cents=row.total_cents or 0,
+        items=row.reserved_items or {},
+        waiting_since=parse_timestamp(row.approval_requested_at),
+        expires_at=parse_timestamp(row.approval_expires_at) if row.approval_expires_at else None,
     )
 
 
 def waiting_orders(dynamodb, orders_table: str) -> list[WaitingOrder]:
     """Every order AWAITING_APPROVAL, the longest waiting first (a paginated, consistent scan)."""
-    pages = dynamodb.get_paginator("scan").paginate(
-        TableName=orders_table,
+    items = scan_all(
+        dynamodb,
+        orders_table,
         ConsistentRead=True,
         FilterExpression="#status = :awaiting",
         ExpressionAttributeNames=STATUS_NAME,
-        ExpressionAttributeValues={":awaiting": {"S": AWAITING}},
+        ExpressionAttributeValues={":awaiting": text(AWAITING)},
     )
-    waiting = [_waiting_order(item) for page in pages for item in page["Items"]]
+    waiting = [_waiting_order(OrderRow.from_item(item)) for item in items]
     return sorted(waiting, key=lambda order: (order.waiting_since, order.order_id))
 
 
@@ -189,7 +185,8 @@ def awaiting_among(dynamodb, orders_table: str, order_ids: Iterable[str]) -> set
         }
         for _ in range(BATCH_GET_ROUNDS):
             answer = dynamodb.batch_get_item(RequestItems=request)
-            awaiting.update(item["orderId"]["S"] for item in answer["Responses"].get(orders_table, []) if _text(item, "status") == AWAITING)
+            rows = map(OrderRow.from_item, answer["Responses"].get(orders_table, []))
+            awaiting.update(row.order_id for row in rows if row.status == AWAITING)
             request = answer.get("UnprocessedKeys") or {}
             if not request:
                 break
@@ -210,19 +207,20 @@ class Decision:
         return {"orderId": self.order_id, "decision": self.decision, "reviewer": self.reviewer, "reason": self.reason, "decidedAt": self.decided_at}
 
 
-def _refusal(order_id: str, row: dict) -> ApprovalRefused:
+def _refusal(order_id: str, item: dict) -> ApprovalRefused:
     """Why a claim on this row (as it was when the claim failed) was refused."""
-    if not row:
+    if not item:
         return UnknownOrder(f"no order {order_id} in this stack")
-    status = _text(row, "status", "unknown")
-    if "decision" in row:
-        verb = "approved" if _text(row, "decision") == APPROVE else "rejected"
-        return AlreadyDecided(f"order {order_id} was already {verb} by {_text(row, 'decidedBy')} at {_text(row, 'decidedAt')} (it is {status} now)")
-    if _text(row, "errorName") == EXPIRED_ERROR:
-        return ApprovalExpired(f"the approval of order {order_id} expired at {_text(row, 'approvalExpiresAt')}: it is FAILED ApprovalExpired")
-    if "approvalRequestedAt" in row:
-        return AlreadyDecided(f"order {order_id} no longer waits for approval: it is {status} ({_text(row, 'reason') or 'no reason given'})")
-    return NeverNeededApproval(f"order {order_id} never needed approval: it is {status}, total ${int(row.get('totalCents', {}).get('N', '0')) / 100:,.2f}")
+    row = OrderRow.from_item(item)
+    status = row.status or "unknown"
+    if row.decision is not None:
+        verb = "approved" if row.decision == APPROVE else "rejected"
+        return AlreadyDecided(f"order {order_id} was already {verb} by {row.decided_by} at {row.decided_at} (it is {status} now)")
+    if row.error_name == EXPIRED_ERROR:
+        return ApprovalExpired(f"the approval of order {order_id} expired at {row.approval_expires_at}: it is FAILED ApprovalExpired")
+    if row.approval_requested_at is not None:
+        return AlreadyDecided(f"order {order_id} no longer waits for approval: it is {status} ({row.reason or 'no reason given'})")
+    return NeverNeededApproval(f"order {order_id} never needed approval: it is {status}, total ${(row.total_cents or 0) / 100:,.2f}")
 
 
 def decide(stepfunctions, dynamodb, orders_table: str, order_id: str, decision: str, reviewer: str, reason: str = "") -> Decision:
@@ -232,29 +230,30 @@ def decide(stepfunctions, dynamodb, orders_table: str, order_id: str, decision: 
     """
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
-    reason = reason.strip()[:REASON_MAX_CHARS]
+    reason = reason.strip()[:REVIEW_NOTE_MAX_CHARS]
     decided_at = timestamp(_now())
     try:
-        row = dynamodb.update_item(
+        item = dynamodb.update_item(
             TableName=orders_table,
             Key=row_key(order_id),
             UpdateExpression="SET #status = :reserved, decision = :decision, decidedBy = :reviewer, decidedAt = :at, decisionReason = :reason",
             ConditionExpression="#status = :awaiting AND attribute_not_exists(decision)",
             ExpressionAttributeNames=STATUS_NAME,
             ExpressionAttributeValues={
-                ":reserved": {"S": RESERVED},
-                ":awaiting": {"S": AWAITING},
-                ":decision": {"S": decision},
-                ":reviewer": {"S": reviewer},
-                ":at": {"S": decided_at},
-                ":reason": {"S": reason},
+                ":reserved": text(RESERVED),
+                ":awaiting": text(AWAITING),
+                ":decision": text(decision),
+                ":reviewer": text(reviewer),
+                ":at": text(decided_at),
+                ":reason": text(reason),
             },
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )["Attributes"]
     except dynamodb.exceptions.ConditionalCheckFailedException as error:
         raise _refusal(order_id, error.response.get("Item", {})) from None
-    token = row["approvalToken"]["S"]
+    row = OrderRow.from_item(item)
+    token = row.approval_token
     try:
         if decision == APPROVE:
             output = {"decision": APPROVE, "reviewer": reviewer, "reason": reason, "decidedAt": decided_at}
@@ -265,7 +264,7 @@ def decide(stepfunctions, dynamodb, orders_table: str, order_id: str, decision: 
         if error_code(error) not in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
             raise
         _undo_claim(dynamodb, orders_table, order_id, decided_at)
-        raise ApprovalExpired(f"the approval of order {order_id} expired at {_text(row, 'approvalExpiresAt')} ({error_code(error)})") from None
+        raise ApprovalExpired(f"the approval of order {order_id} expired at {row.approval_expires_at} ({error_code(error)})") from None
     return Decision(order_id, decision, reviewer, reason, decided_at)
 
 
@@ -277,7 +276,7 @@ def _undo_claim(dynamodb, orders_table: str, order_id: str, decided_at: str) -> 
             Key=row_key(order_id),
             UpdateExpression="REMOVE decision, decidedBy, decidedAt, decisionReason",
             ConditionExpression="decidedAt = :at",
-            ExpressionAttributeValues={":at": {"S": decided_at}},
+            ExpressionAttributeValues={":at": text(decided_at)},
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         pass  # nothing of ours to undo

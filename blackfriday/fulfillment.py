@@ -37,7 +37,8 @@ from blackfriday.domain import (
     units_by_sku,
     validate_order,
 )
-from blackfriday.order_rows import STATUS_NAME, row_key, timestamp
+from blackfriday.order_rows import FAILURE_REASON_MAX_CHARS, STATUS_NAME, OrderRow, row_key, timestamp
+from blackfriday.tables import number, numbers, scan_all, text
 
 # The statuses are defined once, in domain.OrderStatus; short names for the expressions below.
 RECEIVED = OrderStatus.RECEIVED
@@ -45,20 +46,7 @@ RESERVED = OrderStatus.RESERVED
 PAID = OrderStatus.PAID
 COMPLETED = OrderStatus.COMPLETED
 FAILED = OrderStatus.FAILED
-REASON_MAX_CHARS = 500  # a readable reason, not a stack trace
 CONDITION_FAILED = "ConditionalCheckFailed"
-
-
-def _number(value: int) -> dict:
-    return {"N": str(value)}
-
-
-def _text(value: str) -> dict:
-    return {"S": value}
-
-
-def _units_from_item(attribute: dict) -> dict[str, int]:
-    return {sku: int(units["N"]) for sku, units in attribute["M"].items()}
 
 
 def rejection(error: BusinessRejection) -> dict:
@@ -81,11 +69,11 @@ def accept_order(dynamodb, orders_table: str, order: object) -> dict:
         ),
         ExpressionAttributeNames=STATUS_NAME,
         ExpressionAttributeValues={
-            ":received": _text(RECEIVED),
-            ":now": _text(timestamp()),
-            ":customer": _text(order["customer"]["customerId"]),
-            ":total": _number(order["totalCents"]),
-            ":created": _text(str(order.get("createdAt", ""))),
+            ":received": text(RECEIVED),
+            ":now": text(timestamp()),
+            ":customer": text(order["customer"]["customerId"]),
+            ":total": number(order["totalCents"]),
+            ":created": text(str(order.get("createdAt", ""))),
         },
     )
     return {"orderId": order["orderId"], "totalCents": order["totalCents"]}
@@ -102,10 +90,10 @@ def reserve_inventory(dynamodb, inventory_table: str, orders_table: str, order: 
         {
             "Update": {
                 "TableName": inventory_table,
-                "Key": {"sku": _text(sku)},
+                "Key": {"sku": text(sku)},
                 "UpdateExpression": "SET stock = stock - :units",
                 "ConditionExpression": "stock >= :units",
-                "ExpressionAttributeValues": {":units": _number(count)},
+                "ExpressionAttributeValues": {":units": number(count)},
             }
         }
         for sku, count in units.items()
@@ -118,9 +106,9 @@ def reserve_inventory(dynamodb, inventory_table: str, orders_table: str, order: 
             "ConditionExpression": "attribute_not_exists(reservedItems)",
             "ExpressionAttributeNames": STATUS_NAME,
             "ExpressionAttributeValues": {
-                ":reserved": _text(RESERVED),
-                ":items": {"M": {sku: _number(count) for sku, count in units.items()}},
-                ":now": _text(timestamp()),
+                ":reserved": text(RESERVED),
+                ":items": numbers(units),
+                ":now": text(timestamp()),
             },
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
@@ -131,7 +119,7 @@ def reserve_inventory(dynamodb, inventory_table: str, orders_table: str, order: 
         reasons = error.response.get("CancellationReasons", [])
         stock_reasons, record_reason = reasons[: len(units)], (reasons[len(units)] if len(reasons) > len(units) else {})
         if record_reason.get("Code") == CONDITION_FAILED:  # a repeat: this order already holds its stock
-            return _units_from_item(record_reason["Item"]["reservedItems"])
+            return OrderRow.from_item(record_reason["Item"]).reserved_items
         short = [f"{sku} (wanted {units[sku]})" for sku, reason in zip(units, stock_reasons) if reason.get("Code") == CONDITION_FAILED]
         if short:
             raise OutOfStock(f"not enough stock for order {order_id}: {', '.join(short)}") from None
@@ -142,23 +130,25 @@ def reserve_inventory(dynamodb, inventory_table: str, orders_table: str, order: 
 
 def release_inventory(dynamodb, inventory_table: str, orders_table: str, order_id: str) -> dict[str, int]:
     """Give back exactly what the order reserved, once; nothing when it reserved nothing or is COMPLETED."""
-    record = dynamodb.get_item(
-        TableName=orders_table,
-        Key=row_key(order_id),
-        ConsistentRead=True,
-        ProjectionExpression="reservedItems, releasedAt, #status",
-        ExpressionAttributeNames=STATUS_NAME,
-    ).get("Item", {})
-    if "reservedItems" not in record or "releasedAt" in record or record.get("status", {}).get("S") == COMPLETED:
+    record = OrderRow.from_item(
+        dynamodb.get_item(
+            TableName=orders_table,
+            Key=row_key(order_id),
+            ConsistentRead=True,
+            ProjectionExpression="reservedItems, releasedAt, #status",
+            ExpressionAttributeNames=STATUS_NAME,
+        ).get("Item", {})
+    )
+    if record.reserved_items is None or record.released_at is not None or record.status == COMPLETED:
         return {}
-    units = _units_from_item(record["reservedItems"])
+    units = record.reserved_items
     stock_returns = [
         {
             "Update": {
                 "TableName": inventory_table,
-                "Key": {"sku": _text(sku)},
+                "Key": {"sku": text(sku)},
                 "UpdateExpression": "SET stock = stock + :units",
-                "ExpressionAttributeValues": {":units": _number(count)},
+                "ExpressionAttributeValues": {":units": number(count)},
             }
         }
         for sku, count in units.items()
@@ -170,7 +160,7 @@ def release_inventory(dynamodb, inventory_table: str, orders_table: str, order_i
             "UpdateExpression": "SET releasedAt = :now",
             "ConditionExpression": "attribute_exists(reservedItems) AND attribute_not_exists(releasedAt) AND #status <> :completed",
             "ExpressionAttributeNames": STATUS_NAME,
-            "ExpressionAttributeValues": {":now": _text(timestamp()), ":completed": _text(COMPLETED)},
+            "ExpressionAttributeValues": {":now": text(timestamp()), ":completed": text(COMPLETED)},
         }
     }
     try:
@@ -202,20 +192,20 @@ def charge_payment(dynamodb, orders_table: str, order: dict, attempt: int) -> di
             ConditionExpression="attribute_not_exists(paymentId) AND #status = :reserved",
             ExpressionAttributeNames=STATUS_NAME,
             ExpressionAttributeValues={
-                ":payment": _text(payment_id),
-                ":amount": _number(amount),
-                ":paid": _text(PAID),
-                ":reserved": _text(RESERVED),
-                ":now": _text(timestamp()),
-                ":one": _number(1),
+                ":payment": text(payment_id),
+                ":amount": number(amount),
+                ":paid": text(PAID),
+                ":reserved": text(RESERVED),
+                ":now": text(timestamp()),
+                ":one": number(1),
             },
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except dynamodb.exceptions.ConditionalCheckFailedException as error:
-        recorded = error.response.get("Item", {})
-        if "paymentId" in recorded:
-            return {"paymentId": recorded["paymentId"]["S"], "chargedCents": int(recorded["chargedCents"]["N"])}
-        status = recorded.get("status", {}).get("S", "unknown")
+        recorded = OrderRow.from_item(error.response.get("Item", {}))
+        if recorded.payment_id is not None:
+            return {"paymentId": recorded.payment_id, "chargedCents": recorded.charged_cents}
+        status = recorded.status or "unknown"
         raise OrderStateConflict(f"order {order_id} is {status}, not {RESERVED}: it cannot be charged") from None
     return {"paymentId": payment_id, "chargedCents": amount}
 
@@ -277,15 +267,15 @@ def issue_receipt(s3, dynamodb, bucket: str, orders_table: str, order: dict, pay
             ConditionExpression="#status = :paid",
             ExpressionAttributeNames=STATUS_NAME,
             ExpressionAttributeValues={
-                ":completed": _text(COMPLETED),
-                ":paid": _text(PAID),
-                ":now": _text(timestamp()),
-                ":key": _text(key),
+                ":completed": text(COMPLETED),
+                ":paid": text(PAID),
+                ":now": text(timestamp()),
+                ":key": text(key),
             },
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except dynamodb.exceptions.ConditionalCheckFailedException as error:
-        status = error.response.get("Item", {}).get("status", {}).get("S", "unknown")
+        status = OrderRow.from_item(error.response.get("Item", {})).status or "unknown"
         if status != COMPLETED:
             raise OrderStateConflict(f"order {order_id} is {status}, not {PAID}: it cannot be completed") from None
         return {"receiptKey": key, "completed": False}
@@ -315,7 +305,7 @@ def describe_failure(error: dict) -> tuple[str, str]:
     except (ValueError, AttributeError):
         message = cause
     reason = f"{name}: {message}" if message else name
-    return name, reason[:REASON_MAX_CHARS]
+    return name, reason[:FAILURE_REASON_MAX_CHARS]
 
 
 def fail_order(
@@ -330,39 +320,41 @@ def fail_order(
     error_name, reason = describe_failure(error)
     update = "SET #status = :failed, reason = :reason, errorName = :name, failedAt = if_not_exists(failedAt, :now)"
     values = {
-        ":failed": _text(FAILED),
-        ":completed": _text(COMPLETED),
-        ":reason": _text(reason),
-        ":name": _text(error_name),
-        ":now": _text(timestamp()),
+        ":failed": text(FAILED),
+        ":completed": text(COMPLETED),
+        ":reason": text(reason),
+        ":name": text(error_name),
+        ":now": text(timestamp()),
     }
     if release_error is not None:
         update += ", releaseError = :release_error"
-        values[":release_error"] = _text(describe_failure(release_error)[1])
+        values[":release_error"] = text(describe_failure(release_error)[1])
     try:
-        record = dynamodb.update_item(
-            TableName=orders_table,
-            Key=row_key(order_id),
-            UpdateExpression=update,
-            ConditionExpression="attribute_not_exists(#status) OR #status <> :completed",
-            ExpressionAttributeNames=STATUS_NAME,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
+        record = OrderRow.from_item(
+            dynamodb.update_item(
+                TableName=orders_table,
+                Key=row_key(order_id),
+                UpdateExpression=update,
+                ConditionExpression="attribute_not_exists(#status) OR #status <> :completed",
+                ExpressionAttributeNames=STATUS_NAME,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return {"orderId": order_id, "errorName": error_name, "reason": reason, "markedFailed": False, "told": False}
-    if "chargedCents" in record:
+    if record.charged_cents is not None:
         # Only a paid order can have reached GenerateReceipt: a receipt it wrote before failing must not stay.
         s3.delete_object(Bucket=bucket, Key=receipt_key(order_id))
-        _refund(dynamodb, orders_table, order_id, int(record["chargedCents"]["N"]))
-    told = "failureNotifiedAt" not in record
+        _refund(dynamodb, orders_table, order_id, record.charged_cents)
+    told = record.failure_notified_at is None
     if told:
         _publish_failure(sns, topic_arn, order_id, error_name, reason)
         dynamodb.update_item(
             TableName=orders_table,
             Key=row_key(order_id),
             UpdateExpression="SET failureNotifiedAt = :now",
-            ExpressionAttributeValues={":now": _text(timestamp())},
+            ExpressionAttributeValues={":now": text(timestamp())},
         )
     return {"orderId": order_id, "errorName": error_name, "reason": reason, "markedFailed": True, "told": told}
 
@@ -389,7 +381,7 @@ def _refund(dynamodb, orders_table: str, order_id: str, amount: int) -> None:
             Key=row_key(order_id),
             UpdateExpression="SET refundedCents = :amount, refundedAt = :now REMOVE chargedCents",
             ConditionExpression="chargedCents = :amount",
-            ExpressionAttributeValues={":amount": _number(amount), ":now": _text(timestamp())},
+            ExpressionAttributeValues={":amount": number(amount), ":now": text(timestamp())},
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         pass  # a repeat: already refunded
@@ -398,16 +390,17 @@ def _refund(dynamodb, orders_table: str, order_id: str, amount: int) -> None:
 # --- Repair: reservations whose release failed -------------------------------------------------
 
 
-def unreleased_reservations(dynamodb, orders_table: str) -> dict[str, dict]:
+def unreleased_reservations(dynamodb, orders_table: str) -> dict[str, OrderRow]:
     """orderId -> row of every FAILED order still holding its reservation (ReleaseInventory ran out of retries)."""
-    pages = dynamodb.get_paginator("scan").paginate(
-        TableName=orders_table,
+    items = scan_all(
+        dynamodb,
+        orders_table,
         ConsistentRead=True,
         FilterExpression="#status = :failed AND attribute_exists(reservedItems) AND attribute_not_exists(releasedAt)",
         ExpressionAttributeNames=STATUS_NAME,
-        ExpressionAttributeValues={":failed": _text(FAILED)},
+        ExpressionAttributeValues={":failed": text(FAILED)},
     )
-    return {item["orderId"]["S"]: item for page in pages for item in page["Items"]}
+    return {row.order_id: row for row in map(OrderRow.from_item, items)}
 
 
 def repair_releases(dynamodb, inventory_table: str, orders_table: str) -> dict[str, dict[str, int]]:

@@ -6,14 +6,10 @@ from __future__ import annotations
 import json
 
 from blackfriday.domain import order_key, receipt_key
-from blackfriday.order_rows import row_key
+from blackfriday.order_rows import OrderRow, row_key
+from blackfriday.tables import stored_text
 
 TOKEN_ATTRIBUTE = "approvalToken"
-
-
-def scan_all(dynamodb, table: str, **kwargs):
-    for page in dynamodb.get_paginator("scan").paginate(TableName=table, **kwargs):
-        yield from page["Items"]
 
 
 def get_json(s3, bucket: str, key: str) -> tuple[bool, object]:
@@ -57,15 +53,15 @@ def journey_of(s3, dynamodb, stepfunctions, bucket: str, orders_table: str, exec
         }
     except stepfunctions.exceptions.ExecutionDoesNotExist:
         pass
-    row = dynamodb.get_item(TableName=orders_table, Key=row_key(order_id)).get("Item")
+    item = dynamodb.get_item(TableName=orders_table, Key=row_key(order_id)).get("Item")
     has_receipt, receipt = get_json(s3, bucket, receipt_key(order_id))
     return {
         "order_id": order_id,
         "object": {"key": key, "uploaded": uploaded, "order": order},
         "execution": execution,
         # the task token stays out: whoever holds it can decide the order
-        "row": {name: next(iter(value.values())) for name, value in row.items() if name != TOKEN_ATTRIBUTE} if row else None,
+        "row": {name: value for name, value in stored_text(item).items() if name != TOKEN_ATTRIBUTE} if item else None,
         "receipt": receipt if has_receipt else None,
-        "failure_reason": (row or {}).get("reason", {}).get("S"),
+        "failure_reason": OrderRow.from_item(item or {}).reason,
     }
 

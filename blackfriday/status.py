@@ -6,8 +6,9 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from blackfriday.domain import PRODUCTS, OrderStatus
-from blackfriday.journey import journey_of, scan_all
-from blackfriday.order_rows import STATUS_NAME
+from blackfriday.journey import journey_of
+from blackfriday.order_rows import STATUS_NAME, OrderRow
+from blackfriday.tables import scan_all, stock_levels
 
 if TYPE_CHECKING:
     from blackfriday.resources.stack import StackInfo
@@ -21,13 +22,6 @@ def queue_depths(sqs, url: str) -> dict[str, int]:
     return {
         "visible": int(attributes["ApproximateNumberOfMessages"]),
         "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-    }
-
-
-def stock_levels(dynamodb, info: StackInfo) -> dict[str, int]:
-    return {
-        item["sku"]["S"]: int(item["stock"]["N"])
-        for item in scan_all(dynamodb, info.tables["inventory"], ProjectionExpression="sku, stock")
     }
 
 
@@ -50,10 +44,11 @@ def snapshot(gateway, info: StackInfo, hottest: int = 6) -> dict:
     for name, queue in info.queues.items():
         queues[name] = {**queue_depths(sqs, queue.url), "dlq": queue_depths(sqs, queue.dlq_url)["visible"]}
     queues["notifications"] = queue_depths(sqs, info.notifications.url)
-    rows = list(scan_all(dynamodb, info.tables["orders"], ProjectionExpression="#status, errorName", ExpressionAttributeNames=STATUS_NAME))
-    orders = Counter(row.get("status", {}).get("S", "UNKNOWN") for row in rows)
-    reasons = Counter(row.get("errorName", {}).get("S", "unknown") for row in rows if row.get("status", {}).get("S") == OrderStatus.FAILED)
-    stock = stock_levels(dynamodb, info)
+    items = scan_all(dynamodb, info.tables["orders"], ProjectionExpression="#status, errorName", ExpressionAttributeNames=STATUS_NAME)
+    rows = list(map(OrderRow.from_item, items))
+    orders = Counter(row.status or "UNKNOWN" for row in rows)
+    reasons = Counter(row.error_name or "unknown" for row in rows if row.status == OrderStatus.FAILED)
+    stock = stock_levels(dynamodb, info.tables["inventory"])
     sold = {sku: PRODUCTS[sku].initial_stock - level for sku, level in stock.items() if sku in PRODUCTS}
     hottest_skus = sorted(sold, key=lambda sku: (-sold[sku], sku))[:hottest]
     return {

@@ -22,9 +22,9 @@ from urllib.parse import unquote_plus
 
 from blackfriday.domain import FINAL_STATUSES, ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, OrderStatus, units_by_sku, validation_problems
 from blackfriday.fulfillment import unreleased_reservations
-from blackfriday.journey import scan_all
+from blackfriday.order_rows import OrderRow
 from blackfriday.resources.stack import StackInfo
-from blackfriday.status import stock_levels
+from blackfriday.tables import scan_all, stock_levels
 
 # Per SKU: demand (every valid order) and sales (COMPLETED orders), as the analytics report states them.
 REPORT_FIELDS = ("orders", "units", "demandCents", "salesOrders", "salesUnits", "salesCents")
@@ -125,8 +125,8 @@ def verify(gateway, names, info: StackInfo) -> list[Invariant]:
         if isinstance(order, dict) and isinstance(order.get("orderId"), str)
     }
     unreadable_keys = {key for key, order in uploaded.items() if not (isinstance(order, dict) and order.get("orderId"))}
-    rows = {item["orderId"]["S"]: item for item in scan_all(dynamodb, info.tables["orders"])}
-    status = {order_id: row.get("status", {}).get("S") for order_id, row in rows.items()}
+    rows = {row.order_id: row for row in map(OrderRow.from_item, scan_all(dynamodb, info.tables["orders"]))}
+    status = {order_id: row.status for order_id, row in rows.items()}
     receipts = _read_json_objects(s3, info.bucket, _list_keys(s3, info.bucket, RECEIPTS_PREFIX))
     receipt_ids = Counter(order_id_from_receipt(key) for key in receipts)
     executions = Counter(
@@ -139,10 +139,11 @@ def verify(gateway, names, info: StackInfo) -> list[Invariant]:
     completed = {order_id for order_id in readable if status.get(order_id) == OrderStatus.COMPLETED}
     failed = {order_id for order_id in readable if status.get(order_id) == OrderStatus.FAILED}
     awaiting = {order_id for order_id in readable if status.get(order_id) == OrderStatus.AWAITING_APPROVAL}
+    stock, unreleased = stock_levels(dynamodb, info.tables["inventory"]), unreleased_reservations(dynamodb, info.tables["orders"])
     invariants = [
         _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_lettered, completed, failed, awaiting),
         _once(readable, executions, receipt_ids, rows),
-        _stock(stock_levels(dynamodb, info), readable, completed | awaiting, unreleased_reservations(dynamodb, info.tables["orders"])),
+        _stock(stock, readable, completed | awaiting, unreleased),
         _money(receipts, rows, readable, completed, _latest_report(s3, info.bucket)),
     ]
     return invariants
@@ -166,7 +167,7 @@ def _one_place(readable, unreadable_keys, status, rows, receipt_ids, dead_letter
     failed_with_receipt = {order_id for order_id in failed if receipt_ids.get(order_id)}
     if failed_with_receipt:
         check.problems.append(f"FAILED orders that also have a receipt: {_examples(failed_with_receipt)}")
-    without_reason = {order_id for order_id in failed if not rows[order_id].get("reason", {}).get("S")}
+    without_reason = {order_id for order_id in failed if not rows[order_id].reason}
     if without_reason:
         check.problems.append(f"FAILED orders without a reason: {_examples(without_reason)}")
     lost_unreadable = {key for key in unreadable_keys if not dead_lettered.get(key)}
@@ -196,7 +197,7 @@ def _once(readable, executions, receipt_ids, rows) -> Invariant:
     extra_receipts = {order_id for order_id, count in receipt_ids.items() if count > 1 or order_id not in readable}
     if extra_receipts:
         check.problems.append(f"receipts that are repeated or belong to no order: {_examples(extra_receipts)}")
-    overcharged = {order_id for order_id, row in rows.items() if int(row.get("chargeCount", {}).get("N", "0")) > 1}
+    overcharged = {order_id for order_id, row in rows.items() if (row.charge_count or 0) > 1}
     if overcharged:
         check.problems.append(f"orders charged more than once: {_examples(overcharged)}")
     return check
@@ -229,7 +230,7 @@ def _stock(stock, readable, holding, unreleased) -> Invariant:
 def _money(receipts, rows, readable, completed, report) -> Invariant:
     check = Invariant(4, "receipts match payments; the report's demand matches the valid orders and its sales the COMPLETED ones")
     receipt_total = sum(int(receipt.get("totalCents", 0)) for receipt in receipts.values() if isinstance(receipt, dict))
-    charged_total = sum(int(row["chargedCents"]["N"]) for row in rows.values() if "chargedCents" in row)
+    charged_total = sum(row.charged_cents for row in rows.values() if row.charged_cents is not None)
     if receipt_total != charged_total:
         check.problems.append(f"receipts total {receipt_total} cents, but payments total {charged_total} cents")
     expected = {}
@@ -275,6 +276,6 @@ def completed_after(rows, completed, generated_at: str | None) -> set[str]:
     return {
         order_id
         for order_id in completed
-        if rows[order_id].get("completedAt", {}).get("S") and datetime.fromisoformat(rows[order_id]["completedAt"]["S"]) > written
+        if rows[order_id].completed_at and datetime.fromisoformat(rows[order_id].completed_at) > written
     }
 

@@ -22,6 +22,7 @@ from blackfriday.domain import (
     payment_id,
     payment_outcome,
 )
+from blackfriday.order_rows import FAILURE_REASON_MAX_CHARS
 
 LAMPS, DRONES, COFFEE = (PRODUCTS[sku].initial_stock for sku in ("HM-LAMP", "TY-DRONE", "KT-COFFEE"))
 
@@ -282,7 +283,7 @@ def test_describe_failure_reads_the_lambda_error_message():
     assert fulfillment.describe_failure({"Error": "States.Timeout", "Cause": "Task timed out"}) == (
         "States.Timeout", "States.Timeout: Task timed out")
     assert fulfillment.describe_failure({}) == ("States.Unknown", "States.Unknown")
-    assert len(fulfillment.describe_failure({"Error": "X", "Cause": "y" * 2000})[1]) == fulfillment.REASON_MAX_CHARS
+    assert len(fulfillment.describe_failure({"Error": "X", "Cause": "y" * 2000})[1]) == FAILURE_REASON_MAX_CHARS
 
 
 def test_workflow_order_id_falls_back_to_the_s3_key():

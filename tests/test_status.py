@@ -20,9 +20,9 @@ import approve
 import consumer
 import status
 from blackfriday.domain import DEFAULT_APPROVAL_THRESHOLD_CENTS, PRODUCTS, auto_review, receipt_key
-from blackfriday.journey import scan_all
 from blackfriday.producer import UploadPlan
 from blackfriday.status import in_lifecycle_order
+from blackfriday.tables import scan_all
 from tests.scripts import run_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,13 +260,14 @@ def test_a_failed_release_is_named_by_verify_and_repaired_exactly_once(story):
 
 
 def test_a_report_written_before_orders_completed_is_named_as_stale_with_those_orders():
+    from blackfriday.order_rows import OrderRow
     from blackfriday.verify import completed_after
 
     # GIVEN a report written at 01:00:27 and three COMPLETED orders, two of them approved and completed later
     rows = {
-        "early": {"completedAt": {"S": "2026-11-26T01:00:20.000Z"}},
-        "approved-1": {"completedAt": {"S": "2026-11-26T01:00:33.013Z"}},
-        "approved-2": {"completedAt": {"S": "2026-11-26T01:05:00.000Z"}},
+        "early": OrderRow(completed_at="2026-11-26T01:00:20.000Z"),
+        "approved-1": OrderRow(completed_at="2026-11-26T01:00:33.013Z"),
+        "approved-2": OrderRow(completed_at="2026-11-26T01:05:00.000Z"),
     }
     # THEN exactly the two that completed after it are named (and none without a report time)
     assert completed_after(rows, set(rows), "2026-11-26T01:00:27Z") == {"approved-1", "approved-2"}

@@ -53,6 +53,7 @@ from blackfriday.api.storefront import PAGE
 from blackfriday.domain import CATALOGUE, CURRENCY, order_key, receipt_key
 from blackfriday.errors import error_code
 from blackfriday.journey import journey_of
+from blackfriday.tables import stock_levels
 
 DOORBUSTER_SKU_PREFIX = "DB-"  # the catalogue names its scarce Black Friday deals DB-*
 JSON_TYPE = "application/json"
@@ -170,9 +171,7 @@ def is_doorbuster(sku: str) -> bool:
 @app.get(rule(paths.CATALOGUE))
 def catalogue() -> Response:
     store = current_store()
-    stock: dict[str, int] = {}
-    for page in store.dynamodb.get_paginator("scan").paginate(TableName=store.inventory_table, ProjectionExpression="sku, stock"):
-        stock.update((item["sku"]["S"], int(item["stock"]["N"])) for item in page["Items"])
+    stock = stock_levels(store.dynamodb, store.inventory_table)
     products = [
         {
             "sku": product.sku,

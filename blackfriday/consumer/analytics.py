@@ -27,9 +27,10 @@ from botocore.exceptions import ClientError
 from blackfriday.consumer.messages import ObjectRef
 from blackfriday.consumer.pool import Backoff, call_with_backoff
 from blackfriday.consumer.stats import PoolCounter, PoolStats
-from blackfriday.domain import CATALOGUE, PRODUCTS, REPORTS_PREFIX, units_by_sku, validation_problems
+from blackfriday.domain import CATALOGUE, PRODUCTS, REPORTS_PREFIX, OrderStatus, units_by_sku, validation_problems
 from blackfriday.errors import error_code
-from blackfriday.order_rows import STATUS_NAME
+from blackfriday.order_rows import STATUS_NAME, OrderRow
+from blackfriday.tables import from_item, number, scan_all, text
 
 COUNTER_SHARDS = 8
 SEEN_SORT_KEY = "SEEN"
@@ -40,7 +41,7 @@ RETRYABLE_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError", "
 
 
 def marker_key(order_id: str) -> dict:
-    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": SEEN_SORT_KEY}}
+    return {"pk": text(f"ORDER#{order_id}"), "sk": text(SEEN_SORT_KEY)}
 
 
 def sku_partition(sku: str) -> str:
@@ -49,7 +50,7 @@ def sku_partition(sku: str) -> str:
 
 def counter_key(partition: str, order_id: str) -> dict:
     shard = zlib.crc32(order_id.encode()) % COUNTER_SHARDS
-    return {"pk": {"S": partition}, "sk": {"S": f"COUNTER#{shard}"}}
+    return {"pk": text(partition), "sk": text(f"COUNTER#{shard}")}
 
 
 def revenue_by_sku(order: dict) -> dict[str, int]:
@@ -66,9 +67,9 @@ def _add_counters(table: str, key: dict, orders: int, units: int, revenue_cents:
             "Key": key,
             "UpdateExpression": "ADD orders :orders, units :units, revenueCents :revenue",
             "ExpressionAttributeValues": {
-                ":orders": {"N": str(orders)},
-                ":units": {"N": str(units)},
-                ":revenue": {"N": str(revenue_cents)},
+                ":orders": number(orders),
+                ":units": number(units),
+                ":revenue": number(revenue_cents),
             },
         }
     }
@@ -82,7 +83,7 @@ def transaction_items(table: str, order: dict, recorded_at: str) -> tuple[PoolCo
     marker = {
         "Put": {
             "TableName": table,
-            "Item": {**marker_key(order_id), "outcome": {"S": outcome}, "recordedAt": {"S": recorded_at}},
+            "Item": {**marker_key(order_id), "outcome": text(outcome), "recordedAt": text(recorded_at)},
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
@@ -134,10 +135,11 @@ class Demand:
     units: int = 0
     demand_cents: int = 0  # what the orders asked for at catalogue prices, completed or not
 
-    def add(self, item: dict) -> None:
-        self.orders += int(item.get("orders", {}).get("N", "0"))
-        self.units += int(item.get("units", {}).get("N", "0"))
-        self.demand_cents += int(item.get("revenueCents", {}).get("N", "0"))
+    def add(self, counters: dict[str, int]) -> None:
+        """One counter item's values (absent ones are 0)."""
+        self.orders += counters.get("orders", 0)
+        self.units += counters.get("units", 0)
+        self.demand_cents += counters.get("revenueCents", 0)
 
 
 @dataclass
@@ -199,12 +201,12 @@ def _partition_demand(dynamodb, table: str, partition: str) -> Demand:
     pages = dynamodb.get_paginator("query").paginate(
         TableName=table,
         KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": partition}},
+        ExpressionAttributeValues={":pk": text(partition)},
         ConsistentRead=True,
     )
     for page in pages:
         for item in page["Items"]:
-            demand.add(item)
+            demand.add(from_item(item))
     return demand
 
 
@@ -212,22 +214,21 @@ def read_sales(dynamodb, orders_table: str) -> tuple[Sales, dict[str, Sales]]:
     """(totals, per SKU) of the COMPLETED orders: the units each reserved, at catalogue prices (validation holds
     every order's prices to the catalogue, so this is what it was charged)."""
     totals, skus = Sales(), {}
-    pages = dynamodb.get_paginator("scan").paginate(
-        TableName=orders_table,
+    items = scan_all(
+        dynamodb,
+        orders_table,
         ConsistentRead=True,
         FilterExpression="#status = :completed",
         ProjectionExpression="reservedItems",
         ExpressionAttributeNames=STATUS_NAME,
-        ExpressionAttributeValues={":completed": {"S": "COMPLETED"}},
+        ExpressionAttributeValues={":completed": text(OrderStatus.COMPLETED)},
     )
-    for page in pages:
-        for item in page["Items"]:
-            units = {sku: int(count["N"]) for sku, count in item["reservedItems"]["M"].items()}
-            totals.orders += 1
-            for sku, count in units.items():
-                skus.setdefault(sku, Sales()).add(sku, count)
-                totals.units += count
-                totals.sales_cents += count * PRODUCTS[sku].price_cents
+    for row in map(OrderRow.from_item, items):
+        totals.orders += 1
+        for sku, count in row.reserved_items.items():
+            skus.setdefault(sku, Sales()).add(sku, count)
+            totals.units += count
+            totals.sales_cents += count * PRODUCTS[sku].price_cents
     return totals, skus
 
 
