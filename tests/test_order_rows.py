@@ -115,7 +115,7 @@ def test_stored_text_shows_each_attribute_as_the_item_carries_it():
 
 
 def test_a_reviewers_note_fits_whole_in_the_reason_of_the_order_it_rejects():
-    from blackfriday.api.routes import MAX_REVIEWER_CHARS
+    from blackfriday.api.decisions import MAX_REVIEWER_CHARS
     from blackfriday.approvals import REJECTED_ERROR
     from blackfriday.fulfillment import describe_failure
 
