@@ -131,7 +131,7 @@ def rest_api_differences(current: CurrentApi | None, config: RestApiConfig) -> l
     return differences
 
 
-def ensure_rest_api(apigateway, lambda_client, config: RestApiConfig) -> tuple[Action, str]:
+def ensure_rest_api(apigateway, lambda_client, config: RestApiConfig, *, sleep) -> tuple[Action, str]:
     """Create or converge the API, its routes, its stage and the Lambda's permission: (action, API id)."""
     current = read_rest_api(apigateway, lambda_client, config)
     if current is not None and not rest_api_differences(current, config):
@@ -147,7 +147,7 @@ def ensure_rest_api(apigateway, lambda_client, config: RestApiConfig) -> tuple[A
     if current.permission_source_arn != config.source_arn(current.api_id):
         converge_permission(lambda_client, config, current.api_id, had_statement=current.permission_source_arn is not None)
     for api_id in current.extra_ids:
-        delete_by_id(apigateway, api_id)
+        delete_by_id(apigateway, api_id, sleep)
     return action, current.api_id
 
 
@@ -225,17 +225,17 @@ def _too_many_requests(error) -> bool:
     return error_code(error) == "TooManyRequestsException"
 
 
-def delete_by_id(apigateway, api_id: str) -> bool:
+def delete_by_id(apigateway, api_id: str, sleep) -> bool:
     try:
-        retry_while(lambda: apigateway.delete_rest_api(restApiId=api_id), _too_many_requests, attempts=6, first_delay=5.0, max_delay=30.0)
+        retry_while(lambda: apigateway.delete_rest_api(restApiId=api_id), _too_many_requests, sleep=sleep, attempts=6, first_delay=5.0, max_delay=30.0)
     except apigateway.exceptions.NotFoundException:
         return False
     return True
 
 
-def delete_rest_api(apigateway, name: str) -> bool:
+def delete_rest_api(apigateway, name: str, *, sleep) -> bool:
     """Delete every REST API with this name; False when there was none (not found is done)."""
     deleted = False
     for api_id in find_rest_api_ids(apigateway, name):
-        deleted = delete_by_id(apigateway, api_id) or deleted
+        deleted = delete_by_id(apigateway, api_id, sleep) or deleted
     return deleted

@@ -140,13 +140,14 @@ def function_differences(current: dict, config: FunctionConfig) -> list[str]:
     return differences
 
 
-def ensure_function(lambda_client, config: FunctionConfig) -> Action:
+def ensure_function(lambda_client, config: FunctionConfig, *, sleep) -> Action:
     """Create the function, or update its code and/or configuration in place; returns once it is ready."""
     current = current_function(lambda_client, config.name)
     if current is None:
         retry_while(
             lambda: lambda_client.create_function(FunctionName=config.name, Code={"ZipFile": config.zip_bytes}, **config.settings()),
             _role_not_assumable_yet,
+            sleep=sleep,
         )
         lambda_client.get_waiter("function_active_v2").wait(FunctionName=config.name)
         return Action.CREATED
@@ -161,6 +162,7 @@ def ensure_function(lambda_client, config: FunctionConfig) -> Action:
         retry_while(
             lambda: lambda_client.update_function_configuration(FunctionName=config.name, **config.settings()),
             _role_not_assumable_yet,
+            sleep=sleep,
         )
         lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
     return Action.UPDATED if differences else Action.UNCHANGED

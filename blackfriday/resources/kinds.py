@@ -8,6 +8,7 @@ of resource (as RestApi) is a class in blackfriday/manifest.py plus one Operatio
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,6 +62,7 @@ class Context:
     manifest: Manifest
     artefacts: Artefacts | None = None  # only setup has them
     tls_only: bool = True  # a TLS-only bucket policy (never on a plain-HTTP endpoint: it would deny every request)
+    sleep: Callable[[float], None] = time.sleep  # every wait of a run (retries, deletes settling): tests pass their own
 
     def client(self, service: str):
         return self.gateway.client(service)
@@ -130,7 +132,7 @@ class BucketOperations(Operations):
         return s3.bucket_differences(context.client("s3"), context.names, context.tls_only)
 
     def apply(self, context, bucket):
-        return s3.ensure_bucket(context.client("s3"), context.names, tls_only=context.tls_only)
+        return s3.ensure_bucket(context.client("s3"), context.names, tls_only=context.tls_only, sleep=context.sleep)
 
     def delete(self, context, bucket):
         objects = s3.empty_and_delete_bucket(context.client("s3"), bucket.name(context.names))
@@ -192,7 +194,7 @@ class QueueOperations(Operations):
         return [f"attributes: {', '.join(changed)}"] if changed else []
 
     def apply(self, context, queue):
-        return sqs.ensure_queue(context.client("sqs"), queue.name(context.names), self.attributes(context, queue))[0]
+        return sqs.ensure_queue(context.client("sqs"), queue.name(context.names), self.attributes(context, queue), sleep=context.sleep)[0]
 
     def delete(self, context, queue):
         name = queue.name(context.names)
@@ -253,7 +255,9 @@ class BucketNotificationOperations(Operations):
         return current
 
     def apply(self, context, notification):
-        return s3.ensure_bucket_notification(context.client("s3"), context.name(notification.bucket), self.configuration(context, notification))
+        return s3.ensure_bucket_notification(
+            context.client("s3"), context.name(notification.bucket), self.configuration(context, notification), sleep=context.sleep
+        )
 
 
 class TableOperations(Operations):
@@ -358,7 +362,7 @@ class FunctionOperations(Operations):
         return awslambda.function_differences(current, self.config(context, function))
 
     def apply(self, context, function):
-        return awslambda.ensure_function(context.client("lambda"), self.config(context, function))
+        return awslambda.ensure_function(context.client("lambda"), self.config(context, function), sleep=context.sleep)
 
     def delete(self, context, function):
         name = function.name(context.names)
@@ -378,11 +382,12 @@ class StateMachineOperations(Operations):
     def apply(self, context, machine):
         names = context.names
         return stepfunctions.ensure_state_machine(
-            context.client("stepfunctions"), machine.name(names), machine.arn(names), context.artefacts.definition, context.arn(machine.role)
+            context.client("stepfunctions"), machine.name(names), machine.arn(names), context.artefacts.definition, context.arn(machine.role),
+            sleep=context.sleep,
         )
 
     def delete(self, context, machine):
-        return _deleted(machine, machine.name(context.names), stepfunctions.delete_state_machine(context.client("stepfunctions"), machine.arn(context.names)))
+        return _deleted(machine, machine.name(context.names), stepfunctions.delete_state_machine(context.client("stepfunctions"), machine.arn(context.names), sleep=context.sleep))
 
 
 class RestApiOperations(Operations):
@@ -408,11 +413,11 @@ class RestApiOperations(Operations):
         return apigateway.rest_api_differences(current, self.config(context, api))
 
     def apply(self, context, api):
-        return apigateway.ensure_rest_api(context.client("apigateway"), context.client("lambda"), self.config(context, api))[0]
+        return apigateway.ensure_rest_api(context.client("apigateway"), context.client("lambda"), self.config(context, api), sleep=context.sleep)[0]
 
     def delete(self, context, api):
         name = api.name(context.names)
-        return _deleted(api, name, apigateway.delete_rest_api(context.client("apigateway"), name))
+        return _deleted(api, name, apigateway.delete_rest_api(context.client("apigateway"), name, sleep=context.sleep))
 
 
 class AlarmOperations(Operations):

@@ -67,13 +67,14 @@ def bucket_exists(s3, bucket: str) -> bool:
         raise
 
 
-def _create_bucket(s3, names: StackNames) -> None:
+def _create_bucket(s3, names: StackNames, sleep) -> None:
     location = {} if names.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": names.region}}
     try:
         retry_while(
             lambda: s3.create_bucket(Bucket=names.bucket, **location),
             # the same name deleted moments ago (teardown, then setup) is briefly "in progress"
             lambda error: error_code(error) == "OperationAborted",
+            sleep=sleep,
         )
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
@@ -141,11 +142,11 @@ def bucket_differences(s3, names: StackNames, tls_only: bool) -> list[str]:
 _CONVERGE = {"encryption": _put_encryption, "public access block": _put_public_access_block, "policy": _put_policy}
 
 
-def ensure_bucket(s3, names: StackNames, tls_only: bool = True) -> Action:
+def ensure_bucket(s3, names: StackNames, *, tls_only: bool, sleep) -> Action:
     """The bucket with SSE-S3, every public access blocked and (when the endpoint speaks TLS) a TLS-only policy."""
     exists = bucket_exists(s3, names.bucket)
     if not exists:
-        _create_bucket(s3, names)
+        _create_bucket(s3, names, sleep)
     differences = bucket_differences(s3, names, tls_only)
     for difference in differences:
         _CONVERGE[difference](s3, names)
@@ -180,7 +181,7 @@ def notification_differences(s3, bucket: str, desired: dict) -> list[str] | None
     return [] if _comparable_notifications(current) == _comparable_notifications(desired) else ["configuration"]
 
 
-def ensure_bucket_notification(s3, bucket: str, desired: dict) -> Action:
+def ensure_bucket_notification(s3, bucket: str, desired: dict, *, sleep) -> Action:
     """Put the notification configuration (after the topic policy lets the bucket publish) unless it is in place."""
     differences = notification_differences(s3, bucket, desired)
     if differences == []:
@@ -188,6 +189,7 @@ def ensure_bucket_notification(s3, bucket: str, desired: dict) -> Action:
     retry_while(
         lambda: s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=desired),
         _destination_not_validated_yet,
+        sleep=sleep,
     )
     return Action.CREATED if differences is None else Action.UPDATED
 

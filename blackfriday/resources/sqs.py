@@ -85,13 +85,14 @@ def _recently_deleted(error) -> bool:
     return error_code(error).endswith("QueueDeletedRecently")
 
 
-def ensure_queue(sqs, name: str, attributes: dict[str, str]) -> tuple[Action, str]:
+def ensure_queue(sqs, name: str, attributes: dict[str, str], *, sleep) -> tuple[Action, str]:
     """Create the queue, or converge an existing one's attributes in place (SetQueueAttributes)."""
     url = queue_url(sqs, name)
     if url is None:
         created = retry_while(
             lambda: sqs.create_queue(QueueName=name, Attributes=attributes),
             _recently_deleted,
+            sleep=sleep,
             attempts=12,
             max_delay=15,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -123,13 +122,14 @@ def state_machine_differences(current: dict, definition: str, role_arn: str) -> 
     return differences + ([] if current["roleArn"] == role_arn else ["role"])
 
 
-def ensure_state_machine(sfn, name: str, arn: str, definition: str, role_arn: str) -> Action:
+def ensure_state_machine(sfn, name: str, arn: str, definition: str, role_arn: str, *, sleep) -> Action:
     """Create the Standard workflow, or update it in place when the rendered definition or role differ."""
     current = describe_state_machine(sfn, arn)
     if current is None:
         retry_while(
             lambda: sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type=STANDARD),
             _not_ready_yet,
+            sleep=sleep,
         )
         return Action.CREATED
     if not state_machine_differences(current, definition, role_arn):
@@ -137,11 +137,12 @@ def ensure_state_machine(sfn, name: str, arn: str, definition: str, role_arn: st
     retry_while(
         lambda: sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role_arn),
         _role_not_assumable_yet,
+        sleep=sleep,
     )
     return Action.UPDATED
 
 
-def delete_state_machine(sfn, arn: str) -> bool:
+def delete_state_machine(sfn, arn: str, *, sleep) -> bool:
     """Delete and wait (bounded) until it is gone; True when it existed."""
     if describe_state_machine(sfn, arn) is None:
         return False
@@ -151,5 +152,5 @@ def delete_state_machine(sfn, arn: str) -> bool:
             sfn.describe_state_machine(stateMachineArn=arn)
         except sfn.exceptions.StateMachineDoesNotExist:
             break
-        time.sleep(2)
+        sleep(2)
     return True

@@ -65,8 +65,7 @@ def test_a_deleted_resource_still_listed_for_a_while_is_waited_out(monkeypatch, 
     answers = [["sqs queue bftest-ShippingQueue"], []]
     sleeps = []
     monkeypatch.setattr(remove, "remaining_resources", lambda gateway, stack, manifest: answers.pop(0))
-    monkeypatch.setattr(remove.time, "sleep", sleeps.append)
 
     # WHEN teardown checks what remains THEN it asks again after a pause and finds nothing
-    assert remove.remaining_after_settling(None, names) == []
+    assert remove.remaining_after_settling(None, names, sleep=sleeps.append) == []
     assert sleeps == [remove.SETTLE_DELAY_SECONDS]

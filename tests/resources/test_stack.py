@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from blackfriday.errors import StackNotReady, UsageProblem
@@ -39,7 +41,7 @@ def test_a_missing_queue_is_named(gateway, names, fixture_sources):
 def test_a_missing_order_api_is_named(gateway, names, fixture_sources):
     # GIVEN a deployed stack whose REST API was deleted
     deploy(gateway, names, fixture_sources.sources)
-    delete_rest_api(gateway.client("apigateway"), "bftest-OrdersApi")
+    delete_rest_api(gateway.client("apigateway"), "bftest-OrdersApi", sleep=time.sleep)
 
     # WHEN it is described THEN the missing API is named
     with pytest.raises(StackNotReady) as failure:
