@@ -111,7 +111,7 @@ class MockWorkflowStack:
 
     def __init__(self, names):
         from blackfriday.domain import CATALOGUE
-        from blackfriday.manifest import environment_values
+        from blackfriday.stack_declaration import environment_values
 
         self.names = names
         self.environment = environment_values(names)

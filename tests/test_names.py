@@ -3,8 +3,8 @@
 import pytest
 
 from blackfriday.functions import FUNCTION_SPECS
-from blackfriday.manifest import STACK
 from blackfriday.names import StackNames, partition_of
+from blackfriday.stack_declaration import STACK
 
 
 def test_bucket_name_is_globally_unique_from_prefix_account_and_region_and_valid_for_s3():

@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from blackfriday.manifest import STACK, Manifest
+from blackfriday.manifest import Manifest
 from blackfriday.names import StackNames
 from blackfriday.resources.kinds import ABSENT, Context, operations
+from blackfriday.stack_declaration import STACK
 
 SETTLE_POLLS = 18  # x SETTLE_DELAY_SECONDS: SQS lists a deleted queue for up to 60 s; other lists lag briefly too
 SETTLE_DELAY_SECONDS = 5.0

@@ -11,11 +11,11 @@ import boto3
 import pytest
 
 from blackfriday.api.paths import ROUTE_PATHS
-from blackfriday.manifest import STACK
 from blackfriday.names import StackNames
 from blackfriday.resources.apigateway import (
     BURST_LIMIT,
     RATE_LIMIT_PER_SECOND,
+    RestApiOperations,
     delete_rest_api,
     ensure_rest_api,
     find_rest_api_ids,
@@ -23,7 +23,8 @@ from blackfriday.resources.apigateway import (
     rest_api_differences,
 )
 from blackfriday.resources.base import Action
-from blackfriday.resources.kinds import Context, RestApiOperations
+from blackfriday.resources.kinds import Context
+from blackfriday.stack_declaration import STACK
 from tests.resources.helpers import ACCOUNT, PREFIX, REGION, fake_aws_environment
 
 ASSUME_ROLE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
