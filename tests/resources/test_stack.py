@@ -11,6 +11,7 @@ from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
 from blackfriday.resources.apigateway import delete_rest_api, find_rest_api_ids
 from blackfriday.resources.deploy import deploy
 from blackfriday.resources.stack import QueueInfo, StackInfo, describe_stack
+from blackfriday.stack_declaration import STACK
 
 ACCOUNT = "123456789012"
 
@@ -30,7 +31,7 @@ def test_a_missing_queue_is_named(gateway, names, fixture_sources):
     # GIVEN a deployed stack that lost its AnalyticsDLQ
     deploy(gateway, names, fixture_sources.sources)
     sqs = gateway.client("sqs")
-    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=names.analytics_dlq)["QueueUrl"])
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=STACK["queue:analytics_dlq"].name(names))["QueueUrl"])
 
     # WHEN it is described THEN the missing queue is named
     with pytest.raises(StackNotReady) as failure:
