@@ -49,7 +49,9 @@ def remaining_resources(gateway, names: StackNames, manifest: Manifest = STACK) 
     return [found for kind, resources in by_operations.values() for found in kind.remaining(context, resources)]
 
 
-def remaining_after_settling(gateway, names: StackNames, manifest: Manifest = STACK, sleep: Callable[[float], None] = time.sleep) -> list[str]:
+def remaining_after_settling(
+    gateway, names: StackNames, manifest: Manifest = STACK, sleep: Callable[[float], None] = time.sleep
+) -> list[str]:
     """remaining_resources, asked again (bounded) while eventually consistent list calls still show deleted things."""
     remaining = remaining_resources(gateway, names, manifest)
     for _ in range(SETTLE_POLLS):
