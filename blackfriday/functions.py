@@ -1,6 +1,6 @@
 """What each Lambda needs: its environment and the only actions it may call, on which resources.
 
-The manifest (blackfriday/manifest.py) gives each function a log group, a role built from these grants
+The stack's declaration (blackfriday/stack_declaration.py) gives each function a log group, a role built from these grants
 (least privilege) and the environment variables named here, whose values it derives from the resources
 that declare them. The handlers in lambdas/ read exactly these variables: keep both sides in step.
 """

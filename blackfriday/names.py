@@ -1,7 +1,7 @@
 """Every resource name derives from the prefix, so a stack is found again without a state file.
 
-The manifest (blackfriday/manifest.py) declares the stack's things; the properties here name the ones
-that scripts and tests address directly (a test checks that they agree with the manifest).
+The stack's declaration (blackfriday/stack_declaration.py) names each of its things from the prefix: ask it
+(`STACK["queue:shipping"].name(names)`). The few properties here are what the scripts address without it.
 """
 
 from __future__ import annotations
@@ -38,62 +38,17 @@ class StackNames:
         return f"{self.prefix}-orders-{self.account}-{self.region}"
 
     def name(self, thing: str) -> str:
-        """The name of one of the stack's things (see blackfriday/manifest.py), e.g. "ShippingQueue"."""
+        """The name of one of the stack's things (see blackfriday/stack_declaration.py), e.g. "ShippingQueue"."""
         return f"{self.prefix}-{thing}"
 
-    # SNS
-    @property
-    def new_orders_topic(self) -> str:
-        return self.name("NewOrderEvents")
-
-    @property
-    def order_events_topic(self) -> str:
-        return self.name("OrderEvents")
-
-    @property
-    def order_errors_topic(self) -> str:
-        return self.name("OrderErrors")
-
-    # SQS
+    # What demo.py and the benches address directly
     @property
     def shipping_queue(self) -> str:
         return self.name("ShippingQueue")
 
-    @property
-    def shipping_dlq(self) -> str:
-        return self.name("ShippingDLQ")
-
-    @property
-    def analytics_queue(self) -> str:
-        return self.name("AnalyticsQueue")
-
-    @property
-    def analytics_dlq(self) -> str:
-        return self.name("AnalyticsDLQ")
-
-    @property
-    def notifications_queue(self) -> str:
-        return self.name("NotificationsQueue")
-
-    # DynamoDB
-    @property
-    def inventory_table(self) -> str:
-        return self.name("Inventory")
-
-    @property
-    def orders_table(self) -> str:
-        return self.name("Orders")
-
-    @property
-    def analytics_table(self) -> str:
-        return self.name("SkuDemand")
-
     # Lambda, IAM, Step Functions, CloudWatch
     def function(self, short_name: str) -> str:
         return self.name(short_name.replace("_", "-"))
-
-    def function_role(self, short_name: str) -> str:
-        return self.name(f"{short_name.replace('_', '-')}-role")
 
     def log_group(self, short_name: str) -> str:
         return f"/aws/lambda/{self.function(short_name)}"
@@ -101,14 +56,6 @@ class StackNames:
     @property
     def state_machine(self) -> str:
         return self.name("OrderProcessingWorkflow")
-
-    @property
-    def state_machine_role(self) -> str:
-        return self.name("workflow-role")
-
-    @property
-    def dashboard(self) -> str:
-        return self.name("pipeline")
 
     def alarm(self, what: str) -> str:
         return self.name(f"alarm-{what}")

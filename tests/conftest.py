@@ -111,11 +111,11 @@ class MockWorkflowStack:
 
     def __init__(self, names):
         from blackfriday.domain import CATALOGUE
-        from blackfriday.manifest import environment_values
+        from blackfriday.stack_declaration import STACK, environment_values
 
         self.names = names
         self.environment = environment_values(names)
-        self.orders_table, self.inventory_table = names.orders_table, names.inventory_table
+        self.orders_table, self.inventory_table = STACK["table:orders"].name(names), STACK["table:inventory"].name(names)
         self.bucket = names.bucket
         self.events_topic_arn = self.environment["ORDER_EVENTS_TOPIC_ARN"]
         self.errors_topic_arn = self.environment["ORDER_ERRORS_TOPIC_ARN"]
@@ -131,9 +131,9 @@ class MockWorkflowStack:
         for product in CATALOGUE:
             self.set_stock(product.sku, product.initial_stock)
         self.s3.create_bucket(Bucket=self.bucket)
-        self.queue_url = self.sqs.create_queue(QueueName=names.notifications_queue)["QueueUrl"]
+        self.queue_url = self.sqs.create_queue(QueueName=STACK["queue:notifications"].name(names))["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        for topic in (names.order_events_topic, names.order_errors_topic):
+        for topic in (STACK["topic:order_events"].name(names), STACK["topic:order_errors"].name(names)):
             topic_arn = self.sns.create_topic(Name=topic)["TopicArn"]
             self.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 

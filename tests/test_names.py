@@ -1,10 +1,10 @@
-"""Names derive from prefix, account and region alone, and the named properties agree with the manifest."""
+"""Names derive from prefix, account and region alone: the declared resources' names, and the few properties scripts use."""
 
 import pytest
 
 from blackfriday.functions import FUNCTION_SPECS
-from blackfriday.manifest import STACK
 from blackfriday.names import StackNames, partition_of
+from blackfriday.stack_declaration import STACK
 
 
 def test_bucket_name_is_globally_unique_from_prefix_account_and_region_and_valid_for_s3():
@@ -15,42 +15,46 @@ def test_bucket_name_is_globally_unique_from_prefix_account_and_region_and_valid
 
 def test_resource_names_carry_the_prefix_and_the_designs_names():
     names = StackNames("bf", "123456789012", "us-east-1")
-    assert names.new_orders_topic == "bf-NewOrderEvents"
-    assert names.shipping_dlq == "bf-ShippingDLQ"
+    assert STACK["topic:new_orders"].name(names) == "bf-NewOrderEvents"
+    assert STACK["queue:shipping_dlq"].name(names) == "bf-ShippingDLQ"
     assert names.function("reserve_inventory") == "bf-reserve-inventory"
     assert names.state_machine_arn == "arn:aws:states:us-east-1:123456789012:stateMachine:bf-OrderProcessingWorkflow"
     assert names.execution_arn("o-1") == "arn:aws:states:us-east-1:123456789012:execution:bf-OrderProcessingWorkflow:o-1"
 
 
-def test_the_named_properties_are_the_manifests_names():
-    # GIVEN the properties scripts and tests address directly WHEN compared with the manifest's resources THEN they agree
+def test_the_declared_names_and_the_named_properties():
+    # GIVEN the stack's declaration WHEN it names its resources THEN they are the design's names, and the properties scripts
+    # address directly agree with it
     names = StackNames("bf", "123456789012", "us-east-1")
     declared = {
-        "bucket": names.bucket,
-        "topic:new_orders": names.new_orders_topic,
-        "topic:order_events": names.order_events_topic,
-        "topic:order_errors": names.order_errors_topic,
-        "queue:shipping": names.shipping_queue,
-        "queue:shipping_dlq": names.shipping_dlq,
-        "queue:analytics": names.analytics_queue,
-        "queue:analytics_dlq": names.analytics_dlq,
-        "queue:notifications": names.notifications_queue,
-        "table:inventory": names.inventory_table,
-        "table:orders": names.orders_table,
-        "table:analytics": names.analytics_table,
-        "state_machine": names.state_machine,
-        "role:workflow": names.state_machine_role,
-        "dashboard": names.dashboard,
+        "bucket": "bf-orders-123456789012-us-east-1",
+        "topic:new_orders": "bf-NewOrderEvents",
+        "topic:order_events": "bf-OrderEvents",
+        "topic:order_errors": "bf-OrderErrors",
+        "queue:shipping": "bf-ShippingQueue",
+        "queue:shipping_dlq": "bf-ShippingDLQ",
+        "queue:analytics": "bf-AnalyticsQueue",
+        "queue:analytics_dlq": "bf-AnalyticsDLQ",
+        "queue:notifications": "bf-NotificationsQueue",
+        "table:inventory": "bf-Inventory",
+        "table:orders": "bf-Orders",
+        "table:analytics": "bf-SkuDemand",
+        "state_machine": "bf-OrderProcessingWorkflow",
+        "role:workflow": "bf-workflow-role",
+        "dashboard": "bf-pipeline",
     }
-    declared |= {f"role:{spec.short_name}": names.function_role(spec.short_name) for spec in FUNCTION_SPECS}
+    declared |= {f"role:{spec.short_name}": f"bf-{spec.short_name.replace('_', '-')}-role" for spec in FUNCTION_SPECS}
     declared |= {f"log_group:{spec.short_name}": names.log_group(spec.short_name) for spec in FUNCTION_SPECS}
     assert {key: STACK[key].name(names) for key in declared} == declared
+    assert names.bucket == declared["bucket"]
+    assert names.shipping_queue == declared["queue:shipping"]
+    assert names.state_machine == declared["state_machine"]
     assert STACK["state_machine"].arn(names) == names.state_machine_arn
 
 
 def test_longest_prefix_keeps_iam_role_names_within_64_characters():
     names = StackNames("a" * 20, "123456789012", "us-east-1")
-    assert max(len(names.function_role(spec.short_name)) for spec in FUNCTION_SPECS) <= 64
+    assert max(len(STACK[f"role:{spec.short_name}"].name(names)) for spec in FUNCTION_SPECS) <= 64
 
 
 @pytest.mark.parametrize(

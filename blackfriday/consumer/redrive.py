@@ -10,6 +10,7 @@ consumer sends straight back to the DLQ cannot keep the move going forever.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
@@ -50,18 +51,18 @@ def endpoint_has_move_tasks(target: Target) -> bool:
         return True
 
 
-def redrive(gateway, queue_name: str, queue: QueueInfo) -> RedriveResult:
+def redrive(gateway, queue_name: str, queue: QueueInfo, sleep: Callable[[float], None] = time.sleep) -> RedriveResult:
     sqs = gateway.client("sqs")
     if endpoint_has_move_tasks(gateway.target):
         try:
-            return RedriveResult(queue_name, move_task(sqs, queue), MOVE_TASK)
+            return RedriveResult(queue_name, move_task(sqs, queue, sleep), MOVE_TASK)
         except ClientError as error:
             if error_code(error) not in UNSUPPORTED_CODES:
                 raise
     return RedriveResult(queue_name, move_by_hand(sqs, queue), BY_HAND)
 
 
-def move_task(sqs, queue: QueueInfo) -> int:
+def move_task(sqs, queue: QueueInfo, sleep: Callable[[float], None]) -> int:
     handle = sqs.start_message_move_task(SourceArn=queue.dlq_arn, DestinationArn=queue.arn)["TaskHandle"]
     while True:
         tasks = sqs.list_message_move_tasks(SourceArn=queue.dlq_arn, MaxResults=10)["Results"]
@@ -70,7 +71,7 @@ def move_task(sqs, queue: QueueInfo) -> int:
             if task["Status"] != "COMPLETED":
                 raise RunFailure(f"message move task from {queue.dlq_arn} ended {task['Status']}: {task.get('FailureReason', '')}")
             return int(task.get("ApproximateNumberOfMessagesMoved", 0))
-        time.sleep(TASK_POLL_SECONDS)
+        sleep(TASK_POLL_SECONDS)
 
 
 def move_by_hand(sqs, queue: QueueInfo) -> int:

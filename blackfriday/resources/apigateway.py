@@ -1,4 +1,5 @@
-"""API Gateway REST API: the order API's resources, each with an ANY method proxied to one Lambda, a throttled stage.
+"""API Gateway REST API (the RestApi kind and its operations): the order API's resources, each with an ANY method
+proxied to one Lambda, a throttled stage.
 
 Every route resource takes ANY, so a method a route does not have reaches the Lambda and gets its 405
 naming the allowed one; a path that is no resource gets API Gateway's own 403. Converging is read first,
@@ -10,9 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from blackfriday.errors import error_code
+from blackfriday.manifest import Manifest, Resource
+from blackfriday.names import StackNames
 from blackfriday.resources.base import Action, retry_while
+from blackfriday.resources.kinds import Context, Listing, Operations, operates_on, reported_deletion
 
 STAGE = "prod"
 RATE_LIMIT_PER_SECOND = 100.0  # steady requests/s over the stage; beyond it (and the burst) clients get 429
@@ -20,6 +25,26 @@ BURST_LIMIT = 200
 ANY_METHOD = "ANY"
 PERMISSION_STATEMENT_ID = "apigateway-invoke"
 THROTTLING_PATHS = {"rateLimit": "/*/*/throttling/rateLimit", "burstLimit": "/*/*/throttling/burstLimit"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestApi(Resource):
+    """A REST API whose every path takes ANY, proxied to one function, on a throttled stage; found by its name.
+
+    Its ARN and URL hold the id AWS gives it, so nothing refers to it by `${key}`: describe_stack gives its URL.
+    """
+
+    kind: ClassVar[str] = "rest api"
+    thing: str
+    function: str  # key of the function every route is proxied to (its resource policy admits this API's stage)
+    paths: tuple[str, ...]
+    description: str
+
+    def name(self, names: StackNames) -> str:
+        return names.name(self.thing)
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return (self.function,)
 
 
 @dataclass(frozen=True)
@@ -131,7 +156,7 @@ def rest_api_differences(current: CurrentApi | None, config: RestApiConfig) -> l
     return differences
 
 
-def ensure_rest_api(apigateway, lambda_client, config: RestApiConfig) -> tuple[Action, str]:
+def ensure_rest_api(apigateway, lambda_client, config: RestApiConfig, *, sleep) -> tuple[Action, str]:
     """Create or converge the API, its routes, its stage and the Lambda's permission: (action, API id)."""
     current = read_rest_api(apigateway, lambda_client, config)
     if current is not None and not rest_api_differences(current, config):
@@ -147,7 +172,7 @@ def ensure_rest_api(apigateway, lambda_client, config: RestApiConfig) -> tuple[A
     if current.permission_source_arn != config.source_arn(current.api_id):
         converge_permission(lambda_client, config, current.api_id, had_statement=current.permission_source_arn is not None)
     for api_id in current.extra_ids:
-        delete_by_id(apigateway, api_id)
+        delete_by_id(apigateway, api_id, sleep)
     return action, current.api_id
 
 
@@ -225,17 +250,48 @@ def _too_many_requests(error) -> bool:
     return error_code(error) == "TooManyRequestsException"
 
 
-def delete_by_id(apigateway, api_id: str) -> bool:
+def delete_by_id(apigateway, api_id: str, sleep) -> bool:
     try:
-        retry_while(lambda: apigateway.delete_rest_api(restApiId=api_id), _too_many_requests, attempts=6, first_delay=5.0, max_delay=30.0)
+        retry_while(lambda: apigateway.delete_rest_api(restApiId=api_id), _too_many_requests, sleep=sleep, attempts=6, first_delay=5.0, max_delay=30.0)
     except apigateway.exceptions.NotFoundException:
         return False
     return True
 
 
-def delete_rest_api(apigateway, name: str) -> bool:
+def delete_rest_api(apigateway, name: str, *, sleep) -> bool:
     """Delete every REST API with this name; False when there was none (not found is done)."""
     deleted = False
     for api_id in find_rest_api_ids(apigateway, name):
-        deleted = delete_by_id(apigateway, api_id) or deleted
+        deleted = delete_by_id(apigateway, api_id, sleep) or deleted
     return deleted
+
+
+@operates_on(RestApi)
+class RestApiOperations(Operations):
+    noun = "rest api"
+    listing = Listing("apigateway", "get_rest_apis", "items", lambda item: item["name"])
+
+    @staticmethod
+    def config(context: Context, api: RestApi) -> RestApiConfig:
+        names = context.names
+        return RestApiConfig(
+            name=api.name(names),
+            function_arn=context.arn(api.function),
+            paths=api.paths,
+            region=names.region,
+            account=names.account,
+            description=api.description,
+        )
+
+    def read(self, context, api: RestApi):
+        return read_rest_api(context.client("apigateway"), context.client("lambda"), self.config(context, api))
+
+    def differences(self, context, api, current):
+        return rest_api_differences(current, self.config(context, api))
+
+    def apply(self, context, api):
+        return ensure_rest_api(context.client("apigateway"), context.client("lambda"), self.config(context, api), sleep=context.sleep)[0]
+
+    def delete(self, context, api):
+        name = api.name(context.names)
+        return reported_deletion(api, name, delete_rest_api(context.client("apigateway"), name, sleep=context.sleep))

@@ -1,4 +1,5 @@
-"""Lambda functions: deterministic deployment zips, create or converge code and configuration, log groups."""
+"""Lambda functions and their log groups (the kinds and their operations): deterministic deployment zips, create or
+converge code and configuration."""
 
 from __future__ import annotations
 
@@ -10,15 +11,54 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from blackfriday.errors import error_code, error_message
+from blackfriday.functions import FunctionSpec
+from blackfriday.manifest import Manifest, Resource
+from blackfriday.names import StackNames
 from blackfriday.resources.base import Action, retry_while
+from blackfriday.resources.kinds import Context, Listing, Operations, operates_on, reported_deletion
 from blackfriday.vendoring import vendored_files
 
 RUNTIME = "python3.13"  # Amazon Linux 2023; python3.11 runs on Amazon Linux 2 (end of life June 2026)
 PACKAGE = "blackfriday"
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # fixed, so unchanged sources give the same CodeSha256
 ZIP_FILE_MODE = 0o100644 << 16
+
+
+LOG_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogGroup(Resource):
+    kind: ClassVar[str] = "log group"
+    function: str  # the function's short name
+    retention_days: int = LOG_RETENTION_DAYS
+
+    def name(self, names: StackNames) -> str:
+        return names.log_group(self.function)
+
+    def arn(self, names: StackNames) -> str:
+        return names.arn("logs", f"log-group:{self.name(names)}:*")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Function(Resource):
+    kind: ClassVar[str] = "lambda function"
+    spec: FunctionSpec
+    role: str
+    log_group: str
+
+    def name(self, names: StackNames) -> str:
+        return names.function(self.spec.short_name)
+
+    def arn(self, names: StackNames) -> str:
+        return names.function_arn(self.spec.short_name)
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        # the log group first, so Lambda does not create one that keeps logs forever
+        return self.role, self.log_group
 
 
 @functools.cache  # each zip walks the same modules: parse each source once
@@ -140,13 +180,14 @@ def function_differences(current: dict, config: FunctionConfig) -> list[str]:
     return differences
 
 
-def ensure_function(lambda_client, config: FunctionConfig) -> Action:
+def ensure_function(lambda_client, config: FunctionConfig, *, sleep) -> Action:
     """Create the function, or update its code and/or configuration in place; returns once it is ready."""
     current = current_function(lambda_client, config.name)
     if current is None:
         retry_while(
             lambda: lambda_client.create_function(FunctionName=config.name, Code={"ZipFile": config.zip_bytes}, **config.settings()),
             _role_not_assumable_yet,
+            sleep=sleep,
         )
         lambda_client.get_waiter("function_active_v2").wait(FunctionName=config.name)
         return Action.CREATED
@@ -161,6 +202,7 @@ def ensure_function(lambda_client, config: FunctionConfig) -> Action:
         retry_while(
             lambda: lambda_client.update_function_configuration(FunctionName=config.name, **config.settings()),
             _role_not_assumable_yet,
+            sleep=sleep,
         )
         lambda_client.get_waiter("function_updated_v2").wait(FunctionName=config.name)
     return Action.UPDATED if differences else Action.UNCHANGED
@@ -208,3 +250,54 @@ def delete_log_group(logs, name: str) -> bool:
     except logs.exceptions.ResourceNotFoundException:
         return False
     return True
+
+
+@operates_on(LogGroup)
+class LogGroupOperations(Operations):
+    listing = Listing("logs", "describe_log_groups", "logGroups", lambda item: item["logGroupName"], lambda names: {"logGroupNamePrefix": f"/aws/lambda/{names.prefix}-"})
+
+    def read(self, context, group: LogGroup):
+        return find_log_group(context.client("logs"), group.name(context.names))
+
+    def differences(self, context, group, current):
+        return log_group_differences(current, group.retention_days)
+
+    def apply(self, context, group):
+        return ensure_log_group(context.client("logs"), group.name(context.names), group.retention_days)
+
+    def delete(self, context, group):
+        name = group.name(context.names)
+        return reported_deletion(group, name, delete_log_group(context.client("logs"), name))
+
+
+@operates_on(Function)
+class FunctionOperations(Operations):
+    noun = "function"
+    listing = Listing("lambda", "list_functions", "Functions", lambda item: item["FunctionName"])
+
+    @staticmethod
+    def config(context: Context, function: Function) -> FunctionConfig:
+        values = context.manifest.environment_values(context.names)
+        return FunctionConfig(
+            name=function.name(context.names),
+            role_arn=context.arn(function.role),
+            handler=f"{function.spec.short_name}.handler",
+            description=function.spec.description,
+            timeout=function.spec.timeout_seconds,
+            memory_mb=function.spec.memory_mb,
+            environment={variable: values[variable] for variable in function.spec.environment},
+            zip_bytes=context.artefacts.zips[function.spec.short_name],
+        )
+
+    def read(self, context, function: Function):
+        return current_function(context.client("lambda"), function.name(context.names))
+
+    def differences(self, context, function, current):
+        return function_differences(current, self.config(context, function))
+
+    def apply(self, context, function):
+        return ensure_function(context.client("lambda"), self.config(context, function), sleep=context.sleep)
+
+    def delete(self, context, function):
+        name = function.name(context.names)
+        return reported_deletion(function, name, delete_function(context.client("lambda"), name))

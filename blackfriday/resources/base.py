@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -87,11 +86,14 @@ def normalized(document):
 def retry_while(
     call: Callable[[], T],
     retryable: Callable[[ClientError], bool],
+    *,
+    sleep: Callable[[float], None],
     attempts: int = 10,
     first_delay: float = 1.0,
     max_delay: float = 10.0,
 ) -> T:
-    """Call until it stops failing with a retryable error (IAM propagation, deletes in progress), at most `attempts` times."""
+    """Call until it stops failing with a retryable error (IAM propagation, deletes in progress), at most `attempts` times,
+    sleeping (the run's `Context.sleep`) between attempts."""
     delay = first_delay
     for _ in range(attempts - 1):
         try:
@@ -99,6 +101,6 @@ def retry_while(
         except ClientError as error:
             if not retryable(error):
                 raise
-        time.sleep(delay)
+        sleep(delay)
         delay = min(delay * 2, max_delay)
     return call()

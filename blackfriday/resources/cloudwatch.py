@@ -1,17 +1,103 @@
-"""CloudWatch alarms on faults (each notifying the CriticalAlerts topic), and the pipeline dashboard."""
+"""CloudWatch alarms on faults (each notifying the CriticalAlerts topic), and the pipeline dashboard: the kinds, their
+operations, the calls."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import ClassVar
 
 from botocore.exceptions import ClientError
 
 from blackfriday.errors import error_code
+from blackfriday.manifest import Manifest, Resource
+from blackfriday.names import StackNames
 from blackfriday.observability import METRICS_NAMESPACE, ORDERS_COMPLETED, ORDERS_FAILED, REASON_DIMENSION, SERVICE_DIMENSION, SERVICE_NAME
+from blackfriday.resources.awslambda import Function
 from blackfriday.resources.base import Action
+from blackfriday.resources.kinds import Context, Listing, Operations, operates_on, reported_deletion
+from blackfriday.resources.sqs import Queue
+from blackfriday.resources.stepfunctions import StateMachine
 
 PERIOD_SECONDS = 60
 UNCOMPARED_FIELDS = ("AlarmName",)  # how the alarm is found
+
+
+ALERTS_TOPIC = "topic:critical_alerts"  # the key of the topic every alarm notifies unless it names another
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alarm(Resource):
+    """A fault alarm: it fires when its metric is over `threshold` for `periods` periods in a row, and tells `alerts`."""
+
+    kind: ClassVar[str] = "alarm"
+    thing: str
+    description: str
+    threshold: float
+    periods: int = 1
+    alerts: str = ALERTS_TOPIC  # key of the topic every alarm notifies, firing and back to OK
+
+    def name(self, names: StackNames) -> str:
+        return names.alarm(self.thing)
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return (self.alerts,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceAlarm(Alarm):
+    """On one metric of one resource (`subject`); `description` may say {subject}."""
+
+    namespace: str
+    metric: str
+    dimension: str  # the metric's dimension naming the subject: its name, or its ARN when the dimension ends in "Arn"
+    subject: str
+    statistic: str
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return self.subject, self.alerts
+
+    def dimension_value(self, manifest: Manifest, names: StackNames) -> str:
+        subject = manifest[self.subject]
+        return subject.arn(names) if self.dimension.endswith("Arn") else subject.name(names)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailureRateAlarm(Alarm):
+    """On the share of orders that ended FAILED (the business metrics the Lambdas emit), counted per `period_seconds`
+    once at least `minimum_orders` ended in the period."""
+
+    period_seconds: int
+    minimum_orders: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorRateAlarm(Alarm):
+    """On the share of a function's (`subject`) invocations that ended in an error, per `period_seconds`, once it ran
+    at least `minimum_invocations` times in the period; `description` may say {subject}."""
+
+    subject: str
+    period_seconds: int
+    minimum_invocations: int
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return self.subject, self.alerts
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dashboard(Resource):
+    """Orders completed and failed (by reason), then waiting messages, dead letters, oldest ages, executions and Lambda
+    errors of every such resource of the stack."""
+
+    kind: ClassVar[str] = "dashboard"
+    thing: str
+
+    def name(self, names: StackNames) -> str:
+        return names.name(self.thing)
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        # what it shows, so it comes last and a resource added to the manifest joins it in the same run
+        return tuple(item.key for item in manifest.resources if isinstance(item, (Queue, Function, StateMachine)))
 
 
 def resource_metric(namespace: str, metric: str, dimension: tuple[str, str], statistic: str, period: int = PERIOD_SECONDS) -> dict:
@@ -185,3 +271,68 @@ def delete_dashboard(cloudwatch, name: str) -> bool:
         return False
     cloudwatch.delete_dashboards(DashboardNames=[name])
     return True
+
+
+@operates_on(ResourceAlarm, FailureRateAlarm, ErrorRateAlarm)
+class AlarmOperations(Operations):
+    listing = Listing("cloudwatch", "describe_alarms", "MetricAlarms", lambda item: item["AlarmName"], lambda names: {"AlarmNamePrefix": f"{names.prefix}-"})
+
+    @staticmethod
+    def arguments(context: Context, alarm: Alarm) -> dict:
+        names = context.names
+        if isinstance(alarm, FailureRateAlarm):
+            metric = failure_rate_metrics(alarm.period_seconds, alarm.minimum_orders)
+            description = alarm.description
+        elif isinstance(alarm, ErrorRateAlarm):
+            metric = error_rate_metrics(context.name(alarm.subject), alarm.period_seconds, alarm.minimum_invocations)
+            description = alarm.description.format(subject=context.name(alarm.subject))
+        else:
+            dimension = (alarm.dimension, alarm.dimension_value(context.manifest, names))
+            metric = resource_metric(alarm.namespace, alarm.metric, dimension, alarm.statistic)
+            description = alarm.description.format(subject=context.name(alarm.subject))
+        return alarm_arguments(alarm.name(names), description, metric, alarm.threshold, alarm.periods, context.arn(alarm.alerts))
+
+    def read(self, context, alarm: Alarm):
+        return find_alarm(context.client("cloudwatch"), alarm.name(context.names))
+
+    def differences(self, context, alarm, current):
+        return alarm_differences(current, self.arguments(context, alarm))
+
+    def apply(self, context, alarm):
+        return ensure_alarm(context.client("cloudwatch"), self.arguments(context, alarm))
+
+    def delete(self, context, alarm):
+        name = alarm.name(context.names)
+        return reported_deletion(alarm, name, bool(delete_alarms(context.client("cloudwatch"), [name])))
+
+
+@operates_on(Dashboard)
+class DashboardOperations(Operations):
+    listing = Listing("cloudwatch", "list_dashboards", "DashboardEntries", lambda item: item["DashboardName"], lambda names: {"DashboardNamePrefix": names.prefix})
+
+    @staticmethod
+    def body(context: Context) -> dict:
+        manifest, names = context.manifest, context.names
+        queues = manifest.of(Queue)
+        dead_letter_keys = {queue.dead_letter_queue for queue in queues if queue.dead_letter_queue}
+        return dashboard_body(
+            names.region,
+            work_queues=[queue.name(names) for queue in queues if queue.dead_letter_queue],
+            other_queues=[queue.name(names) for queue in queues if not queue.dead_letter_queue and queue.key not in dead_letter_keys],
+            dead_letter_queues=[queue.name(names) for queue in queues if queue.key in dead_letter_keys],
+            state_machine_arns=[machine.arn(names) for machine in manifest.of(StateMachine)],
+            functions=[function.name(names) for function in manifest.of(Function)],
+        )
+
+    def read(self, context, dashboard: Dashboard):
+        return current_dashboard(context.client("cloudwatch"), dashboard.name(context.names))
+
+    def differences(self, context, dashboard, current):
+        return [] if current == self.body(context) else ["configuration"]
+
+    def apply(self, context, dashboard):
+        return ensure_dashboard(context.client("cloudwatch"), dashboard.name(context.names), self.body(context))
+
+    def delete(self, context, dashboard):
+        name = dashboard.name(context.names)
+        return reported_deletion(dashboard, name, delete_dashboard(context.client("cloudwatch"), name))

@@ -12,11 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blackfriday.errors import RunFailure
-from blackfriday.manifest import ALERTS_TOPIC, STACK, ApprovalSettings, EmailSubscription, Function, Manifest, Role, StateMachine
+from blackfriday.manifest import ApprovalSettings, Manifest
 from blackfriday.names import StackNames
 from blackfriday.resources import awslambda, iam, stepfunctions
+from blackfriday.resources.awslambda import Function
 from blackfriday.resources.base import Action, CannotConverge, Change
+from blackfriday.resources.cloudwatch import ALERTS_TOPIC
+from blackfriday.resources.iam import Role
 from blackfriday.resources.kinds import ABSENT, Artefacts, Context, operations
+from blackfriday.resources.sns import EmailSubscription
+from blackfriday.resources.stepfunctions import StateMachine
+from blackfriday.stack_declaration import STACK
 from blackfriday.target import Target
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -128,8 +134,8 @@ class Deployment:
         return cls(gateway, names, manifest, artefacts, tls_only=gateway is None or speaks_tls(gateway.target))
 
     def _step(self, resource, action: Action, differences=(), problem: str | None = None) -> Step:
-        context = self.context
-        return Step(resource.key, Change(resource.kind, context.manifest.name_of(resource, context.names), action, tuple(differences)), problem)
+        shown = resource.shown_name(self.context.manifest, self.context.names)
+        return Step(resource.key, Change(resource.kind, shown, action, tuple(differences)), problem)
 
     def plan(self) -> Plan:
         """Each resource's action from read-only calls: create, update (with what differs) or unchanged."""

@@ -1,9 +1,15 @@
-"""DynamoDB tables (on-demand) and the inventory seed."""
+"""DynamoDB tables (on-demand) and the inventory seed: the kinds, their operations, the calls."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 from blackfriday.domain import Product
+from blackfriday.manifest import Manifest, Resource
+from blackfriday.names import StackNames
 from blackfriday.resources.base import Action, CannotConverge
+from blackfriday.resources.kinds import ABSENT, Listing, Operations, operates_on, reported_deletion
 
 ON_DEMAND = "PAY_PER_REQUEST"
 BATCH_GET_LIMIT = 100  # BatchGetItem keys per request
@@ -11,6 +17,36 @@ WAITER_CONFIG = {"Delay": 2, "MaxAttempts": 150}  # botocore's default polls eve
 
 
 Keys = tuple[tuple[str, str], ...]  # (attribute, HASH|RANGE), every key a string
+
+
+@dataclass(frozen=True, kw_only=True)
+class Table(Resource):
+    kind: ClassVar[str] = "dynamodb table"
+    thing: str
+    keys: tuple[tuple[str, str], ...]  # (attribute, HASH|RANGE), every key a string
+    environment: str | None = None  # the variable that carries its name into Lambdas
+
+    def name(self, names: StackNames) -> str:
+        return names.name(self.thing)
+
+    def arn(self, names: StackNames) -> str:
+        return names.table_arn(self.name(names))
+
+    def reference(self, names: StackNames) -> str:
+        return self.name(names)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InventorySeed(Resource):
+    kind: ClassVar[str] = "inventory seed"
+    table: str
+    catalogue: tuple[Product, ...]
+
+    def name(self, names: StackNames) -> str:
+        return f"{len(self.catalogue)} SKUs"
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return (self.table,)
 
 
 def _key_schema(keys: Keys) -> list[dict]:
@@ -114,3 +150,42 @@ def delete_table(dynamodb, name: str) -> bool:
         dynamodb.delete_table(TableName=name)
     dynamodb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig=WAITER_CONFIG)
     return True
+
+
+@operates_on(Table)
+class TableOperations(Operations):
+    noun = "table"
+    listing = Listing("dynamodb", "list_tables", "TableNames", lambda name: name)
+
+    def read(self, context, table: Table):
+        return live_table(context.client("dynamodb"), table.name(context.names))
+
+    def differences(self, context, table, current):
+        return table_differences(current, table.name(context.names), table.keys)
+
+    def apply(self, context, table):
+        return ensure_table(context.client("dynamodb"), table.name(context.names), table.keys)
+
+    def delete(self, context, table):
+        name = table.name(context.names)
+        return reported_deletion(table, name, delete_table(context.client("dynamodb"), name))
+
+
+@operates_on(InventorySeed)
+class InventorySeedOperations(Operations):
+    """Goes with its table; an item already there is never reset (stock sold on a live stack stays sold)."""
+
+    deletable = False
+
+    def read(self, context, seed: InventorySeed):
+        client = context.client("dynamodb")
+        if live_table(client, context.name(seed.table)) is None:
+            return ABSENT
+        missing = missing_skus(client, context.name(seed.table), seed.catalogue)
+        return ABSENT if len(missing) == len(seed.catalogue) else missing
+
+    def differences(self, context, seed, missing):
+        return [f"items: {len(missing)} SKUs missing"] if missing else []
+
+    def apply(self, context, seed):
+        return seed_inventory(context.client("dynamodb"), context.name(seed.table), seed.catalogue)

@@ -1,12 +1,36 @@
-"""IAM roles: one per Lambda and one for the state machine, each with a single inline policy of exactly what it uses."""
+"""IAM roles (the Role kind and its operations): one per Lambda and one for the state machine, each with a single inline
+policy of exactly what it uses."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import ClassVar
 
+from blackfriday.manifest import Resource
+from blackfriday.names import StackNames
 from blackfriday.resources.base import Action, combined, policy, same_policy
+from blackfriday.resources.kinds import Context, Listing, Operations, operates_on
 
 INLINE_POLICY_NAME = "least-privilege"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Role(Resource):
+    """A role only `service` acting for this account may assume, allowed exactly what the resource `grants_for` uses."""
+
+    kind: ClassVar[str] = "iam role"
+    thing: str
+    service: str
+    grants_for: str  # key of the function or state machine whose needs make the role's only policy
+    description: str
+    trusted_source: str | None = None  # key of the one resource the service may assume it for (aws:SourceArn)
+
+    def name(self, names: StackNames) -> str:
+        return names.name(self.thing)
+
+    def arn(self, names: StackNames) -> str:
+        return names.role_arn(self.name(names))
 
 
 def trust_policy(service: str, account: str, source_arn: str | None = None) -> dict:
@@ -111,3 +135,27 @@ def delete_role(iam, role_name: str) -> bool:
     except iam.exceptions.NoSuchEntityException:
         return False
     return True
+
+
+@operates_on(Role)
+class RoleOperations(Operations):
+    listing = Listing("iam", "list_roles", "Roles", lambda item: item["RoleName"])
+
+    @staticmethod
+    def trust(context: Context, role: Role) -> dict:
+        source_arn = context.arn(role.trusted_source) if role.trusted_source else None
+        return trust_policy(role.service, context.names.account, source_arn)
+
+    def read(self, context, role: Role):
+        return current_role(context.client("iam"), role.name(context.names))
+
+    def differences(self, context, role, current):
+        return role_differences(context.client("iam"), current, self.trust(context, role), context.artefacts.policies[role.key])
+
+    def apply(self, context, role):
+        document = context.artefacts.policies[role.key]
+        return ensure_role(context.client("iam"), role.name(context.names), self.trust(context, role), document, role.description)[0]
+
+    def delete(self, context, role):
+        name = role.name(context.names)
+        return [f"{role.kind} {name} and its policies"] if delete_role(context.client("iam"), name) else []

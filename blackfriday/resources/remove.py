@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from blackfriday.manifest import STACK, Manifest
+from blackfriday.manifest import Manifest
 from blackfriday.names import StackNames
 from blackfriday.resources.kinds import ABSENT, Context, operations
+from blackfriday.stack_declaration import STACK
 
 SETTLE_POLLS = 18  # x SETTLE_DELAY_SECONDS: SQS lists a deleted queue for up to 60 s; other lists lag briefly too
 SETTLE_DELAY_SECONDS = 5.0
@@ -48,12 +49,14 @@ def remaining_resources(gateway, names: StackNames, manifest: Manifest = STACK) 
     return [found for kind, resources in by_operations.values() for found in kind.remaining(context, resources)]
 
 
-def remaining_after_settling(gateway, names: StackNames, manifest: Manifest = STACK) -> list[str]:
+def remaining_after_settling(
+    gateway, names: StackNames, manifest: Manifest = STACK, sleep: Callable[[float], None] = time.sleep
+) -> list[str]:
     """remaining_resources, asked again (bounded) while eventually consistent list calls still show deleted things."""
     remaining = remaining_resources(gateway, names, manifest)
     for _ in range(SETTLE_POLLS):
         if not remaining:
             break
-        time.sleep(SETTLE_DELAY_SECONDS)
+        sleep(SETTLE_DELAY_SECONDS)
         remaining = remaining_resources(gateway, names, manifest)
     return remaining

@@ -1,14 +1,20 @@
-"""The orders bucket: encryption, public access block, TLS-only policy, and the filtered event notification."""
+"""The orders bucket: encryption, public access block, TLS-only policy, and the filtered event notification (the kinds,
+their operations, the calls)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import ClassVar
 
 from botocore.exceptions import ClientError
 
 from blackfriday.errors import RunFailure, error_code, error_message
+from blackfriday.manifest import Manifest, Resource
 from blackfriday.names import StackNames
 from blackfriday.resources.base import Action, CannotConverge, policy, retry_while, same_policy
+from blackfriday.resources.kinds import ABSENT, Context, Listing, Operations, operates_on
+from blackfriday.resources.sns import Subscription
 
 NOTIFICATION_ID = "new-orders-to-sns"
 SSE_S3 = "AES256"
@@ -19,6 +25,38 @@ BLOCK_ALL_PUBLIC_ACCESS = {
     "RestrictPublicBuckets": True,
 }
 DELETE_BATCH = 1000  # DeleteObjects' limit
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bucket(Resource):
+    kind: ClassVar[str] = "s3 bucket"
+    environment: str | None = None  # the variable that carries its name into Lambdas
+
+    def name(self, names: StackNames) -> str:
+        return names.bucket
+
+    def arn(self, names: StackNames) -> str:
+        return names.bucket_arn
+
+    def reference(self, names: StackNames) -> str:
+        return names.bucket
+
+
+@dataclass(frozen=True, kw_only=True)
+class BucketNotification(Resource):
+    kind: ClassVar[str] = "s3 notification"
+    bucket: str
+    topic: str
+    prefix: str
+    suffix: str
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        # Last of the event path: S3 checks that the topic policy lets it publish, and the first events find the queues subscribed.
+        subscribed = tuple(item.key for item in manifest.of(Subscription) if item.topic == self.topic)
+        return self.bucket, self.topic, *subscribed
+
+    def shown_name(self, manifest: Manifest, names: StackNames) -> str:
+        return f"{manifest[self.bucket].name(names)} {self.prefix}*{self.suffix} -> {manifest[self.topic].name(names)}"
 
 
 def tls_only_policy(names: StackNames) -> dict:
@@ -67,13 +105,14 @@ def bucket_exists(s3, bucket: str) -> bool:
         raise
 
 
-def _create_bucket(s3, names: StackNames) -> None:
+def _create_bucket(s3, names: StackNames, sleep) -> None:
     location = {} if names.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": names.region}}
     try:
         retry_while(
             lambda: s3.create_bucket(Bucket=names.bucket, **location),
             # the same name deleted moments ago (teardown, then setup) is briefly "in progress"
             lambda error: error_code(error) == "OperationAborted",
+            sleep=sleep,
         )
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
@@ -141,11 +180,11 @@ def bucket_differences(s3, names: StackNames, tls_only: bool) -> list[str]:
 _CONVERGE = {"encryption": _put_encryption, "public access block": _put_public_access_block, "policy": _put_policy}
 
 
-def ensure_bucket(s3, names: StackNames, tls_only: bool = True) -> Action:
+def ensure_bucket(s3, names: StackNames, *, tls_only: bool, sleep) -> Action:
     """The bucket with SSE-S3, every public access blocked and (when the endpoint speaks TLS) a TLS-only policy."""
     exists = bucket_exists(s3, names.bucket)
     if not exists:
-        _create_bucket(s3, names)
+        _create_bucket(s3, names, sleep)
     differences = bucket_differences(s3, names, tls_only)
     for difference in differences:
         _CONVERGE[difference](s3, names)
@@ -180,7 +219,7 @@ def notification_differences(s3, bucket: str, desired: dict) -> list[str] | None
     return [] if _comparable_notifications(current) == _comparable_notifications(desired) else ["configuration"]
 
 
-def ensure_bucket_notification(s3, bucket: str, desired: dict) -> Action:
+def ensure_bucket_notification(s3, bucket: str, desired: dict, *, sleep) -> Action:
     """Put the notification configuration (after the topic policy lets the bucket publish) unless it is in place."""
     differences = notification_differences(s3, bucket, desired)
     if differences == []:
@@ -188,6 +227,7 @@ def ensure_bucket_notification(s3, bucket: str, desired: dict) -> Action:
     retry_while(
         lambda: s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=desired),
         _destination_not_validated_yet,
+        sleep=sleep,
     )
     return Action.CREATED if differences is None else Action.UPDATED
 
@@ -219,3 +259,50 @@ def empty_and_delete_bucket(s3, bucket: str) -> int | None:
     except s3.exceptions.NoSuchBucket:
         return None
     return removed
+
+
+@operates_on(Bucket)
+class BucketOperations(Operations):
+    noun = "bucket"
+    listing = Listing("s3", "list_buckets", "Buckets", lambda item: item["Name"])
+
+    def read(self, context, bucket: Bucket):
+        return True if bucket_exists(context.client("s3"), bucket.name(context.names)) else ABSENT
+
+    def differences(self, context, bucket, current):
+        return bucket_differences(context.client("s3"), context.names, context.tls_only)
+
+    def apply(self, context, bucket):
+        return ensure_bucket(context.client("s3"), context.names, tls_only=context.tls_only, sleep=context.sleep)
+
+    def delete(self, context, bucket):
+        objects = empty_and_delete_bucket(context.client("s3"), bucket.name(context.names))
+        return [] if objects is None else [f"{bucket.kind} {bucket.name(context.names)} ({objects} object versions)"]
+
+
+@operates_on(BucketNotification)
+class BucketNotificationOperations(Operations):
+    """Goes with its bucket."""
+
+    deletable = False
+
+    @staticmethod
+    def configuration(context: Context, notification: BucketNotification) -> dict:
+        return notification_configuration(context.arn(notification.topic), notification.prefix, notification.suffix)
+
+    def read(self, context, notification: BucketNotification):
+        try:
+            bucket = context.name(notification.bucket)
+            return notification_differences(context.client("s3"), bucket, self.configuration(context, notification))
+        except ClientError as error:
+            if error_code(error) == "NoSuchBucket":
+                return ABSENT
+            raise
+
+    def differences(self, context, notification, current):
+        return current
+
+    def apply(self, context, notification):
+        return ensure_bucket_notification(
+            context.client("s3"), context.name(notification.bucket), self.configuration(context, notification), sleep=context.sleep
+        )

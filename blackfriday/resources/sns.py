@@ -1,14 +1,67 @@
-"""SNS topics, their policies and subscriptions."""
+"""SNS topics, their policies and subscriptions (to a queue or an e-mail address): the kinds, their operations, the calls."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import ClassVar
 
+from blackfriday.manifest import Manifest, Resource
+from blackfriday.names import StackNames
 from blackfriday.resources.base import Action, policy, same_policy
+from blackfriday.resources.kinds import Context, Listing, Operations, operates_on
+from blackfriday.resources.sqs import Queue
 
 RAW_DELIVERY = "RawMessageDelivery"
 PENDING_CONFIRMATION = "PendingConfirmation"  # the SubscriptionArn of an unconfirmed email subscription
 UNDELETABLE_SUBSCRIPTIONS = (PENDING_CONFIRMATION, "Deleted")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Topic(Resource):
+    kind: ClassVar[str] = "sns topic"
+    thing: str
+    environment: str | None = None  # the variable that carries its ARN into Lambdas
+    publishing_bucket: str | None = None  # the key of the only bucket (of this account) that may publish
+
+    def name(self, names: StackNames) -> str:
+        return names.name(self.thing)
+
+    def arn(self, names: StackNames) -> str:
+        return names.topic_arn(self.name(names))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscription(Resource):
+    kind: ClassVar[str] = "sns subscription"
+    topic: str
+    queue: str
+    raw_delivery: bool
+
+    def name(self, names: StackNames) -> str:
+        raise NotImplementedError("a subscription is named by its ends: shown_name")
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return self.topic, self.queue
+
+    def shown_name(self, manifest: Manifest, names: StackNames) -> str:
+        return f"{manifest[self.topic].name(names)} -> {manifest[self.queue].name(names)}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailSubscription(Resource):
+    """An address told of every message on a topic (on AWS, once the person confirms the e-mail)."""
+
+    kind: ClassVar[str] = "sns subscription"
+    raw_delivery: ClassVar[None] = None  # not applicable to e-mail
+    topic: str
+    address: str
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return (self.topic,)
+
+    def shown_name(self, manifest: Manifest, names: StackNames) -> str:
+        return f"{manifest[self.topic].name(names)} -> {self.address}"
 
 
 def bucket_publishes_policy(topic_arn: str, bucket_arn: str, account: str) -> dict:
@@ -124,3 +177,62 @@ def delete_topic(sns, topic_arn: str) -> list[str]:
     sns.delete_topic(TopicArn=topic_arn)
     deleted.append(f"sns topic {topic_arn.rsplit(':', 1)[1]}")
     return deleted
+
+
+@operates_on(Topic)
+class TopicOperations(Operations):
+    noun = "topic"
+    listing = Listing("sns", "list_topics", "Topics", lambda item: item["TopicArn"].rsplit(":", 1)[1])
+
+    @staticmethod
+    def policy(context: Context, topic: Topic) -> dict | None:
+        if topic.publishing_bucket is None:
+            return None
+        return bucket_publishes_policy(topic.arn(context.names), context.arn(topic.publishing_bucket), context.names.account)
+
+    def read(self, context, topic: Topic):
+        return topic_attributes(context.client("sns"), topic.arn(context.names))
+
+    def differences(self, context, topic, current):
+        return topic_differences(current, self.policy(context, topic))
+
+    def apply(self, context, topic):
+        return ensure_topic(context.client("sns"), topic.arn(context.names), self.policy(context, topic))
+
+    def delete(self, context, topic):
+        # what is still subscribed (an e-mail address, another stack's queue) goes with the topic
+        return delete_topic(context.client("sns"), topic.arn(context.names))
+
+
+@operates_on(Subscription, EmailSubscription)
+class SubscriptionOperations(Operations):
+    @staticmethod
+    def ends(context: Context, subscription) -> tuple[str, str, str]:
+        """(topic ARN, protocol, endpoint)"""
+        if isinstance(subscription, EmailSubscription):
+            return context.arn(subscription.topic), "email", subscription.address
+        return context.arn(subscription.topic), "sqs", context.arn(subscription.queue)
+
+    def read(self, context, subscription):
+        return find_subscription(context.client("sns"), *self.ends(context, subscription))
+
+    def differences(self, context, subscription, current):
+        return subscription_differences(context.client("sns"), current, subscription.raw_delivery)
+
+    def apply(self, context, subscription):
+        return ensure_subscription(context.client("sns"), *self.ends(context, subscription), raw_delivery=subscription.raw_delivery)
+
+    def delete(self, context, subscription):
+        return [context.label(subscription)] if unsubscribe(context.client("sns"), *self.ends(context, subscription)) else []
+
+    def remaining(self, context, resources):
+        """Any confirmed subscription of the stack's topics or to its queues, declared or not."""
+        topics = {item.arn(context.names) for item in context.manifest.of(Topic)}
+        queues = {item.arn(context.names) for item in context.manifest.of(Queue)}
+        return [
+            f"sns subscription {item['SubscriptionArn']}"
+            for page in context.client("sns").get_paginator("list_subscriptions").paginate()
+            for item in page["Subscriptions"]
+            # an unconfirmed e-mail subscription is no resource one can delete: it expires with its topic
+            if (item["TopicArn"] in topics or item["Endpoint"] in queues) and item["SubscriptionArn"] not in UNDELETABLE_SUBSCRIPTIONS
+        ]

@@ -1,13 +1,42 @@
-"""SQS queues: attributes (SSE, redrive to a DLQ, a policy admitting only our topics), create or converge in place."""
+"""SQS queues (the Queue kind and its operations): attributes (SSE, redrive to a DLQ, a policy admitting only our topics),
+create or converge in place."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import ClassVar
 
 from blackfriday.errors import error_code
-from blackfriday.resources.base import Action, normalized, policy, retry_while
+from blackfriday.manifest import Manifest, Resource
+from blackfriday.names import StackNames
+from blackfriday.resources.base import Action, CannotConverge, normalized, policy, retry_while
+from blackfriday.resources.kinds import Context, Listing, Operations, operates_on, reported_deletion
 
 JSON_ATTRIBUTES = ("Policy", "RedrivePolicy")
+
+
+MAX_RECEIVE_COUNT = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class Queue(Resource):
+    kind: ClassVar[str] = "sqs queue"
+    thing: str
+    dead_letter_queue: str | None = None  # key of the queue that receives what fails MAX_RECEIVE_COUNT times
+    senders: tuple[str, ...] = ()  # keys of the only topics allowed to send
+    max_receive_count: int = MAX_RECEIVE_COUNT
+    visibility_timeout: int | None = None
+    retention_seconds: int | None = None
+
+    def name(self, names: StackNames) -> str:
+        return names.name(self.thing)
+
+    def arn(self, names: StackNames) -> str:
+        return names.queue_arn(self.name(names))
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        return tuple(filter(None, (self.dead_letter_queue, *self.senders)))
 
 
 def queue_policy(queue_arn: str, topic_arns: list[str]) -> dict:
@@ -85,13 +114,14 @@ def _recently_deleted(error) -> bool:
     return error_code(error).endswith("QueueDeletedRecently")
 
 
-def ensure_queue(sqs, name: str, attributes: dict[str, str]) -> tuple[Action, str]:
+def ensure_queue(sqs, name: str, attributes: dict[str, str], *, sleep) -> tuple[Action, str]:
     """Create the queue, or converge an existing one's attributes in place (SetQueueAttributes)."""
     url = queue_url(sqs, name)
     if url is None:
         created = retry_while(
             lambda: sqs.create_queue(QueueName=name, Attributes=attributes),
             _recently_deleted,
+            sleep=sleep,
             attempts=12,
             max_delay=15,
         )
@@ -113,3 +143,42 @@ def delete_queue(sqs, name: str) -> bool:
     except sqs.exceptions.QueueDoesNotExist:
         return False
     return True
+
+
+@operates_on(Queue)
+class QueueOperations(Operations):
+    noun = "queue"
+    listing = Listing("sqs", "list_queues", "QueueUrls", lambda url: url.rsplit("/", 1)[1], lambda names: {"QueueNamePrefix": names.prefix})
+
+    @staticmethod
+    def attributes(context: Context, queue: Queue) -> dict[str, str]:
+        return queue_attributes(
+            queue.arn(context.names),
+            [context.arn(topic) for topic in queue.senders],
+            context.arn(queue.dead_letter_queue) if queue.dead_letter_queue else None,
+            queue.max_receive_count,
+            queue.visibility_timeout,
+            queue.retention_seconds,
+        )
+
+    def read(self, context, queue: Queue):
+        return queue_url(context.client("sqs"), queue.name(context.names))
+
+    def differences(self, context, queue, url):
+        current = current_attributes(context.client("sqs"), url)
+        target = dead_letter_target(current)
+        ours = {item.arn(context.names) for item in context.manifest.of(Queue)}
+        if target is not None and target not in ours:
+            raise CannotConverge(
+                f"sqs queue {queue.name(context.names)} sends its failed messages to {target}, which is not a queue of the stack "
+                f"{context.names.prefix!r}: another stack may use this queue; choose another --prefix or remove it"
+            )
+        changed = differing_attributes(current, self.attributes(context, queue))
+        return [f"attributes: {', '.join(changed)}"] if changed else []
+
+    def apply(self, context, queue):
+        return ensure_queue(context.client("sqs"), queue.name(context.names), self.attributes(context, queue), sleep=context.sleep)[0]
+
+    def delete(self, context, queue):
+        name = queue.name(context.names)
+        return reported_deletion(queue, name, delete_queue(context.client("sqs"), name))

@@ -9,9 +9,16 @@ from dataclasses import asdict, dataclass
 
 from blackfriday.api.urls import invoke_url
 from blackfriday.errors import StackNotReady
-from blackfriday.manifest import STACK, Function, Manifest, Queue, RestApi, StateMachine, Table, Topic
+from blackfriday.manifest import Manifest
 from blackfriday.names import StackNames
+from blackfriday.resources.apigateway import RestApi
+from blackfriday.resources.awslambda import Function
+from blackfriday.resources.dynamodb import Table
 from blackfriday.resources.kinds import ABSENT, Context, operations
+from blackfriday.resources.sns import Topic
+from blackfriday.resources.sqs import Queue
+from blackfriday.resources.stepfunctions import StateMachine
+from blackfriday.stack_declaration import STACK
 
 NOTIFICATIONS_QUEUE = "queue:notifications"
 

@@ -1,22 +1,48 @@
-"""The order workflow: render the ASL file, derive the role's permissions from it, create or update in place."""
+"""The order workflow (the StateMachine kind and its operations): render the ASL file, derive the role's permissions
+from it, create or update in place."""
 
 from __future__ import annotations
 
 import json
 import re
-import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from blackfriday.errors import RunFailure, error_code, error_message
+from blackfriday.manifest import Manifest, Resource
 from blackfriday.names import StackNames
+from blackfriday.resources.awslambda import Function
 from blackfriday.resources.base import Action, CannotConverge, policy, retry_while
+from blackfriday.resources.kinds import Listing, Operations, operates_on, reported_deletion
 
 PLACEHOLDER = re.compile(r"\$\{([a-z]+(?::[a-z_]+)?)\}")
 ANY_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 STANDARD = "STANDARD"
 DELETE_POLLS = 60  # x 2 s: a Standard state machine is DELETING for a moment after DeleteStateMachine
 DYNAMODB_INTEGRATIONS = {"getItem": "GetItem", "putItem": "PutItem", "updateItem": "UpdateItem", "deleteItem": "DeleteItem"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateMachine(Resource):
+    kind: ClassVar[str] = "state machine"
+    thing: str
+    role: str
+    environment: str | None = None  # the variable that carries its ARN into Lambdas
+
+    def name(self, names: StackNames) -> str:
+        return names.name(self.thing)
+
+    def arn(self, names: StackNames) -> str:
+        return names.arn("states", f"stateMachine:{self.name(names)}")
+
+    def executions_arn(self, names: StackNames) -> str:
+        return names.arn("states", f"execution:{self.name(names)}:*")
+
+    def depends_on(self, manifest: Manifest) -> tuple[str, ...]:
+        # the ASL may name any function of the stack
+        return self.role, *(item.key for item in manifest.of(Function))
 
 
 def render_definition(asl_path: Path, values: dict[str, str]) -> str:
@@ -123,13 +149,14 @@ def state_machine_differences(current: dict, definition: str, role_arn: str) -> 
     return differences + ([] if current["roleArn"] == role_arn else ["role"])
 
 
-def ensure_state_machine(sfn, name: str, arn: str, definition: str, role_arn: str) -> Action:
+def ensure_state_machine(sfn, name: str, arn: str, definition: str, role_arn: str, *, sleep) -> Action:
     """Create the Standard workflow, or update it in place when the rendered definition or role differ."""
     current = describe_state_machine(sfn, arn)
     if current is None:
         retry_while(
             lambda: sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type=STANDARD),
             _not_ready_yet,
+            sleep=sleep,
         )
         return Action.CREATED
     if not state_machine_differences(current, definition, role_arn):
@@ -137,11 +164,12 @@ def ensure_state_machine(sfn, name: str, arn: str, definition: str, role_arn: st
     retry_while(
         lambda: sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role_arn),
         _role_not_assumable_yet,
+        sleep=sleep,
     )
     return Action.UPDATED
 
 
-def delete_state_machine(sfn, arn: str) -> bool:
+def delete_state_machine(sfn, arn: str, *, sleep) -> bool:
     """Delete and wait (bounded) until it is gone; True when it existed."""
     if describe_state_machine(sfn, arn) is None:
         return False
@@ -151,5 +179,27 @@ def delete_state_machine(sfn, arn: str) -> bool:
             sfn.describe_state_machine(stateMachineArn=arn)
         except sfn.exceptions.StateMachineDoesNotExist:
             break
-        time.sleep(2)
+        sleep(2)
     return True
+
+
+@operates_on(StateMachine)
+class StateMachineOperations(Operations):
+    noun = "state machine"
+    listing = Listing("stepfunctions", "list_state_machines", "stateMachines", lambda item: item["name"])
+
+    def read(self, context, machine: StateMachine):
+        return describe_state_machine(context.client("stepfunctions"), machine.arn(context.names))
+
+    def differences(self, context, machine, current):
+        return state_machine_differences(current, context.artefacts.definition, context.arn(machine.role))
+
+    def apply(self, context, machine):
+        names, definition = context.names, context.artefacts.definition
+        return ensure_state_machine(
+            context.client("stepfunctions"), machine.name(names), machine.arn(names), definition, context.arn(machine.role), sleep=context.sleep
+        )
+
+    def delete(self, context, machine):
+        existed = delete_state_machine(context.client("stepfunctions"), machine.arn(context.names), sleep=context.sleep)
+        return reported_deletion(machine, machine.name(context.names), existed)

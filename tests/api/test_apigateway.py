@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 
 import boto3
 import pytest
 
 from blackfriday.api.paths import ROUTE_PATHS
-from blackfriday.manifest import STACK
 from blackfriday.names import StackNames
 from blackfriday.resources.apigateway import (
     BURST_LIMIT,
     RATE_LIMIT_PER_SECOND,
+    RestApiOperations,
     delete_rest_api,
     ensure_rest_api,
     find_rest_api_ids,
@@ -22,7 +23,8 @@ from blackfriday.resources.apigateway import (
     rest_api_differences,
 )
 from blackfriday.resources.base import Action
-from blackfriday.resources.kinds import Context, RestApiOperations
+from blackfriday.resources.kinds import Context
+from blackfriday.stack_declaration import STACK
 from tests.resources.helpers import ACCOUNT, PREFIX, REGION, fake_aws_environment
 
 ASSUME_ROLE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -59,7 +61,7 @@ def routes_of(apigateway, api_id: str) -> dict[str, dict]:
 def test_ensure_creates_every_route_proxied_to_the_lambda_with_a_throttled_stage_and_the_permission(clients, config):
     apigateway, lambda_client = clients
     # WHEN the API is ensured on an account without it
-    action, api_id = ensure_rest_api(apigateway, lambda_client, config)
+    action, api_id = ensure_rest_api(apigateway, lambda_client, config, sleep=time.sleep)
     # THEN it exists under its name, each route takes ANY through a Lambda proxy integration
     assert action is Action.CREATED
     assert find_rest_api_ids(apigateway, "bftest-OrdersApi") == [api_id]
@@ -86,10 +88,10 @@ def test_ensure_creates_every_route_proxied_to_the_lambda_with_a_throttled_stage
 def test_a_second_ensure_changes_nothing(clients, config):
     apigateway, lambda_client = clients
     # GIVEN the API ensured once
-    _, api_id = ensure_rest_api(apigateway, lambda_client, config)
+    _, api_id = ensure_rest_api(apigateway, lambda_client, config, sleep=time.sleep)
     deployments = apigateway.get_deployments(restApiId=api_id)["items"]
     # WHEN it is ensured again
-    action, again = ensure_rest_api(apigateway, lambda_client, config)
+    action, again = ensure_rest_api(apigateway, lambda_client, config, sleep=time.sleep)
     # THEN nothing differs, nothing is redeployed
     assert (action, again) == (Action.UNCHANGED, api_id)
     assert rest_api_differences(read_rest_api(apigateway, lambda_client, config), config) == []
@@ -99,7 +101,7 @@ def test_a_second_ensure_changes_nothing(clients, config):
 def test_drift_is_planned_read_only_then_converged_and_redeployed(clients, config):
     apigateway, lambda_client = clients
     # GIVEN a converged API someone changed by hand: a route gone, an extra one, throttling and the permission changed
-    _, api_id = ensure_rest_api(apigateway, lambda_client, config)
+    _, api_id = ensure_rest_api(apigateway, lambda_client, config, sleep=time.sleep)
     resources = {item["path"]: item["id"] for item in apigateway.get_resources(restApiId=api_id)["items"]}
     apigateway.delete_resource(restApiId=api_id, resourceId=resources["/orders/{orderId}/receipt"])
     apigateway.create_resource(restApiId=api_id, parentId=resources["/"], pathPart="admin")
@@ -117,7 +119,7 @@ def test_drift_is_planned_read_only_then_converged_and_redeployed(clients, confi
     ]
     assert "/admin" in routes_of(apigateway, api_id)
     # WHEN the API is ensured
-    action, again = ensure_rest_api(apigateway, lambda_client, config)
+    action, again = ensure_rest_api(apigateway, lambda_client, config, sleep=time.sleep)
     # THEN it is updated in place, redeployed once, and converged
     assert (action, again) == (Action.UPDATED, api_id)
     assert sorted(routes_of(apigateway, api_id)) == sorted(ROUTE_PATHS)
@@ -127,20 +129,20 @@ def test_drift_is_planned_read_only_then_converged_and_redeployed(clients, confi
 
 def test_delete_removes_the_api_and_a_second_delete_is_done(clients, config):
     apigateway, lambda_client = clients
-    ensure_rest_api(apigateway, lambda_client, config)
-    assert delete_rest_api(apigateway, config.name) is True
+    ensure_rest_api(apigateway, lambda_client, config, sleep=time.sleep)
+    assert delete_rest_api(apigateway, config.name, sleep=time.sleep) is True
     assert find_rest_api_ids(apigateway, config.name) == []
-    assert delete_rest_api(apigateway, config.name) is False
+    assert delete_rest_api(apigateway, config.name, sleep=time.sleep) is False
 
 
 def test_a_duplicate_api_of_the_same_name_is_removed_by_ensure(clients, config):
     apigateway, lambda_client = clients
     # GIVEN the API and a stray copy of it (an interrupted earlier create)
-    _, api_id = ensure_rest_api(apigateway, lambda_client, config)
+    _, api_id = ensure_rest_api(apigateway, lambda_client, config, sleep=time.sleep)
     stray = apigateway.create_rest_api(name=config.name)["id"]
     assert rest_api_differences(read_rest_api(apigateway, lambda_client, config), config) == [f"duplicate rest api {stray} named {config.name}"]
     # WHEN ensured
-    action, again = ensure_rest_api(apigateway, lambda_client, config)
+    action, again = ensure_rest_api(apigateway, lambda_client, config, sleep=time.sleep)
     # THEN only the first remains
     assert (action, again) == (Action.UPDATED, api_id)
     assert find_rest_api_ids(apigateway, config.name) == [api_id]

@@ -6,8 +6,8 @@ import importlib.util
 import json
 
 from blackfriday.functions import ORDERS_API_FUNCTION
-from blackfriday.manifest import environment_values
 from blackfriday.resources.deploy import PROJECT_ROOT
+from blackfriday.stack_declaration import environment_values
 
 
 def load_handler(monkeypatch, names):

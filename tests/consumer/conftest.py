@@ -17,6 +17,7 @@ from blackfriday.clients import AwsGateway
 from blackfriday.domain import OrderGenerator, order_key
 from blackfriday.names import StackNames
 from blackfriday.resources.stack import QueueInfo, StackInfo
+from blackfriday.stack_declaration import STACK
 from blackfriday.target import AWS, Target
 from tests.consumer.consumer_helpers import s3_event
 
@@ -79,13 +80,13 @@ def mock_stack(monkeypatch) -> MockStack:
         sqs = gateway.client("sqs")
         gateway.client("s3").create_bucket(Bucket=names.bucket)
         gateway.client("dynamodb").create_table(
-            TableName=names.analytics_table,
+            TableName=STACK["table:analytics"].name(names),
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
         gateway.client("dynamodb").create_table(  # the analytics report reads its sales from the COMPLETED orders
-            TableName=names.orders_table,
+            TableName=STACK["table:orders"].name(names),
             KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "orderId", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
@@ -94,11 +95,11 @@ def mock_stack(monkeypatch) -> MockStack:
             bucket=names.bucket,
             topics={},
             queues={
-                "shipping": build_queue(sqs, names, names.shipping_queue, names.shipping_dlq),
-                "analytics": build_queue(sqs, names, names.analytics_queue, names.analytics_dlq),
+                "shipping": build_queue(sqs, names, names.shipping_queue, STACK["queue:shipping_dlq"].name(names)),
+                "analytics": build_queue(sqs, names, STACK["queue:analytics"].name(names), STACK["queue:analytics_dlq"].name(names)),
             },
             notifications=QueueInfo("", ""),
-            tables={"inventory": names.inventory_table, "orders": names.orders_table, "analytics": names.analytics_table},
+            tables={table: STACK[f"table:{table}"].name(names) for table in ("inventory", "orders", "analytics")},
             functions={},
             state_machine_arn=names.state_machine_arn,  # created by the `state_machine` fixture when needed
             api_url="",  # the consumer never calls the order API
@@ -110,7 +111,7 @@ def mock_stack(monkeypatch) -> MockStack:
 def state_machine(mock_stack) -> str:
     """The stack's state machine, as moto models it without its interpreter: executions stay RUNNING."""
     iam = mock_stack.gateway.client("iam")
-    role_arn = iam.create_role(RoleName=mock_stack.names.state_machine_role, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    role_arn = iam.create_role(RoleName=STACK["role:workflow"].name(mock_stack.names), AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     return mock_stack.gateway.client("stepfunctions").create_state_machine(
         name=mock_stack.names.state_machine, definition=PASS_DEFINITION, roleArn=role_arn
     )["stateMachineArn"]

@@ -92,23 +92,21 @@ class MoveTasks:
         return {"Results": [{"TaskHandle": "an-older-task", "Status": "COMPLETED", "ApproximateNumberOfMessagesMoved": 99}, task]}
 
 
-def test_where_the_service_has_move_tasks_one_moves_the_dlq_back(mock_stack, monkeypatch):
-    monkeypatch.setattr("blackfriday.consumer.redrive.time.sleep", lambda seconds: None)
+def test_where_the_service_has_move_tasks_one_moves_the_dlq_back(mock_stack):
     sqs = MoveTasks({"Status": "COMPLETED", "ApproximateNumberOfMessagesMoved": 4})
     queue = mock_stack.info.queues["shipping"]
 
-    result = redrive(Gateway(sqs, mock_stack.gateway.target), "shipping", queue)
+    result = redrive(Gateway(sqs, mock_stack.gateway.target), "shipping", queue, sleep=lambda seconds: None)
 
     assert result == RedriveResult("shipping", 4, MOVE_TASK)
     assert sqs.started == [{"SourceArn": queue.dlq_arn, "DestinationArn": queue.arn}]
 
 
-def test_a_failed_move_task_is_a_run_failure(mock_stack, monkeypatch):
-    monkeypatch.setattr("blackfriday.consumer.redrive.time.sleep", lambda seconds: None)
+def test_a_failed_move_task_is_a_run_failure(mock_stack):
     queue = mock_stack.info.queues["shipping"]
     sqs = MoveTasks({"Status": "FAILED", "FailureReason": "AccessDenied"})
 
     with pytest.raises(RunFailure) as raised:
-        move_task(sqs, queue)
+        move_task(sqs, queue, sleep=lambda seconds: None)
 
     assert str(raised.value) == f"message move task from {queue.dlq_arn} ended FAILED: AccessDenied"

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from blackfriday.functions import FUNCTION_SPECS
-from blackfriday.manifest import STACK, Function
+from blackfriday.resources.awslambda import Function
 from blackfriday.resources.deploy import PROJECT_ROOT, Sources
+from blackfriday.stack_declaration import STACK
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account

@@ -66,7 +66,7 @@ def test_unchanged_sources_give_the_same_zip_and_a_changed_one_another(tmp_path)
     assert code_sha256(build_zip({**files, "a.py": b"A = 2\n"})) != code_sha256(first)
 
 
-def test_create_waits_out_a_role_not_yet_assumable(gateway, monkeypatch):
+def test_create_waits_out_a_role_not_yet_assumable(gateway):
     # GIVEN a role that Lambda cannot assume yet (IAM propagation: here it appears during the first back-off)
     iam = gateway.client("iam")
     sleeps = []
@@ -75,7 +75,6 @@ def test_create_waits_out_a_role_not_yet_assumable(gateway, monkeypatch):
         sleeps.append(seconds)
         iam.create_role(RoleName="bftest-late-role", AssumeRolePolicyDocument=json.dumps(trust_policy("lambda.amazonaws.com", "123456789012")))
 
-    monkeypatch.setattr(base.time, "sleep", back_off)
     config = FunctionConfig(
         name="bftest-late",
         role_arn="arn:aws:iam::123456789012:role/bftest-late-role",
@@ -88,15 +87,17 @@ def test_create_waits_out_a_role_not_yet_assumable(gateway, monkeypatch):
     )
 
     # WHEN the function is ensured THEN it is created after one back-off, and a second ensure changes nothing
-    assert ensure_function(gateway.client("lambda"), config) is Action.CREATED
+    assert ensure_function(gateway.client("lambda"), config, sleep=back_off) is Action.CREATED
     assert sleeps == [1.0]
-    assert ensure_function(gateway.client("lambda"), config) is Action.UNCHANGED
+    assert ensure_function(gateway.client("lambda"), config, sleep=back_off) is Action.UNCHANGED
 
 
-def test_retries_are_bounded_and_only_for_the_retryable_error(monkeypatch):
+def test_retries_are_bounded_and_only_for_the_retryable_error():
     # GIVEN a call that always fails the same way
-    monkeypatch.setattr(base.time, "sleep", lambda seconds: None)
     calls = []
+
+    def no_sleep(seconds):
+        pass
 
     def failing(code: str):
         def call():
@@ -107,10 +108,10 @@ def test_retries_are_bounded_and_only_for_the_retryable_error(monkeypatch):
 
     # WHEN it is retried on the propagation error THEN it gives up after the given attempts, with the last error
     with pytest.raises(ClientError):
-        base.retry_while(failing("InvalidParameterValueException"), lambda error: error_code(error) == "InvalidParameterValueException", attempts=4)
+        base.retry_while(failing("InvalidParameterValueException"), lambda error: error_code(error) == "InvalidParameterValueException", sleep=no_sleep, attempts=4)
     assert len(calls) == 4
     # AND another error is raised at once
     calls.clear()
     with pytest.raises(ClientError):
-        base.retry_while(failing("AccessDenied"), lambda error: error_code(error) == "InvalidParameterValueException", attempts=4)
+        base.retry_while(failing("AccessDenied"), lambda error: error_code(error) == "InvalidParameterValueException", sleep=no_sleep, attempts=4)
     assert calls == ["AccessDenied"]

@@ -13,6 +13,7 @@ from blackfriday.resources.base import Action
 from blackfriday.resources.deploy import Sources, deploy, prepare
 from blackfriday.resources.remove import remaining_resources, remove_stack
 from blackfriday.resources.stepfunctions import workflow_policy
+from blackfriday.stack_declaration import STACK
 from tests.resources.helpers import fixture_definition
 
 FUNCTIONS = len(FUNCTION_SPECS) + 1  # the workflow's and orders_api
@@ -39,15 +40,16 @@ def test_first_deploy_creates_every_resource_in_dependency_order(gateway, names,
     # AND each thing comes after what it names: topic policy < queue policies < subscriptions < bucket notification,
     # DLQ < its queue, role < function, functions < workflow role < state machine
     position = {resource: index for index, resource in enumerate(order)}
-    assert position[f"sns topic {names.new_orders_topic}"] < position[f"sqs queue {names.shipping_queue}"]
-    assert position[f"sqs queue {names.shipping_dlq}"] < position[f"sqs queue {names.shipping_queue}"]
-    subscription = f"sns subscription {names.new_orders_topic} -> {names.shipping_queue}"
+    assert position[f"sns topic {STACK['topic:new_orders'].name(names)}"] < position[f"sqs queue {names.shipping_queue}"]
+    assert position[f"sqs queue {STACK['queue:shipping_dlq'].name(names)}"] < position[f"sqs queue {names.shipping_queue}"]
+    subscription = f"sns subscription {STACK['topic:new_orders'].name(names)} -> {names.shipping_queue}"
     notification = next(resource for resource in order if resource.startswith("s3 notification"))
     assert position[f"sqs queue {names.shipping_queue}"] < position[subscription] < position[notification]
     for spec in FUNCTION_SPECS:
-        assert position[f"iam role {names.function_role(spec.short_name)}"] < position[f"lambda function {names.function(spec.short_name)}"]
-        assert position[f"lambda function {names.function(spec.short_name)}"] < position[f"iam role {names.state_machine_role}"]
-    assert position[f"iam role {names.state_machine_role}"] < position[f"state machine {names.state_machine}"]
+        role = STACK[f"role:{spec.short_name}"].name(names)
+        assert position[f"iam role {role}"] < position[f"lambda function {names.function(spec.short_name)}"]
+        assert position[f"lambda function {names.function(spec.short_name)}"] < position[f"iam role {STACK['role:workflow'].name(names)}"]
+    assert position[f"iam role {STACK['role:workflow'].name(names)}"] < position[f"state machine {names.state_machine}"]
 
 
 def test_second_deploy_changes_nothing(gateway, names, fixture_sources):
@@ -92,14 +94,15 @@ def test_changed_definition_updates_the_state_machine_and_its_role(gateway, name
 
     # THEN the state machine is updated in place with the rendered definition, and its role may now publish there too
     updated = {resource for resource, action in actions(changes).items() if action != "unchanged"}
-    assert updated == {f"state machine {names.state_machine}", f"iam role {names.state_machine_role}"}
+    assert updated == {f"state machine {names.state_machine}", f"iam role {STACK['role:workflow'].name(names)}"}
     sfn = gateway.client("stepfunctions")
     deployed = json.loads(sfn.describe_state_machine(stateMachineArn=names.state_machine_arn)["definition"])
-    assert deployed["States"]["Alert"]["Parameters"]["TopicArn"] == names.topic_arn(names.order_errors_topic)
-    role_policy = gateway.client("iam").get_role_policy(RoleName=names.state_machine_role, PolicyName="least-privilege")["PolicyDocument"]
+    assert deployed["States"]["Alert"]["Parameters"]["TopicArn"] == STACK["topic:order_errors"].arn(names)
+    workflow_role = STACK["role:workflow"].name(names)
+    role_policy = gateway.client("iam").get_role_policy(RoleName=workflow_role, PolicyName="least-privilege")["PolicyDocument"]
     assert role_policy == workflow_policy(names, json.dumps(deployed))
     publish = next(statement for statement in role_policy["Statement"] if statement["Action"] == "sns:Publish")
-    assert publish["Resource"] == sorted([names.topic_arn(names.order_events_topic), names.topic_arn(names.order_errors_topic)])
+    assert publish["Resource"] == sorted([STACK["topic:order_events"].arn(names), STACK["topic:order_errors"].arn(names)])
 
 
 def test_interrupted_deploy_is_completed_by_the_next_and_removed_by_teardown(gateway, names, fixture_sources):
@@ -129,12 +132,12 @@ def test_interrupted_deploy_is_completed_by_the_next_and_removed_by_teardown(gat
 def test_queue_with_another_redrive_policy_is_converged(gateway, names, fixture_sources):
     # GIVEN a ShippingQueue that exists with another redrive policy and visibility timeout
     sqs = gateway.client("sqs")
-    sqs.create_queue(QueueName=names.shipping_dlq)
+    sqs.create_queue(QueueName=STACK["queue:shipping_dlq"].name(names))
     url = sqs.create_queue(
         QueueName=names.shipping_queue,
         Attributes={
             "VisibilityTimeout": "5",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": names.queue_arn(names.shipping_dlq), "maxReceiveCount": 10}),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": STACK["queue:shipping_dlq"].arn(names), "maxReceiveCount": 10}),
         },
     )["QueueUrl"]
 
@@ -143,11 +146,11 @@ def test_queue_with_another_redrive_policy_is_converged(gateway, names, fixture_
 
     # THEN both are reported updated and carry the design's settings
     assert actions(changes)[f"sqs queue {names.shipping_queue}"] == "updated"
-    assert actions(changes)[f"sqs queue {names.shipping_dlq}"] == "updated"
+    assert actions(changes)[f"sqs queue {STACK['queue:shipping_dlq'].name(names)}"] == "updated"
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": names.queue_arn(names.shipping_dlq), "maxReceiveCount": 3}
+    assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": STACK["queue:shipping_dlq"].arn(names), "maxReceiveCount": 3}
     assert attributes["VisibilityTimeout"] == "60"
-    dlq_url = sqs.get_queue_url(QueueName=names.shipping_dlq)["QueueUrl"]
+    dlq_url = sqs.get_queue_url(QueueName=STACK["queue:shipping_dlq"].name(names))["QueueUrl"]
     assert sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["MessageRetentionPeriod"])["Attributes"] == {
         "MessageRetentionPeriod": "1209600"
     }
@@ -156,7 +159,7 @@ def test_queue_with_another_redrive_policy_is_converged(gateway, names, fixture_
 def test_table_with_another_key_stops_the_run_naming_it(gateway, names, fixture_sources):
     # GIVEN an Orders table keyed on something else
     gateway.client("dynamodb").create_table(
-        TableName=names.orders_table,
+        TableName=STACK["table:orders"].name(names),
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
@@ -166,7 +169,7 @@ def test_table_with_another_key_stops_the_run_naming_it(gateway, names, fixture_
     with pytest.raises(RunFailure) as failure:
         deploy(gateway, names, fixture_sources.sources)
     assert str(failure.value) == (
-        f"DynamoDB table {names.orders_table} exists with key (('id', 'HASH'),) instead of (('orderId', 'HASH'),) "
+        f"DynamoDB table {STACK['table:orders'].name(names)} exists with key (('id', 'HASH'),) instead of (('orderId', 'HASH'),) "
         "(string keys); a table's key cannot change: delete it (python teardown.py) or choose another --prefix"
     )
 
@@ -177,12 +180,12 @@ def test_seeding_again_never_resets_stock(gateway, names, fixture_sources):
     dynamodb = gateway.client("dynamodb")
     sold, missing = CATALOGUE[0], CATALOGUE[1]
     dynamodb.update_item(
-        TableName=names.inventory_table,
+        TableName=STACK["table:inventory"].name(names),
         Key={"sku": {"S": sold.sku}},
         UpdateExpression="SET stock = stock - :sold",
         ExpressionAttributeValues={":sold": {"N": "7"}},
     )
-    dynamodb.delete_item(TableName=names.inventory_table, Key={"sku": {"S": missing.sku}})
+    dynamodb.delete_item(TableName=STACK["table:inventory"].name(names), Key={"sku": {"S": missing.sku}})
 
     # WHEN setup runs again
     changes = deploy(gateway, names, fixture_sources.sources)
@@ -191,7 +194,7 @@ def test_seeding_again_never_resets_stock(gateway, names, fixture_sources):
     assert actions(changes)[f"inventory seed {len(CATALOGUE)} SKUs"] == "updated"
     stock = {
         item["sku"]["S"]: int(item["stock"]["N"])
-        for item in dynamodb.scan(TableName=names.inventory_table)["Items"]
+        for item in dynamodb.scan(TableName=STACK["table:inventory"].name(names))["Items"]
     }
     assert stock == {product.sku: product.initial_stock for product in CATALOGUE} | {sold.sku: sold.initial_stock - 7}
 

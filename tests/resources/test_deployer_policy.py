@@ -24,6 +24,7 @@ import setup_infra
 import teardown
 from blackfriday.clients import AwsGateway
 from blackfriday.names import StackNames
+from blackfriday.stack_declaration import STACK
 from blackfriday.target import DEFAULT_PREFIX
 from tests.resources.helpers import ACCOUNT, REGION
 
@@ -185,9 +186,10 @@ def drift_by_hand() -> None:
     lambda_client.update_function_configuration(FunctionName=NAMES.function("validate_order"), Timeout=3)
     lambda_client.update_function_code(FunctionName=NAMES.function("process_payment"), ZipFile=_other_zip())
     sqs = session.client("sqs")
-    sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=NAMES.notifications_queue)["QueueUrl"], Attributes={"VisibilityTimeout": "5"})
+    notifications_url = sqs.get_queue_url(QueueName=STACK["queue:notifications"].name(NAMES))["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=notifications_url, Attributes={"VisibilityTimeout": "5"})
     iam = session.client("iam")
-    role = NAMES.function_role("send_notification")
+    role = STACK["role:send_notification"].name(NAMES)
     unconditional = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [unconditional]}))
     wider = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:*", "Resource": "*"}]})
@@ -195,13 +197,13 @@ def drift_by_hand() -> None:
     managed = iam.create_policy(PolicyName="by-hand", PolicyDocument=wider)["Policy"]["Arn"]
     iam.attach_role_policy(RoleName=role, PolicyArn=managed)
     sns = session.client("sns")
-    sns.set_topic_attributes(TopicArn=NAMES.topic_arn(NAMES.new_orders_topic), AttributeName="Policy", AttributeValue=wider)
+    sns.set_topic_attributes(TopicArn=NAMES.topic_arn(STACK["topic:new_orders"].name(NAMES)), AttributeName="Policy", AttributeValue=wider)
     shipping = next(item for item in sns.list_subscriptions()["Subscriptions"] if item["Endpoint"] == NAMES.queue_arn(NAMES.shipping_queue))
     sns.set_subscription_attributes(SubscriptionArn=shipping["SubscriptionArn"], AttributeName="RawMessageDelivery", AttributeValue="false")
     session.client("stepfunctions").update_state_machine(stateMachineArn=NAMES.state_machine_arn, definition=json.dumps(
         {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))
     session.client("logs").put_retention_policy(logGroupName=NAMES.log_group("validate_order"), retentionInDays=7)
-    session.client("dynamodb").update_table(TableName=NAMES.orders_table, BillingMode="PROVISIONED",
+    session.client("dynamodb").update_table(TableName=STACK["table:orders"].name(NAMES), BillingMode="PROVISIONED",
                                             ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
     session.client("cloudwatch").delete_alarms(AlarmNames=[NAMES.alarm("failure-rate")])
 

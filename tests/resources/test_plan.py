@@ -7,11 +7,12 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from blackfriday.manifest import STACK, Queue, work_queue
 from blackfriday.resources.base import CannotConverge
 from blackfriday.resources.deploy import Deployment, deploy
 from blackfriday.resources.remove import remaining_resources, removal_plan, remove_stack
+from blackfriday.resources.sqs import Queue
 from blackfriday.resources.stack import describe_stack
+from blackfriday.stack_declaration import STACK, work_queue
 from tests.resources.helpers import ACCOUNT, READ_ONLY_OPERATION, fixture_definition, record_calls
 
 RETURNS = STACK.plus(*work_queue("returns", "ReturnsQueue", "ReturnsDLQ", "topic:new_orders"))
@@ -74,7 +75,7 @@ def test_an_asl_that_needs_another_permission_plans_the_role_policy_too(gateway,
     # THEN the workflow role's policy and the state machine's ASL are to be updated, in that order
     changed = [(resource, action, differences) for resource, action, differences in plan_of(gateway, names, fixture_sources) if action != "unchanged"]
     assert changed == [
-        (f"iam role {names.state_machine_role}", "update", ("policy",)),
+        (f"iam role {STACK['role:workflow'].name(names)}", "update", ("policy",)),
         (f"state machine {names.state_machine}", "update", ("ASL",)),
     ]
 
@@ -84,7 +85,8 @@ def test_changed_settings_are_named(gateway, names, fixture_sources):
     # (a queue without a policy: moto 5.2.5's SetQueueAttributes drops the Policy it is not given, AWS keeps it)
     deploy(gateway, names, fixture_sources.sources)
     sqs = gateway.client("sqs")
-    sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=names.shipping_dlq)["QueueUrl"], Attributes={"MessageRetentionPeriod": "60"})
+    dlq_url = sqs.get_queue_url(QueueName=STACK["queue:shipping_dlq"].name(names))["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=dlq_url, Attributes={"MessageRetentionPeriod": "60"})
     gateway.client("lambda").update_function_configuration(FunctionName=names.function("validate_order"), Timeout=3)
     alarm = gateway.client("cloudwatch").describe_alarms(AlarmNames=[names.alarm("workflow-timedout")])["MetricAlarms"][0]
     fields = ("AlarmName", "AlarmDescription", "Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods", "DatapointsToAlarm",
@@ -94,7 +96,7 @@ def test_changed_settings_are_named(gateway, names, fixture_sources):
     # WHEN the stack is planned THEN exactly those three are to be updated, each naming what differs
     changed = [(resource, action, differences) for resource, action, differences in plan_of(gateway, names, fixture_sources) if action != "unchanged"]
     assert changed == [
-        (f"sqs queue {names.shipping_dlq}", "update", ("attributes: MessageRetentionPeriod",)),
+        (f"sqs queue {STACK['queue:shipping_dlq'].name(names)}", "update", ("attributes: MessageRetentionPeriod",)),
         (f"lambda function {names.function('validate_order')}", "update", ("configuration: Timeout",)),
         (f"alarm {names.alarm('workflow-timedout')}", "update", ("configuration: Threshold",)),
     ]
@@ -120,7 +122,7 @@ def test_a_plan_makes_only_read_only_calls(gateway, names, fixture_sources, depl
 def test_a_table_with_another_key_is_named_and_stops_the_run_before_anything_is_touched(gateway, names, fixture_sources):
     # GIVEN an Orders table keyed on something else
     gateway.client("dynamodb").create_table(
-        TableName=names.orders_table,
+        TableName=STACK["table:orders"].name(names),
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
@@ -130,7 +132,7 @@ def test_a_table_with_another_key_is_named_and_stops_the_run_before_anything_is_
     # WHEN the stack is planned THEN that table cannot be converged, and says why
     plan = deployment.plan()
     assert plan.problems == [
-        f"DynamoDB table {names.orders_table} exists with key (('id', 'HASH'),) instead of (('orderId', 'HASH'),) "
+        f"DynamoDB table {STACK['table:orders'].name(names)} exists with key (('id', 'HASH'),) instead of (('orderId', 'HASH'),) "
         "(string keys); a table's key cannot change: delete it (python teardown.py) or choose another --prefix"
     ]
     # AND applying it stops before the first resource is created
@@ -175,8 +177,8 @@ def test_one_more_queue_with_its_dlq_is_one_manifest_entry(gateway, names, fixtu
     assert changed == [
         (f"sqs queue {names.prefix}-ReturnsDLQ", "create", ()),
         (f"sqs queue {names.prefix}-ReturnsQueue", "create", ()),
-        (f"dashboard {names.dashboard}", "update", ("configuration",)),  # once every queue it shows exists
-        (f"sns subscription {names.new_orders_topic} -> {names.prefix}-ReturnsQueue", "create", ()),
+        (f"dashboard {STACK['dashboard'].name(names)}", "update", ("configuration",)),  # once every queue it shows exists
+        (f"sns subscription {STACK['topic:new_orders'].name(names)} -> {names.prefix}-ReturnsQueue", "create", ()),
         (f"alarm {names.alarm('dlq-returns')}", "create", ()),
         (f"alarm {names.alarm('age-returns')}", "create", ()),
     ]

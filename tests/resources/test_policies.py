@@ -9,9 +9,9 @@ from moto import mock_aws
 
 from blackfriday.clients import AwsGateway
 from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
-from blackfriday.manifest import STACK
 from blackfriday.names import StackNames
 from blackfriday.resources.deploy import deploy
+from blackfriday.stack_declaration import STACK
 from blackfriday.target import AWS, Target
 from tests.resources.helpers import ACCOUNT, PREFIX, REGION, FixtureSources, fake_aws_environment
 
@@ -130,7 +130,7 @@ def test_bucket_is_encrypted_private_tls_only_and_notifies_only_new_orders(deplo
 def test_each_function_role_names_only_its_own_resources(deployed, names, spec):
     # GIVEN a deployed stack WHEN a function's role is read
     iam = deployed.client("iam")
-    role_name = names.function_role(spec.short_name)
+    role_name = STACK[f"role:{spec.short_name}"].name(names)
     role = iam.get_role(RoleName=role_name)["Role"]
     policy = iam.get_role_policy(RoleName=role_name, PolicyName="least-privilege")["PolicyDocument"]
 
@@ -162,7 +162,8 @@ def test_each_function_role_names_only_its_own_resources(deployed, names, spec):
 
 def test_the_order_api_may_touch_only_what_its_routes_read_and_write(deployed, names):
     # GIVEN a deployed stack WHEN the order API's role is read
-    policy = deployed.client("iam").get_role_policy(RoleName=names.function_role("orders_api"), PolicyName="least-privilege")["PolicyDocument"]
+    role = STACK["role:orders_api"].name(names)
+    policy = deployed.client("iam").get_role_policy(RoleName=role, PolicyName="least-privilege")["PolicyDocument"]
 
     # THEN it may write orders (and read them back for a replayed key), read receipts, list the bucket (a 404 for a missing
     # key), scan stock, read order records and executions, list and claim approvals: of this stack only; and answer task
@@ -181,7 +182,7 @@ def test_the_order_api_may_touch_only_what_its_routes_read_and_write(deployed, n
 
 def test_send_notification_may_publish_only_to_order_events(deployed, names):
     # GIVEN a deployed stack WHEN the send_notification role is read
-    policy = deployed.client("iam").get_role_policy(RoleName=names.function_role("send_notification"), PolicyName="least-privilege")
+    policy = deployed.client("iam").get_role_policy(RoleName=STACK["role:send_notification"].name(names), PolicyName="least-privilege")
 
     # THEN its grants are exactly Publish on OrderEvents and its own log group
     assert [(statement["Action"], statement["Resource"]) for statement in policy["PolicyDocument"]["Statement"]] == [
@@ -195,8 +196,8 @@ def test_workflow_role_invokes_exactly_the_functions_and_publishes_where_the_asl
     iam = deployed.client("iam")
 
     # WHEN the state machine's role is read
-    role = iam.get_role(RoleName=names.state_machine_role)["Role"]
-    policy = iam.get_role_policy(RoleName=names.state_machine_role, PolicyName="least-privilege")["PolicyDocument"]
+    role = iam.get_role(RoleName=STACK["role:workflow"].name(names))["Role"]
+    policy = iam.get_role_policy(RoleName=STACK["role:workflow"].name(names), PolicyName="least-privilege")["PolicyDocument"]
 
     # THEN only Step Functions running this state machine of this account may assume it, and it may do exactly what the ASL uses
     assert role["AssumeRolePolicyDocument"] == {

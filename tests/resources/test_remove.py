@@ -7,6 +7,7 @@ from blackfriday.resources import remove
 from blackfriday.resources.deploy import deploy
 from blackfriday.resources.remove import remaining_resources, remove_stack
 from blackfriday.resources.stack import describe_stack
+from blackfriday.stack_declaration import STACK
 
 
 def test_remove_twice_deletes_everything_then_nothing(gateway, names, fixture_sources):
@@ -33,14 +34,14 @@ def test_remove_twice_deletes_everything_then_nothing(gateway, names, fixture_so
 
 def test_remaining_resources_are_found(gateway, names):
     # GIVEN a stack of which only a queue, a role and the REST API survive
-    gateway.client("sqs").create_queue(QueueName=names.shipping_dlq)
-    gateway.client("iam").create_role(RoleName=names.state_machine_role, AssumeRolePolicyDocument="{}")
+    gateway.client("sqs").create_queue(QueueName=STACK["queue:shipping_dlq"].name(names))
+    gateway.client("iam").create_role(RoleName=STACK["role:workflow"].name(names), AssumeRolePolicyDocument="{}")
     gateway.client("apigateway").create_rest_api(name=names.name("OrdersApi"))
 
     # WHEN the remaining resources are listed THEN all three are named
     assert remaining_resources(gateway, names) == [
-        f"sqs queue {names.shipping_dlq}",
-        f"iam role {names.state_machine_role}",
+        f"sqs queue {STACK['queue:shipping_dlq'].name(names)}",
+        f"iam role {STACK['role:workflow'].name(names)}",
         f"rest api {names.name('OrdersApi')}",
     ]
 
@@ -65,8 +66,7 @@ def test_a_deleted_resource_still_listed_for_a_while_is_waited_out(monkeypatch, 
     answers = [["sqs queue bftest-ShippingQueue"], []]
     sleeps = []
     monkeypatch.setattr(remove, "remaining_resources", lambda gateway, stack, manifest: answers.pop(0))
-    monkeypatch.setattr(remove.time, "sleep", sleeps.append)
 
     # WHEN teardown checks what remains THEN it asks again after a pause and finds nothing
-    assert remove.remaining_after_settling(None, names) == []
+    assert remove.remaining_after_settling(None, names, sleep=sleeps.append) == []
     assert sleeps == [remove.SETTLE_DELAY_SECONDS]

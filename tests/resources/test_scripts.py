@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import boto3
@@ -79,7 +80,7 @@ def test_teardown_exits_1_naming_what_remains(mocked_aws, monkeypatch):
     # GIVEN a resource that survives deletion, however long teardown waits for the lists to settle
     checks = []
     monkeypatch.setattr(remove, "remaining_resources", lambda gateway, names, manifest: checks.append(names) or ["sqs queue bftest-ShippingDLQ"])
-    monkeypatch.setattr(remove.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(teardown, "remaining_after_settling", functools.partial(remove.remaining_after_settling, sleep=lambda seconds: None))
 
     # WHEN teardown runs THEN it still prints its document, and exits 1 naming the survivor
     result = run(teardown, *AWS, "--json")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from blackfriday.errors import StackNotReady, UsageProblem
@@ -9,6 +11,7 @@ from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
 from blackfriday.resources.apigateway import delete_rest_api, find_rest_api_ids
 from blackfriday.resources.deploy import deploy
 from blackfriday.resources.stack import QueueInfo, StackInfo, describe_stack
+from blackfriday.stack_declaration import STACK
 
 ACCOUNT = "123456789012"
 
@@ -28,7 +31,7 @@ def test_a_missing_queue_is_named(gateway, names, fixture_sources):
     # GIVEN a deployed stack that lost its AnalyticsDLQ
     deploy(gateway, names, fixture_sources.sources)
     sqs = gateway.client("sqs")
-    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=names.analytics_dlq)["QueueUrl"])
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=STACK["queue:analytics_dlq"].name(names))["QueueUrl"])
 
     # WHEN it is described THEN the missing queue is named
     with pytest.raises(StackNotReady) as failure:
@@ -39,7 +42,7 @@ def test_a_missing_queue_is_named(gateway, names, fixture_sources):
 def test_a_missing_order_api_is_named(gateway, names, fixture_sources):
     # GIVEN a deployed stack whose REST API was deleted
     deploy(gateway, names, fixture_sources.sources)
-    delete_rest_api(gateway.client("apigateway"), "bftest-OrdersApi")
+    delete_rest_api(gateway.client("apigateway"), "bftest-OrdersApi", sleep=time.sleep)
 
     # WHEN it is described THEN the missing API is named
     with pytest.raises(StackNotReady) as failure:

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from blackfriday.errors import RunFailure
-from blackfriday.manifest import STACK
 from blackfriday.resources.stepfunctions import render_definition, workflow_policy
+from blackfriday.stack_declaration import STACK
 
 ACCOUNT = "123456789012"
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from blackfriday.domain import make_invalid, order_key
-from blackfriday.manifest import FAILURE_RATE_LIMIT_PERCENT, FAILURE_RATE_MINIMUM_ORDERS, STACK
 from blackfriday.observability import METRICS_NAMESPACE, ORDERS_COMPLETED, ORDERS_FAILED, REASON_DIMENSION, SERVICE_DIMENSION
+from blackfriday.stack_declaration import FAILURE_RATE_LIMIT_PERCENT, FAILURE_RATE_MINIMUM_ORDERS, STACK
 from tests.workflow.test_deployed_workflow import LAMBDA_ENVIRONMENT_ERRORS, order_for
 
 pytestmark = pytest.mark.emulator
