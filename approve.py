@@ -17,9 +17,9 @@ import click
 from blackfriday import approvals
 from blackfriday.cli import PipelineCommand, json_option, target_options
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.errors import UsageProblem
 from blackfriday.names import StackNames
-from blackfriday.resources.stack import describe_stack
 from blackfriday.ui import Output
 
 

@@ -8,9 +8,9 @@ from blackfriday.consumer.dashboard import Dashboard
 from blackfriday.consumer.redrive import redrive
 from blackfriday.consumer.run import MAX_INFLIGHT_AWS, MAX_INFLIGHT_EMULATOR, Consumer, ConsumerSettings
 from blackfriday.consumer.stats import Pool
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.errors import RunFailure, UsageProblem
 from blackfriday.names import StackNames
-from blackfriday.resources.stack import describe_stack
 from blackfriday.ui import Output
 
 QUEUE_NAMES = tuple(pool.value for pool in Pool)  # each pool drains the queue of its name

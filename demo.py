@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.names import StackNames
-from blackfriday.resources.stack import describe_stack
 from blackfriday.target import resolve_target
 
 ROOT = Path(__file__).resolve().parent

@@ -11,14 +11,14 @@ import click
 
 from blackfriday.cli import PipelineCommand, confirm_on_aws, json_option, target_options, yes_option
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.deploy import EMULATOR_ACCOUNT, Deployment, Plan, speaks_tls
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.domain import DEFAULT_APPROVAL_THRESHOLD_CENTS, DEFAULT_APPROVAL_TIMEOUT_SECONDS
 from blackfriday.emulator import lifecycle
 from blackfriday.errors import UsageProblem
 from blackfriday.manifest import ApprovalSettings
 from blackfriday.names import StackNames
 from blackfriday.resources.base import Action
-from blackfriday.resources.deploy import EMULATOR_ACCOUNT, Deployment, Plan, speaks_tls
-from blackfriday.resources.stack import describe_stack
 from blackfriday.ui import Output
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

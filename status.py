@@ -5,13 +5,13 @@ import click
 from blackfriday.approvals import EXPIRED_ERROR, REJECTED_ERROR
 from blackfriday.cli import PipelineCommand, json_option, target_options
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.domain import DECLINE_PER_MILLE
 from blackfriday.errors import RunFailure
 from blackfriday.fulfillment import repair_releases
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.names import StackNames
 from blackfriday.observability import order_log_lines
-from blackfriday.resources.stack import describe_stack
 from blackfriday.status import order_journey, snapshot
 from blackfriday.ui import Output
 from blackfriday.verify import verify

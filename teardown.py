@@ -7,10 +7,10 @@ import click
 
 from blackfriday.cli import PipelineCommand, confirm_on_aws, json_option, target_options, yes_option
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.remove import remaining_after_settling, removal_plan, remove_stack
 from blackfriday.emulator import lifecycle
 from blackfriday.errors import RunFailure
 from blackfriday.names import StackNames
-from blackfriday.resources.remove import remaining_after_settling, removal_plan, remove_stack
 from blackfriday.ui import Output
 
 EXIT_PLAN_HAS_CHANGES = 3

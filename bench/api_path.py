@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass
 import click
 
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.names import StackNames
 from blackfriday.producer import ApiSink, Spike, SpikeSettings
 from blackfriday.producer.plan import PlannedUpload
-from blackfriday.resources.stack import describe_stack
 from blackfriday.target import resolve_target
 
 

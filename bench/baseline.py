@@ -16,9 +16,9 @@ from urllib.parse import unquote_plus
 import click
 
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.domain import OrderGenerator, order_key
 from blackfriday.names import StackNames
-from blackfriday.resources.stack import describe_stack
 from blackfriday.target import ENDPOINT, Target
 
 POLL_SECONDS = 0.2

@@ -27,9 +27,9 @@ import click
 from bench.pipeline_bench import clean_env
 from bench.producer_bench import parse_counts, start_emulator
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.deploy import deploy
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.names import StackNames
-from blackfriday.resources.deploy import deploy
-from blackfriday.resources.stack import describe_stack
 from blackfriday.target import ENDPOINT, Target
 from blackfriday.ui import Output
 from blackfriday.verify import verify

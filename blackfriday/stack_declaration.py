@@ -2,7 +2,7 @@
 
 Adding a queue with its DLQ is one `*work_queue(...)` line; a function is one FunctionSpec in functions.py;
 a new kind of resource is a dataclass with its operations in blackfriday/resources/<service>.py. The model
-(Resource, Manifest) is blackfriday/manifest.py; setup and teardown (blackfriday/resources/deploy.py,
+(Resource, Manifest) is blackfriday/manifest.py; setup and teardown (blackfriday/deployment/deploy.py,
 remove.py) take any manifest and default to STACK.
 """
 

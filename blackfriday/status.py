@@ -11,7 +11,7 @@ from blackfriday.order_rows import STATUS_NAME, OrderRow
 from blackfriday.tables import scan_all, stock_levels
 
 if TYPE_CHECKING:
-    from blackfriday.resources.stack import StackInfo
+    from blackfriday.deployment.stack import StackInfo
 
 QUEUE_DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import unquote_plus
 
+from blackfriday.deployment.stack import StackInfo
 from blackfriday.domain import FINAL_STATUSES, ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, OrderStatus, units_by_sku, validation_problems
 from blackfriday.fulfillment import unreleased_reservations
 from blackfriday.order_rows import OrderRow
-from blackfriday.resources.stack import StackInfo
 from blackfriday.tables import scan_all, stock_levels
 
 # Per SKU: demand (every valid order) and sales (COMPLETED orders), as the analytics report states them.

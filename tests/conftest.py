@@ -28,11 +28,11 @@ import botocore.session
 import pytest
 
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.deploy import deploy
+from blackfriday.deployment.stack import StackInfo, describe_stack
 from blackfriday.emulator import lifecycle
 from blackfriday.manifest import ApprovalSettings
 from blackfriday.names import StackNames
-from blackfriday.resources.deploy import deploy
-from blackfriday.resources.stack import StackInfo, describe_stack
 from blackfriday.target import ENDPOINT, Target, local_endpoint_url
 
 EMULATOR_REGION = "us-east-1"

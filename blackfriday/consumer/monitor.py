@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from blackfriday.resources.stack import QueueInfo
+from blackfriday.deployment.stack import QueueInfo
 
 SAMPLE_SECONDS = 1.0
 DEPTH_ATTRIBUTES = [

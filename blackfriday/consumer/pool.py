@@ -29,8 +29,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from blackfriday.consumer.messages import MessageKind, ObjectRef, UnreadableOrder, parse_message, read_order
 from blackfriday.consumer.stats import PoolCounter, PoolStats
 from blackfriday.consumer.visibility import SQS_BATCH, VisibilityExtender
+from blackfriday.deployment.stack import QueueInfo
 from blackfriday.errors import describe_client_error, error_code
-from blackfriday.resources.stack import QueueInfo
 
 THROTTLING_CODES = frozenset(
     {

@@ -17,9 +17,9 @@ from botocore.exceptions import ClientError
 
 from blackfriday.consumer.monitor import queue_depth
 from blackfriday.consumer.visibility import SQS_BATCH
+from blackfriday.deployment.stack import QueueInfo
 from blackfriday.emulator import lifecycle
 from blackfriday.errors import RunFailure, UsageProblem, error_code
-from blackfriday.resources.stack import QueueInfo
 from blackfriday.target import Target
 
 MOVE_TASK = "message-move-task"

@@ -26,8 +26,8 @@ from blackfriday.consumer.stats import POOL_COUNTERS, LatencySample, Pool, PoolS
 from blackfriday.consumer.summary import RunSnapshot
 from blackfriday.consumer.tracker import ExecutionTracker
 from blackfriday.consumer.visibility import VisibilityExtender
+from blackfriday.deployment.stack import StackInfo
 from blackfriday.errors import describe_client_error
-from blackfriday.resources.stack import StackInfo
 
 CHECK_SECONDS = 1.0
 DRAINED_CHECKS = 2  # --until-empty needs the queues seen drained on consecutive checks, a second apart

@@ -16,11 +16,11 @@ import urllib3
 
 from blackfriday.api.intake import request_body_of
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.errors import StackNotReady
 from blackfriday.names import StackNames
 from blackfriday.producer.plan import PlannedUpload
 from blackfriday.resources.s3 import bucket_exists
-from blackfriday.resources.stack import describe_stack
 from blackfriday.target import Target
 
 UPLOADED_AT_METADATA = "uploaded-at"  # S3 returns it as x-amz-meta-uploaded-at (epoch ms)

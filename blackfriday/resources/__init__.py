@@ -1,5 +1,7 @@
-"""The pipeline's AWS resources: one module per service, `deploy` and `remove` orchestrate them.
+"""The kinds of AWS resource the stack is made of: one module per service, each holding its kinds (data), their
+operations (read / differences / apply / delete / remaining) and the service calls; kinds.py registers them.
 
-Every `ensure_*` creates or converges one resource and returns its `Action`; every `delete_*`
-treats not-found as done. `stack.describe_stack` finds a deployed stack from its names alone.
+Every `ensure_*` creates or converges one resource and returns its `Action`; every `delete_*` treats not-found as
+done. The stack's declaration (blackfriday/stack_declaration.py) says which resources of these kinds make the stack;
+blackfriday/deployment/ plans, applies, removes and describes it.
 """

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import pytest
 
-from blackfriday.resources.deploy import PROJECT_ROOT
+from blackfriday.deployment.deploy import PROJECT_ROOT
 from tests.conftest import DeployedStack
 
 CONSUMER_TIMEOUT_SECONDS = 240  # a bound for a hung consumer, far above a normal drain

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from blackfriday.api.urls import invoke_url
+from blackfriday.deployment.deploy import PROJECT_ROOT
 from blackfriday.emulator.execute_api import DeployedApi, Route, allows_apigateway, find_route, match_resource, proxy_answer, single_and_multi
 from blackfriday.resources import awslambda
-from blackfriday.resources.deploy import PROJECT_ROOT
 from blackfriday.target import AWS, ENDPOINT, Target
 
 
@@ -81,7 +81,7 @@ def test_the_orders_api_zip_carries_the_routes_and_the_storefront_page():
                  "blackfriday/api/storefront.py", "blackfriday/domain.py", "blackfriday/journey.py"):
         assert name in files
     # neither the emulator nor the deployer: the stack's declaration and resource code stay out of the API's zip
-    for name in ("blackfriday/emulator/execute_api.py", "blackfriday/status.py", "blackfriday/manifest.py", "blackfriday/resources/stack.py"):
+    for name in ("blackfriday/emulator/execute_api.py", "blackfriday/status.py", "blackfriday/manifest.py", "blackfriday/deployment/stack.py"):
         assert name not in files
 
 

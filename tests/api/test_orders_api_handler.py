@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 
+from blackfriday.deployment.deploy import PROJECT_ROOT
 from blackfriday.functions import ORDERS_API_FUNCTION
-from blackfriday.resources.deploy import PROJECT_ROOT
 from blackfriday.stack_declaration import environment_values
 
 

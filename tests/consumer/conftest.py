@@ -2,7 +2,7 @@
 
 `mock_stack` builds the two fan-out queues with their DLQs (maxReceiveCount 3), the orders bucket,
 the analytics table (pk S + sk S), and
-describes them as the StackInfo that the consumer gets from resources.stack.describe_stack.
+describes them as the StackInfo that the consumer gets from deployment.stack.describe_stack.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pytest
 
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.stack import QueueInfo, StackInfo
 from blackfriday.domain import OrderGenerator, order_key
 from blackfriday.names import StackNames
-from blackfriday.resources.stack import QueueInfo, StackInfo
 from blackfriday.stack_declaration import STACK
 from blackfriday.target import AWS, Target
 from tests.consumer.consumer_helpers import s3_event

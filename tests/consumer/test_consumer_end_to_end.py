@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.deploy import deploy
+from blackfriday.deployment.stack import StackInfo, describe_stack
 from blackfriday.domain import DEFAULT_APPROVAL_THRESHOLD_CENTS, order_key
 from blackfriday.names import StackNames
 from blackfriday.producer import UploadPlan
-from blackfriday.resources.deploy import deploy
-from blackfriday.resources.stack import StackInfo, describe_stack
 from blackfriday.target import ENDPOINT, Target
 from blackfriday.verify import verify
 

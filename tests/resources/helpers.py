@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from blackfriday.deployment.deploy import PROJECT_ROOT, Sources
 from blackfriday.functions import FUNCTION_SPECS
 from blackfriday.resources.awslambda import Function
-from blackfriday.resources.deploy import PROJECT_ROOT, Sources
 from blackfriday.stack_declaration import STACK
 
 REGION = "us-east-1"

@@ -9,7 +9,7 @@ import pytest
 from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
 
 EVERY_FUNCTION = (*FUNCTION_SPECS, ORDERS_API_FUNCTION)  # the workflow's and the order API's
-from blackfriday.resources.deploy import deploy
+from blackfriday.deployment.deploy import deploy
 from tests.resources.helpers import ACCOUNT
 
 ALERTS = f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-CriticalAlerts"

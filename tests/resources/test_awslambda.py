@@ -9,11 +9,11 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
+from blackfriday.deployment.deploy import PROJECT_ROOT
 from blackfriday.errors import error_code
 from blackfriday.resources import base
 from blackfriday.resources.awslambda import ZIP_TIMESTAMP, FunctionConfig, build_zip, code_sha256, ensure_function, package_files
 from blackfriday.resources.base import Action
-from blackfriday.resources.deploy import PROJECT_ROOT
 from blackfriday.resources.iam import trust_policy
 
 

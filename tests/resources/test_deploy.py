@@ -6,12 +6,12 @@ import json
 
 import pytest
 
+from blackfriday.deployment.deploy import Sources, deploy, prepare
+from blackfriday.deployment.remove import remaining_resources, remove_stack
 from blackfriday.domain import CATALOGUE
 from blackfriday.errors import RunFailure
 from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
 from blackfriday.resources.base import Action
-from blackfriday.resources.deploy import Sources, deploy, prepare
-from blackfriday.resources.remove import remaining_resources, remove_stack
 from blackfriday.resources.stepfunctions import workflow_policy
 from blackfriday.stack_declaration import STACK
 from tests.resources.helpers import fixture_definition

@@ -7,11 +7,11 @@ import json
 import pytest
 
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.deploy import deploy
+from blackfriday.deployment.stack import QueueInfo, StackInfo, describe_stack
 from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
 from blackfriday.names import StackNames
 from blackfriday.resources.apigateway import find_rest_api_ids
-from blackfriday.resources.deploy import deploy
-from blackfriday.resources.stack import QueueInfo, StackInfo, describe_stack
 from blackfriday.target import AWS, Target
 from tests.resources.helpers import ACCOUNT, PREFIX, fixture_definition
 

@@ -7,11 +7,11 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from blackfriday.deployment.deploy import Deployment, deploy
+from blackfriday.deployment.remove import remaining_resources, removal_plan, remove_stack
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.resources.base import CannotConverge
-from blackfriday.resources.deploy import Deployment, deploy
-from blackfriday.resources.remove import remaining_resources, removal_plan, remove_stack
 from blackfriday.resources.sqs import Queue
-from blackfriday.resources.stack import describe_stack
 from blackfriday.stack_declaration import STACK, work_queue
 from tests.resources.helpers import ACCOUNT, READ_ONLY_OPERATION, fixture_definition, record_calls
 

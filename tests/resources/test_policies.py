@@ -8,9 +8,9 @@ import pytest
 from moto import mock_aws
 
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.deploy import deploy
 from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
 from blackfriday.names import StackNames
-from blackfriday.resources.deploy import deploy
 from blackfriday.stack_declaration import STACK
 from blackfriday.target import AWS, Target
 from tests.resources.helpers import ACCOUNT, PREFIX, REGION, FixtureSources, fake_aws_environment

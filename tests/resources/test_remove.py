@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from blackfriday.deployment import remove
+from blackfriday.deployment.deploy import deploy
+from blackfriday.deployment.remove import remaining_resources, remove_stack
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.names import StackNames
-from blackfriday.resources import remove
-from blackfriday.resources.deploy import deploy
-from blackfriday.resources.remove import remaining_resources, remove_stack
-from blackfriday.resources.stack import describe_stack
 from blackfriday.stack_declaration import STACK
 
 

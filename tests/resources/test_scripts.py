@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 import setup_infra
 import teardown
+from blackfriday.deployment import remove
 from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
-from blackfriday.resources import remove
 from blackfriday.resources.apigateway import find_rest_api_ids
 from tests.resources.helpers import ACCOUNT
 

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
+from blackfriday.deployment.deploy import deploy
+from blackfriday.deployment.stack import QueueInfo, StackInfo, describe_stack
 from blackfriday.errors import StackNotReady, UsageProblem
 from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
 from blackfriday.resources.apigateway import delete_rest_api, find_rest_api_ids
-from blackfriday.resources.deploy import deploy
-from blackfriday.resources.stack import QueueInfo, StackInfo, describe_stack
 from blackfriday.stack_declaration import STACK
 
 ACCOUNT = "123456789012"

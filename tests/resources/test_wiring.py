@@ -11,10 +11,10 @@ from click.testing import CliRunner
 import setup_infra
 import teardown
 from blackfriday.clients import AwsGateway
+from blackfriday.deployment.deploy import deploy
+from blackfriday.deployment.stack import describe_stack
 from blackfriday.emulator import lifecycle
 from blackfriday.names import StackNames
-from blackfriday.resources.deploy import deploy
-from blackfriday.resources.stack import describe_stack
 from blackfriday.target import ENDPOINT, Target
 from tests.conftest import drain_queue
 from tests.resources.helpers import FixtureSources
