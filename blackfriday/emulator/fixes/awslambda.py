@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 
 from blackfriday.emulator import gate, lambda_runtime
-from blackfriday.emulator.fixes import Fingerprint, Patch
+from blackfriday.emulator.fixes.registry import Fingerprint, Patch
 
 log = logging.getLogger("blackfriday.emulator.fixes.awslambda")
 

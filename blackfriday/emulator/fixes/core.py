@@ -9,7 +9,7 @@ import moto.backends
 import moto.core.utils as moto_utils
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from blackfriday.emulator.fixes import Fingerprint, Patch
+from blackfriday.emulator.fixes.registry import Fingerprint, Patch
 
 
 # The server asks `host in backends.list_of_moto_modules()` on every request (werkzeug_app's

@@ -29,8 +29,8 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from blackfriday.emulator.fixes import Fingerprint, Patch
 from blackfriday.emulator.fixes.core import memoized
+from blackfriday.emulator.fixes.registry import Fingerprint, Patch
 
 log = logging.getLogger("blackfriday.emulator.fixes.stepfunctions")
 
