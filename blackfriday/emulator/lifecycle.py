@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from blackfriday.emulator import HEALTH_PATH, SERVICE_NAME
+from blackfriday.emulator.errors import EmulatorStartError
 from blackfriday.emulator.groups import GROUPED, SINGLE
 from blackfriday.errors import UsageProblem
 from blackfriday.target import DEFAULT_EMULATOR_PORT, emulator_port, endpoint_answers, local_endpoint_url
@@ -35,10 +36,6 @@ START_TIMEOUT_SECONDS = 60.0  # a cold start imports moto and Flask: a few secon
 STOP_TIMEOUT_SECONDS = 15.0
 POLL_SECONDS = 0.1
 PF_EXITING = 0x4  # in the flags of /proc/<pid>/stat: the process is exiting
-
-
-class EmulatorStartError(RuntimeError):
-    """The emulator process did not become healthy (the message names its log)."""
 
 
 class EmulatorProcess(NamedTuple):

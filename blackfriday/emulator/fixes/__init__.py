@@ -4,7 +4,8 @@ Each fix replaces or wraps one named moto object (a `Patch`) and records the sha
 it was written against; tests/emulator/test_fixes.py fails when a moto upgrade moves or changes any
 target, so the fix gets reviewed instead of silently misbehaving, and `install()` skips (and logs) a
 fix whose target changed rather than break the server. `RELIED_ON` fingerprints moto code the fixes
-depend on without replacing it.
+depend on without replacing it, and the moto code whose shape the emulator's reads and writes of moto's
+backends rely on: those happen only in the service modules here (e.g. `apigateway.deployed_api`, `logs.put_log_events`).
 
 Three kinds of fix: the emulator's own machinery (the request gate's long poll, Lambdas that really
 run), hot spots that make large runs crawl (`hot_spot=True`: the benchmark can leave them out), and
@@ -21,12 +22,12 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
-from blackfriday.emulator.fixes import awslambda, core, dynamodb, events, s3, sqs, stepfunctions
+from blackfriday.emulator.fixes import apigateway, awslambda, core, dynamodb, events, logs, s3, sqs, stepfunctions
 from blackfriday.emulator.fixes.registry import Fingerprint, Patch
 
 log = logging.getLogger("blackfriday.emulator.fixes")
 
-SERVICES = (core, s3, sqs, dynamodb, stepfunctions, awslambda, events)
+SERVICES = (core, s3, sqs, dynamodb, stepfunctions, awslambda, events, apigateway, logs)
 FIXES: tuple[Patch, ...] = tuple(fix for service in SERVICES for fix in service.FIXES)
 RELIED_ON: tuple[Fingerprint, ...] = tuple(fingerprint for service in SERVICES for fingerprint in service.RELIED_ON)
 
