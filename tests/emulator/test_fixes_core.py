@@ -39,9 +39,7 @@ def test_name_conversions_are_remembered_and_unchanged():
 
 
 def test_a_request_is_told_apart_as_moto_dispatches_it():
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-    dispatcher = DomainDispatcherApplication(create_backend_app)
+    dispatcher = core.dispatcher()
     signed = "AWS4-HMAC-SHA256 Credential=key/20250101/us-east-1/{}/aws4_request"
     # GIVEN requests for SQS, DynamoDB (signed), moto's own API, and an unsigned one
     requests = [

@@ -10,7 +10,8 @@ import moto.backends
 import moto.core.utils as moto_utils
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
-from moto.moto_server.werkzeug_app import DEFAULT_SERVICE_REGION, DomainDispatcherApplication, MotoRequestHandler
+from moto.moto_server import werkzeug_app
+from moto.moto_server.werkzeug_app import DEFAULT_SERVICE_REGION, DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
 from blackfriday.emulator.fixes.registry import Fingerprint, Patch
 
@@ -35,6 +36,11 @@ def cached_list_of_moto_modules(original: Callable) -> Callable:
 # response class for every JSON/query request; a class's methods do not change: remember them too.
 def memoized(original: Callable) -> Callable:
     return functools.lru_cache(maxsize=4096)(original)
+
+
+def dispatcher() -> DomainDispatcherApplication:
+    """moto's WSGI app, as moto's own server builds it: each service's Flask app is built on its first request."""
+    return DomainDispatcherApplication(create_backend_app)
 
 
 def backend_for(dispatcher: DomainDispatcherApplication, environ: dict) -> str:
@@ -76,7 +82,10 @@ RELIED_ON = (
     # backend_for copies its decision (and the server's warm-up builds each service's app through it).
     Fingerprint(DomainDispatcherApplication, "get_application", "0ff6939685bde9172bc014581e6d9373c63594fab534071ff806e0f26a0c21be"),
     Fingerprint(DomainDispatcherApplication, "infer_service_region_host", "b4fac9b6aa6baef13071a246d6038ea1b0c5f3bc5ac6ca4b6d25ef9a51a2848e"),
-    Fingerprint(MotoRequestHandler, "make_environ", "42a8722acc21894aaf24b1ecaba8830bd3ff658249f1157b454f1f0d13ecec63"),  # where sent_header_names come from
+    Fingerprint(DomainDispatcherApplication, "__init__", "fb61347b637f8eff83979113ddfe21358601c71db3a187902989b3df06020389"),
+    Fingerprint(werkzeug_app, "create_backend_app", "a317751ebd1c922b780f29ddad94a40364779d7c4e3107bf671d046c2bb8b463"),
+    # The base of the server's request handler: it keeps the header names sent_header_names reads.
+    Fingerprint(MotoRequestHandler, "make_environ", "42a8722acc21894aaf24b1ecaba8830bd3ff658249f1157b454f1f0d13ecec63"),
     Fingerprint(MockRawResponse, "__init__", "da7ae92b27a165c596eeb1265013b962a89213503d11f380cc7a8489814e08d4"),
     Fingerprint(MockRawResponse, "stream", "0a98c6abea6161802e431fea7b0c31357d60fcb87257f050eaea755d5ff2bd89"),
 )
