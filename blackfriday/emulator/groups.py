@@ -1,4 +1,4 @@
-"""Which emulator process serves which AWS service, and how a request is told apart.
+"""Which emulator process serves which AWS service (`fixes.core.backend_for` tells which service a request is for).
 
 moto's backends reach into each other in memory, so services that do must live in one process:
 - messaging: S3 notifications go to SNS, SQS and EventBridge in-process, SNS delivers to SQS in-process;
