@@ -25,10 +25,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from fnmatch import fnmatch, fnmatchcase
 
 from werkzeug.wrappers import Request
+
+from blackfriday.emulator.deployed_api import DeployedApi, Route
+from blackfriday.emulator.fixes import apigateway, awslambda
+from blackfriday.emulator.lambda_function import check_runnable
 
 log = logging.getLogger("blackfriday.emulator.execute_api")
 
@@ -41,27 +44,6 @@ Invoke = Callable[[str, bytes], tuple[bytes, str | None]]
 # may_invoke(function_arn, source_arn): does the function's resource policy let API Gateway invoke it for this request?
 MayInvoke = Callable[[str, str], bool]
 APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
-
-
-@dataclass(frozen=True)
-class Route:
-    """One (resource, method) of a deployed API, copied out of moto's backend."""
-
-    resource_path: str  # "/orders/{orderId}"
-    method: str  # "GET" or "ANY"
-    integration_type: str | None
-    integration_uri: str | None
-
-
-@dataclass(frozen=True)
-class DeployedApi:
-    api_id: str
-    account_id: str
-    region: str
-    stage: str
-    stage_variables: dict[str, str]
-    binary_media_types: tuple[str, ...]
-    routes: tuple[Route, ...]
 
 
 def gateway_error(status: int, message: str, error_type: str) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -121,31 +103,6 @@ def find_route(api: DeployedApi, method: str, path: str) -> tuple[Route, dict[st
     methods = {route.method: route for route in api.routes if route.resource_path == template}
     route = methods.get(method) or methods.get(ANY_METHOD)
     return (route, parameters) if route is not None else None
-
-
-def read_deployed_api(api_id: str, stage: str) -> DeployedApi | None:
-    """The API and stage from moto's apigateway backend in this process, None when either does not exist."""
-    from moto.apigateway.models import apigateway_backends
-
-    for account_id, regions in list(apigateway_backends.items()):
-        for region, backend in list(regions.items()):
-            api = backend.apis.get(api_id)
-            if api is None:
-                continue
-            if stage not in api.stages:
-                return None
-            routes = tuple(
-                Route(
-                    resource.get_path(),
-                    method_name,
-                    method.method_integration.integration_type if method.method_integration else None,
-                    method.method_integration.uri if method.method_integration else None,
-                )
-                for resource in list(api.resources.values())
-                for method_name, method in list(resource.resource_methods.items())
-            )
-            return DeployedApi(api_id, account_id, region, stage, dict(api.stages[stage].variables or {}), tuple(api.binaryMediaTypes or ()), routes)
-    return None
 
 
 def single_and_multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
@@ -274,7 +231,7 @@ class ExecuteApi:
 
     def answer(self, request: Request, api_id: str, stage: str, path: str, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
         with self.backends_held():
-            api = read_deployed_api(api_id, stage)
+            api = apigateway.deployed_api(api_id, stage)
         if api is None:
             return gateway_error(*MISSING_AUTHENTICATION_TOKEN)
         found = find_route(api, request.method, path)
@@ -351,14 +308,10 @@ def reason_phrase(status: int) -> str:
 
 def in_process_invoke(runtime, backends_held: Callable[[], contextlib.AbstractContextManager]) -> Invoke:
     """`invoke` over the emulator's Lambda runtime in this process: the function is looked up in moto's backend."""
-    from moto.awslambda.models import lambda_backends
-
-    from blackfriday.emulator.lambda_runtime import check_runnable
 
     def invoke(function_arn: str, payload: bytes) -> tuple[bytes, str | None]:
-        _, _, _, region, account_id, *_ = function_arn.split(":")
         with backends_held():
-            function = lambda_backends[account_id][region].get_function(function_arn)
+            function = awslambda.deployed_function_by_arn(function_arn)
         check_runnable(function)
         result = runtime.run(function, payload.decode())
         return result.payload, "Unhandled" if result.errored else None
@@ -368,12 +321,10 @@ def in_process_invoke(runtime, backends_held: Callable[[], contextlib.AbstractCo
 
 def in_process_may_invoke(backends_held: Callable[[], contextlib.AbstractContextManager]) -> MayInvoke:
     """`may_invoke` over the resource policies in moto's Lambda backend in this process."""
-    from moto.awslambda.models import lambda_backends
 
     def may_invoke(function_arn: str, source_arn: str) -> bool:
-        _, _, _, region, account_id, *_ = function_arn.split(":")
         with backends_held():
-            statements = list(lambda_backends[account_id][region].get_function(function_arn).policy.statements)
+            statements = awslambda.resource_policy_statements(function_arn)
         return allows_apigateway(statements, source_arn, source_arn.split(":")[4])
 
     return may_invoke

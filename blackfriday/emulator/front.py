@@ -12,10 +12,9 @@ import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
-
 from blackfriday.emulator import HEALTH_PATH, groups
 from blackfriday.emulator.execute_api import USER_REQUEST_PATH
+from blackfriday.emulator.fixes.core import backend_for, sent_header_names
 
 # Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection, never forwarded. The body is always
 # forwarded whole with its length, so a chunked request arrives at the group unchunked.
@@ -25,7 +24,7 @@ FORWARD_TIMEOUT_SECONDS = 900  # beyond the longest Lambda timeout: a synchronou
 
 def request_headers(environ: dict) -> list[tuple[str, str]]:
     """The request's headers; S3 metadata headers under the names they were sent with (moto's handler keeps them)."""
-    sent_names = environ.get(PRESERVED_HEADER_NAMES_ENVIRON_KEY) or {}
+    sent_names = sent_header_names(environ)
     headers = []
     for key, value in environ.items():
         if key.startswith("HTTP_"):
@@ -52,7 +51,7 @@ class Router:
         # API Gateway, so it answers it (execute_api).
         if path == HEALTH_PATH or USER_REQUEST_PATH.match(path):
             return self.local_app(environ, start_response)
-        group = groups.group_of_backend(groups.backend_for(self.dispatcher, environ))
+        group = groups.group_of_backend(backend_for(self.dispatcher, environ))
         if group is None or group.name not in self.group_addresses:
             return self.local_app(environ, start_response)
         return self.forward(group.name, environ, start_response)

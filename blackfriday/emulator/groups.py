@@ -1,4 +1,4 @@
-"""Which emulator process serves which AWS service, and how a request is told apart.
+"""Which emulator process serves which AWS service (`fixes.core.backend_for` tells which service a request is for).
 
 moto's backends reach into each other in memory, so services that do must live in one process:
 - messaging: S3 notifications go to SNS, SQS and EventBridge in-process, SNS delivers to SQS in-process;
@@ -63,23 +63,3 @@ def group_of_backend(backend: str) -> ServiceGroup | None:
         if backend in group.backends:
             return group
     return None
-
-
-def backend_for(dispatcher, environ: dict) -> str:
-    """The moto backend a request is for, decided as moto's `DomainDispatcherApplication.get_application` does."""
-    from moto.moto_server.werkzeug_app import DEFAULT_SERVICE_REGION
-
-    path = environ.get("PATH_INFO", "")
-    host = None
-    if path.startswith("/moto-api") or path == "/favicon.ico":
-        host = "moto_api"
-    elif path.startswith(("/latest/meta-data/", "/latest/api/")):
-        host = "instance_metadata"
-    backend = dispatcher.get_backend_for_host(host)
-    if not backend:
-        host = dispatcher.infer_service_region_host(environ, path)
-        if host is None:
-            service, region = DEFAULT_SERVICE_REGION
-            host = f"{service}.{region}.amazonaws.com"
-        backend = dispatcher.get_backend_for_host(host)
-    return backend

@@ -21,8 +21,8 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 import boto3
 from botocore.awsrequest import AWSResponse
-from moto.core.botocore_stubber import MockRawResponse
 
+from blackfriday.emulator.fixes.core import raw_response
 from blackfriday.emulator.groups import ENDPOINT_VARIABLES
 
 # botocore names events after the hyphenated service id ("request-created.sfn.StartExecution").
@@ -84,7 +84,7 @@ def call_app(app: Callable, request, server_port: int) -> AWSResponse:
     finally:
         if hasattr(chunks, "close"):
             chunks.close()
-    return AWSResponse(request.url, answer["status"], dict(answer["headers"]), MockRawResponse(body))
+    return AWSResponse(request.url, answer["status"], dict(answer["headers"]), raw_response(body))
 
 
 def install(app: Callable, moto_port: int, local_clients: frozenset[str] | None, endpoints: dict[str, str]) -> None:

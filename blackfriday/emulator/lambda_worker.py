@@ -1,6 +1,6 @@
 """Warm Lambda execution environments: a template process per function code, and the workers forked from it.
 
-`lambda_runtime` starts `python -I lambda_worker.py <control-fd>` once per unpacked code directory (the
+`lambda_template` starts `python -I lambda_worker.py <control-fd>` once per unpacked code directory (the
 template): it puts the code directory first on sys.path, as the Lambda runtime does, and imports boto3
 from there (the runtime's SDK, or the zip's own copy if it ships one, exactly as the handler would),
 then forks one worker per request on its control socket. A fork costs milliseconds where a fresh

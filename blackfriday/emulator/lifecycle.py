@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from blackfriday.emulator import HEALTH_PATH, SERVICE_NAME
+from blackfriday.emulator.errors import EmulatorStartError
 from blackfriday.emulator.groups import GROUPED, SINGLE
 from blackfriday.errors import UsageProblem
 from blackfriday.target import DEFAULT_EMULATOR_PORT, emulator_port, endpoint_answers, local_endpoint_url
@@ -34,10 +35,7 @@ PROBE_TIMEOUT_SECONDS = 2.0
 START_TIMEOUT_SECONDS = 60.0  # a cold start imports moto and Flask: a few seconds on a slow machine
 STOP_TIMEOUT_SECONDS = 15.0
 POLL_SECONDS = 0.1
-
-
-class EmulatorStartError(RuntimeError):
-    """The emulator process did not become healthy (the message names its log)."""
+PF_EXITING = 0x4  # in the flags of /proc/<pid>/stat: the process is exiting
 
 
 class EmulatorProcess(NamedTuple):
@@ -179,13 +177,18 @@ def stop(port: int | None = None) -> bool:
 
 
 def end_leftovers(port: int) -> None:
-    """End what the pid file lists and still runs as our emulator (its front process was killed outright)."""
+    """End what the pid file lists and still runs as our emulator (its front process was killed outright), and wait
+    for what of it is already exiting: the group processes end by themselves when their front process dies."""
     pid_path = pid_path_for(port)
     try:
         pids = [int(line) for line in pid_path.read_text().split()]
     except (OSError, ValueError):
         pids = []
-    end_processes([pid for pid in pids if is_emulator_process(pid)])
+    running = [pid for pid in pids if is_emulator_process(pid)]
+    exiting = [pid for pid in pids if pid not in running and is_exiting(pid)]  # checked second: running may turn exiting, never back
+    end_processes(running)
+    for pid in exiting:
+        wait_for_exit(pid, STOP_TIMEOUT_SECONDS)
     pid_path.unlink(missing_ok=True)
 
 
@@ -195,6 +198,18 @@ def is_emulator_process(pid: int) -> bool:
     except OSError:
         return False
     return b"blackfriday.emulator" in command_line and (b"serve" in command_line or b"serve-group" in command_line)
+
+
+def is_exiting(pid: int) -> bool:
+    """The process has begun to exit and is not yet a zombie. Its command line then reads empty, so
+    `is_emulator_process` cannot tell it from another program's, for as long as the kernel takes to tear it down
+    (~0.1 s for a group process's memory, longer under load). It runs no code of its own any more: waiting for it
+    is safe whoever it is."""
+    try:
+        state, *fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return state not in ("Z", "X") and bool(int(fields[5]) & PF_EXITING)
 
 
 def end_processes(pids: list[int]) -> None:

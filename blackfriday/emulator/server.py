@@ -43,15 +43,6 @@ GROUP_STOP_TIMEOUT_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1
 
 
-def configure_moto(front_port: int) -> None:
-    """Settings that must be in place before moto handles a request."""
-    # The Step Functions interpreter calls Lambda, SNS, DynamoDB... at localhost:$MOTO_PORT (see in_process).
-    os.environ["MOTO_PORT"] = str(front_port)
-    from moto.core.config import default_user_config
-
-    default_user_config["stepfunctions"]["execute_state_machine"] = True
-
-
 # moto builds each service's Flask app on its first request (a second for Lambda): building a process's
 # apps in the background right after start keeps that off the first calls.
 WARM_HOSTS = {
@@ -94,18 +85,16 @@ def services_of(group_name: str) -> list[str]:
 def build_app(front_port: int, group_name: str, health: bytes, endpoints: dict[str, str], fixes: bool = True):
     """moto's dispatcher behind the request gate and our health route: (app, dispatcher); `fixes=False` leaves
     moto's hot spots (bench only). The process serving API Gateway answers its deployed APIs first (execute_api)."""
-    configure_moto(front_port)
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
     from blackfriday.emulator import execute_api, gate, in_process, lambda_runtime
     from blackfriday.emulator import fixes as moto_fixes
 
+    moto_fixes.stepfunctions.execute_state_machines(front_port)  # before moto handles a request
     runtime = None
     if group_name in (groups.WORKFLOW.name, groups.ALL_SERVICES):
         runtime = lambda_runtime.install(front_port, endpoints)
     lambda_elsewhere = endpoints["lambda"] if group_name == groups.MESSAGING.name else None
     log.info("moto fixes applied: %s", ", ".join(moto_fixes.install(hot_spots=fixes, lambda_url=lambda_elsewhere)))
-    dispatcher = DomainDispatcherApplication(create_backend_app)
+    dispatcher = moto_fixes.core.dispatcher()
     threading.Thread(target=warm_up, args=(dispatcher, served_backends(group_name)), name="warm-up", daemon=True).start()
     app = gate.RequestGate(dispatcher, health)
     # moto's own calls (the interpreter's tasks, its status events, EventBridge's Lambda targets) to this process's

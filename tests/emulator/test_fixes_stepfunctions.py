@@ -226,3 +226,20 @@ def test_execution_status_changes_reach_an_event_bridge_rule(emulator_gateway):
     ko = by_status[("ko", "FAILED")]["detail"]
     assert (ko["error"], ko["cause"], ko["output"], ko["redriveStatus"]) == ("OrderFailed", "no stock", None, "REDRIVABLE")
     assert failed["status"] == "FAILED"
+
+
+def test_state_machines_execute_and_their_interpreter_calls_the_given_port(monkeypatch):
+    import moto.settings
+    from moto.core.config import default_user_config
+    from moto.stepfunctions import responses
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    # GIVEN moto's defaults: executions only recorded, the interpreter's clients aimed at port 5000
+    monkeypatch.delenv("MOTO_PORT", raising=False)
+    monkeypatch.setitem(default_user_config["stepfunctions"], "execute_state_machine", False)
+    assert moto.settings.moto_server_port() == "5000"
+    # WHEN the emulator's settings are made for port 4731
+    fixes.stepfunctions.execute_state_machines(4731)
+    # THEN moto serves Step Functions from the interpreter's backend, whose clients call that port
+    assert responses.get_backend("123456789012", REGION) is stepfunctions_parser_backends["123456789012"][REGION]
+    assert moto.settings.moto_server_port() == "4731"

@@ -6,6 +6,8 @@ import http.server
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -144,6 +146,20 @@ def test_a_front_process_killed_outright_leaves_nothing_behind(state_dir, free_t
         assert [pid for pid in pids if is_alive(pid)] == []
     finally:
         lifecycle.stop(free_tcp_port)
+
+
+def test_a_process_is_exiting_only_between_the_start_of_its_exit_and_its_end():
+    # GIVEN a running process
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    # THEN it is not exiting (its command line says what it is)
+    assert lifecycle.is_exiting(child.pid) is False
+    # WHEN it has ended, its status not yet collected (a zombie), THEN it is no longer exiting: it has exited
+    child.stdin.close()
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+    assert (is_alive(child.pid), lifecycle.is_exiting(child.pid)) == (False, False)
+    # AND once reaped, there is no such process
+    child.wait()
+    assert lifecycle.is_exiting(child.pid) is False
 
 
 def test_a_port_taken_by_another_program_is_a_configuration_error(state_dir, other_program):

@@ -8,6 +8,9 @@ moto's Lambda backend of their own process, which is empty when Lambda lives in 
 `moto.awslambda.utils.get_backend` returns a stand-in whose functions invoke through the Lambda API at
 `lambda_url`, the SNS event built by moto's own `send_sns_message`. As on AWS, the delivery is asynchronous to
 the publisher: a function that fails or does not exist never fails the Publish or PutObject (it is logged).
+
+What the emulator reads of moto's Lambda backend is read here: a function as the runtime sees it
+(`deployed_function`, `deployed_function_by_arn`) and its resource policy (`resource_policy_statements`).
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ import boto3
 import moto.awslambda.utils as lambda_utils
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
+from moto.awslambda.policy import Policy
 
 from blackfriday.emulator import gate, lambda_runtime
-from blackfriday.emulator.fixes import Fingerprint, Patch
+from blackfriday.emulator.fixes.registry import Fingerprint, Patch
+from blackfriday.emulator.lambda_function import DeployedFunction
 
 log = logging.getLogger("blackfriday.emulator.fixes.awslambda")
 
@@ -36,9 +42,42 @@ def invoke_in_runtime(original: Callable) -> Callable:
     def invoke(self, body, request_headers, response_headers):
         if lambda_runtime.RUNTIME is None:
             return original(self, body, request_headers, response_headers)
-        return lambda_runtime.RUNTIME.invoke(self, body, request_headers, response_headers)
+        return lambda_runtime.RUNTIME.invoke(deployed_function(self), body, request_headers, response_headers)
 
     return invoke
+
+
+def deployed_function(function: LambdaFunction) -> DeployedFunction:
+    """What the runtime needs of moto's function: its configuration, package type and zip."""
+    return DeployedFunction(
+        function_arn=function.function_arn,
+        function_name=function.function_name,
+        version=str(function.version),
+        region=function.region,
+        handler=function.handler or "",
+        runtime=function.run_time,
+        code_sha_256=function.code_sha_256,
+        environment=tuple(sorted((function.environment_vars or {}).items())),
+        timeout=int(function.timeout),
+        memory_size=int(function.memory_size),
+        package_type=function.package_type,
+        code=getattr(function, "code_bytes", b""),  # only a zip package has one
+    )
+
+
+def function_by_arn(function_arn: str) -> LambdaFunction:
+    _, _, _, region, account_id, *_ = function_arn.split(":")
+    return lambda_backends[account_id][region].get_function(function_arn)
+
+
+def deployed_function_by_arn(function_arn: str) -> DeployedFunction:
+    """The function (or version, or alias) of this ARN in this process's Lambda backend; moto's not-found error if none."""
+    return deployed_function(function_by_arn(function_arn))
+
+
+def resource_policy_statements(function_arn: str) -> list[dict]:
+    """The statements of the function's resource policy ([] when it has none)."""
+    return list(function_by_arn(function_arn).policy.statements)
 
 
 class RemoteFunction:
@@ -123,5 +162,14 @@ def in_another_process(lambda_url: str) -> Patch:
 
 
 FIXES = (Patch(LambdaFunction, "invoke", "dadc324f30aed38bf9dde5a93000c195ed3e5fb5e984f71ebd4c6629fc89aa2e", invoke_in_runtime),)
-# The stand-in hands itself to moto's own SNS event builder: it relies on what that method calls.
-RELIED_ON = (Fingerprint(LambdaBackend, "send_sns_message", "93a31ff107e6294f5ba075e0be2085844416d0943b9b70a41c8c8a2143e8d78a"),)
+RELIED_ON = (
+    # The stand-in hands itself to moto's own SNS event builder: it relies on what that method calls.
+    Fingerprint(LambdaBackend, "send_sns_message", "93a31ff107e6294f5ba075e0be2085844416d0943b9b70a41c8c8a2143e8d78a"),
+    # deployed_function reads the attributes set there (set_version moves the ARN to a version's).
+    Fingerprint(LambdaFunction, "__init__", "70a285222b4a0e116bf028325b1e929bd4a8de6615b9a14c0acb3376af6609a4"),
+    Fingerprint(LambdaFunction, "set_version", "a88cfd18f221ff573c0cef70532d6bf06f83925a211a038d0e4bfa3cdeb196dd"),
+    Fingerprint(LambdaBackend, "get_function", "3a27e326009fd403e8b8f33a288a3f3e9643c45420e5b47b24e7b9a29cc250c2"),
+    Fingerprint(Policy, "__init__", "e72abc13bd1f196f1fe3f79c7264b358c1d892835893daa9d0e4b13f360bb106"),  # resource_policy_statements reads `statements`
+    # errors.UnsupportedRuntime and InvalidRequestContent are moto Lambda client errors (code, message).
+    Fingerprint(LambdaClientError, "__init__", "58ded73f638272d055943589a2259c2d2eab8b5904772f9c85d25671e164d6e7"),
+)

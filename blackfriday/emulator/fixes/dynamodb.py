@@ -17,7 +17,7 @@ from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.parsing.validators import Validator
 
-from blackfriday.emulator.fixes import Fingerprint, Patch
+from blackfriday.emulator.fixes.registry import Fingerprint, Patch
 
 # TransactWriteItems that backs up the items it touches, not whole tables. moto 5.2.5's
 # `DynamoDBBackend.transact_write_items` deep-copies every table a transaction names before running

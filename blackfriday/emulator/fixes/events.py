@@ -12,7 +12,7 @@ from moto.events.utils import EventTemplateParser
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.utilities.arns import parse_arn
 
-from blackfriday.emulator.fixes import Patch
+from blackfriday.emulator.fixes.registry import Patch
 
 log = logging.getLogger("blackfriday.emulator.fixes.events")
 

@@ -7,7 +7,7 @@ from urllib.parse import quote_plus
 
 from moto.s3 import notifications
 
-from blackfriday.emulator.fixes import Patch
+from blackfriday.emulator.fixes.registry import Patch
 
 
 # S3 URL-encodes the object key of an event notification as a form value (spaces as `+`) but keeps

@@ -14,7 +14,7 @@ from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 
 from blackfriday.emulator import gate
-from blackfriday.emulator.fixes import Fingerprint, Patch
+from blackfriday.emulator.fixes.registry import Fingerprint, Patch
 
 Queue, Message, SQSBackend = sqs_models.Queue, sqs_models.Message, sqs_models.SQSBackend
 

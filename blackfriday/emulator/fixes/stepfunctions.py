@@ -5,13 +5,17 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 
+import moto.settings
+from moto.core.config import default_user_config
 from moto.core.models import botocore_stubber
 from moto.core.responses import EmptyResult
+from moto.stepfunctions import responses as stepfunctions_responses
 from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType, TaskTimedOut
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
@@ -29,8 +33,8 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from blackfriday.emulator.fixes import Fingerprint, Patch
 from blackfriday.emulator.fixes.core import memoized
+from blackfriday.emulator.fixes.registry import Fingerprint, Patch
 
 log = logging.getLogger("blackfriday.emulator.fixes.stepfunctions")
 
@@ -290,6 +294,13 @@ def closed_tokens_time_out(original: Callable) -> Callable:
     return send
 
 
+def execute_state_machines(moto_port: int) -> None:
+    """Settings that must be in place before moto handles a request: the interpreter executes state machines (moto's
+    default only records executions), and calls Lambda, SNS, DynamoDB... at localhost:`moto_port` (see in_process)."""
+    os.environ["MOTO_PORT"] = str(moto_port)
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+
+
 FIXES = (
     Patch(boto_client, "boto_client_for", "1f44dc2ac8aa2179df62365a6e5ea377f1770ea828a0f107440a2554f1b4edb8", cached_boto_client_for, hot_spot=True),
     Patch(ExecutionWorker, "_get_evaluation_entrypoint", "2b25949ae855da8035b347b28ac72f90d7d6542bf26ef7e1f03a50ce6a981fde", cached_entrypoint, hot_spot=True),
@@ -311,4 +322,10 @@ FIXES = (
     Patch(StepFunctionsParserBackend, "send_task_heartbeat", "279ad79cd7a2f24b6971a61a7924c092b4684bfa25fdb4b36ad922140c2917de", closed_tokens_time_out),
     Patch(BaseExecutionWorkerCommunication, "terminated", "360372a6a57bf99b6067dcd0a364f56330f090650dc94d32f80b41b875456caf", announcing_end),
 )
-RELIED_ON = (Fingerprint(json_path, "extract_json", "932245247973780c72287b75597e70031472f0cd764f35a199100d8a195987a4"),)
+RELIED_ON = (
+    Fingerprint(json_path, "extract_json", "932245247973780c72287b75597e70031472f0cd764f35a199100d8a195987a4"),
+    # What execute_state_machines sets is read there: the flag by the backend choice, MOTO_PORT by the interpreter's clients.
+    Fingerprint(StepFunctionResponse, "stepfunction_backend", "ef7c66ee18e68476b4644798547bbe4d60c197758e9e49e974ec49d7ca13d10a"),
+    Fingerprint(stepfunctions_responses, "get_backend", "e736380f7d9c98a50540b6b8e86c014eeb8c3beb66eefc05b2fa73796b0d1589"),
+    Fingerprint(moto.settings, "moto_server_port", "b039b19fa4d3bda1b9b87cf335c29730ed2d0274ecd46b7032a44b74702c718c"),
+)
