@@ -27,13 +27,13 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from blackfriday.emulator import gate, groups
 from blackfriday.emulator.errors import InvalidRequestContent, UnsupportedRuntime, WorkerGone
-from blackfriday.emulator.fixes import logs
 from blackfriday.emulator.lambda_function import DeployedFunction, check_runnable
 from blackfriday.emulator.lambda_pool import WorkerPool
 from blackfriday.emulator.lambda_template import INIT_TIMEOUT_SECONDS, Template
@@ -45,6 +45,8 @@ MAX_WORKERS_PER_FUNCTION = int(os.environ.get("BF_LAMBDA_MAX_WORKERS", "4"))
 IDLE_SECONDS = float(os.environ.get("BF_LAMBDA_IDLE_SECONDS", "300"))
 EVENT_INVOKE_THREADS = 32  # background runners for InvocationType=Event
 LOG_TAIL_BYTES = 4096  # x-amz-log-result carries the last 4 KB, as on AWS
+# (account, region, log group, log stream, events [{"timestamp": ms, "message": text}]): where invocations log
+LogWriter = Callable[[str, str, str, str, list[dict]], None]
 
 
 @dataclass
@@ -61,9 +63,16 @@ def error_payload(error_type: str, message: str) -> bytes:
 class LambdaRuntime:
     """All pools of the emulator, keyed by function ARN; code unpacked once per code hash, with one template each."""
 
-    def __init__(self, endpoint_url: str, endpoints: dict[str, str], workers_per_function: int = MAX_WORKERS_PER_FUNCTION):
+    def __init__(
+        self,
+        endpoint_url: str,
+        endpoints: dict[str, str],
+        append_log_events: LogWriter,
+        workers_per_function: int = MAX_WORKERS_PER_FUNCTION,
+    ):
         # AWS_ENDPOINT_URL for every service, AWS_ENDPOINT_URL_<SERVICE> for a grouped one's own process
         self.endpoint_environment = {"AWS_ENDPOINT_URL": endpoint_url, **groups.endpoint_environment(endpoints)}
+        self.append_log_events = append_log_events
         self.workers_per_function = workers_per_function
         self.pools: dict[str, WorkerPool] = {}
         self.lock = threading.Lock()
@@ -206,7 +215,7 @@ class LambdaRuntime:
         group = f"/aws/lambda/{config.function_name}"
         account_id = config.function_arn.split(":")[4]
         with gate.held():  # invocations run outside the gate, and moto's logs backend is not thread-safe
-            logs.put_log_events(account_id, config.region, group, worker.log_stream, [{"timestamp": now, "message": line} for line in lines])
+            self.append_log_events(account_id, config.region, group, worker.log_stream, [{"timestamp": now, "message": line} for line in lines])
         return "\n".join(lines) + "\n"
 
     def stop_idle_workers(self) -> None:
@@ -266,12 +275,13 @@ def header(headers, name: str) -> str | None:
 RUNTIME: LambdaRuntime | None = None
 
 
-def install(port: int, endpoints: dict[str, str]) -> LambdaRuntime:
+def install(port: int, endpoints: dict[str, str], append_log_events: LogWriter) -> LambdaRuntime:
     """Start the runtime that answers every Lambda invoke of this process (the fix in fixes/awslambda.py routes them
     here), its workers calling the emulator on `port`, each grouped service at its own process (`endpoints`: boto3
-    client name -> URL)."""
+    client name -> URL), each invocation's log lines given to `append_log_events` (the server passes the logs backend's
+    writer from the fixes registry, which imports this module)."""
     global RUNTIME
-    RUNTIME = LambdaRuntime(f"http://127.0.0.1:{port}", endpoints)
+    RUNTIME = LambdaRuntime(f"http://127.0.0.1:{port}", endpoints, append_log_events)
     return RUNTIME
 
 

@@ -91,7 +91,7 @@ def build_app(front_port: int, group_name: str, health: bytes, endpoints: dict[s
     moto_fixes.stepfunctions.execute_state_machines(front_port)  # before moto handles a request
     runtime = None
     if group_name in (groups.WORKFLOW.name, groups.ALL_SERVICES):
-        runtime = lambda_runtime.install(front_port, endpoints)
+        runtime = lambda_runtime.install(front_port, endpoints, moto_fixes.logs.put_log_events)
     lambda_elsewhere = endpoints["lambda"] if group_name == groups.MESSAGING.name else None
     log.info("moto fixes applied: %s", ", ".join(moto_fixes.install(hot_spots=fixes, lambda_url=lambda_elsewhere)))
     dispatcher = moto_fixes.core.dispatcher()
