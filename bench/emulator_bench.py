@@ -120,7 +120,7 @@ def bench_fan_out(gateway: AwsGateway, backlogs: list[int], puts: int, drain: in
     for backlog in backlogs:
         for url in queue_urls:
             fill(sqs, url, backlog, threads)
-        seconds = parallel(threads, puts, lambda index: s3.put_object(Bucket=bucket, Key=f"orders/{backlog}-{index}.json", Body=ORDER_BODY))
+        seconds = parallel(threads, puts, lambda index, backlog=backlog: s3.put_object(Bucket=bucket, Key=f"orders/{backlog}-{index}.json", Body=ORDER_BODY))
         rates[backlog] = round(puts / seconds, 1)
     delivered = [depth(sqs, url) for url in queue_urls]
     expected = max(backlogs) + puts  # every put reached both queues (fills round up to whole batches)

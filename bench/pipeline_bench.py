@@ -73,15 +73,15 @@ def run_json(*command: str, pin: list[str] = ()) -> dict:
 def measured(script_and_args: list[str], workdir: Path, name: str, pin: list[str] = ()) -> tuple[subprocess.Popen, Path]:
     """Start a process under bench/measure.py; its peak memory and CPU land in workdir/<name>.measure.json."""
     measure_file = workdir / f"{name}.measure.json"
-    stdout = open(workdir / f"{name}.out", "w")
-    stderr = open(workdir / f"{name}.err", "w")
-    process = subprocess.Popen(
-        [*pin, sys.executable, "-m", "bench.measure", str(measure_file), *script_and_args],
-        cwd=ROOT,
-        env=clean_env(),
-        stdout=stdout,
-        stderr=stderr,
-    )
+    # The child holds its own copies of the two files: ours close when it has started.
+    with open(workdir / f"{name}.out", "w") as stdout, open(workdir / f"{name}.err", "w") as stderr:
+        process = subprocess.Popen(
+            [*pin, sys.executable, "-m", "bench.measure", str(measure_file), *script_and_args],
+            cwd=ROOT,
+            env=clean_env(),
+            stdout=stdout,
+            stderr=stderr,
+        )
     return process, measure_file
 
 

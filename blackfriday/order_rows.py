@@ -62,7 +62,7 @@ class OrderRow(NamedTuple):
         return cls(**{_FIELDS[name]: unmarshal(attribute) for name, attribute in item.items() if name in _FIELDS})
 
     def to_item(self) -> dict:
-        return {name: marshal(value) for name, value in zip(_FIELDS, self) if value is not None}
+        return {name: marshal(value) for name, value in zip(_FIELDS, self, strict=True) if value is not None}
 
 
 def _attribute_name(field: str) -> str:

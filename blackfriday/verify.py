@@ -21,7 +21,16 @@ from datetime import datetime
 from urllib.parse import unquote_plus
 
 from blackfriday.deployment.stack import StackInfo
-from blackfriday.domain import FINAL_STATUSES, ORDERS_PREFIX, PRODUCTS, RECEIPTS_PREFIX, REPORTS_PREFIX, OrderStatus, units_by_sku, validation_problems
+from blackfriday.domain import (
+    FINAL_STATUSES,
+    ORDERS_PREFIX,
+    PRODUCTS,
+    RECEIPTS_PREFIX,
+    REPORTS_PREFIX,
+    OrderStatus,
+    units_by_sku,
+    validation_problems,
+)
 from blackfriday.fulfillment import unreleased_reservations
 from blackfriday.order_rows import OrderRow
 from blackfriday.tables import scan_all, stock_levels

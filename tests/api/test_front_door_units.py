@@ -9,7 +9,15 @@ import pytest
 
 from blackfriday.api.urls import invoke_url
 from blackfriday.deployment.deploy import PROJECT_ROOT
-from blackfriday.emulator.execute_api import DeployedApi, Route, allows_apigateway, find_route, match_resource, proxy_answer, single_and_multi
+from blackfriday.emulator.execute_api import (
+    DeployedApi,
+    Route,
+    allows_apigateway,
+    find_route,
+    match_resource,
+    proxy_answer,
+    single_and_multi,
+)
 from blackfriday.resources import awslambda
 from blackfriday.target import AWS, ENDPOINT, Target
 

@@ -29,7 +29,7 @@ def test_every_fix_applies_and_undoes():
         patched = [inspect_static(patch) for patch in fixes.FIXES]
     # THEN all of them applied, each replaced its target, and undo restored every original
     assert applied_labels == [patch.label for patch in fixes.FIXES]
-    assert all(now is not before for now, before in zip(patched, originals))
+    assert all(now is not before for now, before in zip(patched, originals, strict=True))
     assert [inspect_static(patch) for patch in fixes.FIXES] == originals
 
 

@@ -46,7 +46,7 @@ def dynamodb(monkeypatch):
         for name, keys in (("Inventory", ["sku"]), ("Demand", ["pk", "sk"])):
             client.create_table(
                 TableName=name,
-                KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in zip(keys, ("HASH", "RANGE"))],
+                KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in zip(keys, ("HASH", "RANGE"), strict=False)],
                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key in keys],
                 BillingMode="PAY_PER_REQUEST",
             )

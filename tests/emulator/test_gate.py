@@ -104,7 +104,7 @@ def test_a_long_poll_lets_other_requests_through_and_receives_what_they_send(emu
     poller = threading.Thread(target=long_poll)
     poller.start()
     # WHEN other requests run meanwhile, the last of them sending a message
-    for index in range(5):
+    for _ in range(5):
         sqs.list_queues(QueueNamePrefix=emulator_gateway.target.prefix)
     events.append("other requests done")
     sqs.send_message(QueueUrl=url, MessageBody="doorbuster")

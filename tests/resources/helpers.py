@@ -37,7 +37,7 @@ def fixture_definition(extra_states: dict | None = None) -> dict:
     short_names = [spec.short_name for spec in FUNCTION_SPECS]
     states = {
         name: {"Type": "Task", "Resource": f"${{function:{name}}}", "ResultPath": f"$.{name}", "Next": following}
-        for name, following in zip(short_names, [*short_names[1:], "Announce"])
+        for name, following in zip(short_names, [*short_names[1:], "Announce"], strict=True)
     }
     states["Announce"] = {
         "Type": "Task",

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from blackfriday.deployment.deploy import deploy
 from blackfriday.functions import FUNCTION_SPECS, ORDERS_API_FUNCTION
+from tests.resources.helpers import ACCOUNT
 
 EVERY_FUNCTION = (*FUNCTION_SPECS, ORDERS_API_FUNCTION)  # the workflow's and the order API's
-from blackfriday.deployment.deploy import deploy
-from tests.resources.helpers import ACCOUNT
 
 ALERTS = f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-CriticalAlerts"
 MACHINE = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:bftest-OrderProcessingWorkflow"
