@@ -9,9 +9,10 @@ ORDERS ?= 10000
 demo: $(VENV)/.runtime-installed
 	$(BIN)/python demo.py --orders $(ORDERS)
 
-# Lint (ruff), the architecture's import contracts (pyproject.toml), then the suite.
+# Lint and format (ruff), the architecture's import contracts (pyproject.toml), then the suite.
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

@@ -39,8 +39,12 @@ def items_text(items: dict[str, int]) -> str:
 @click.argument("decision", required=False, type=click.Choice(approvals.DECISIONS))
 @click.argument("order_id", required=False)
 @click.option("--reason", metavar="TEXT", default="", help="Why (required to reject): the customer's failure reason says it.")
-@click.option("--reviewer", metavar="NAME", default=getpass.getuser, show_default="your login name", help="Who decides, recorded on the order.")
-@click.option("--auto", is_flag=True, help="Decide every waiting order by the demo policy (approves most, rejects one in ten) until none waits.")
+@click.option(
+    "--reviewer", metavar="NAME", default=getpass.getuser, show_default="your login name", help="Who decides, recorded on the order."
+)
+@click.option(
+    "--auto", is_flag=True, help="Decide every waiting order by the demo policy (approves most, rejects one in ten) until none waits."
+)
 @click.option(
     "--until-idle",
     metavar="SECONDS",
@@ -64,11 +68,15 @@ def main(target, as_json, decision, order_id, reason, reviewer, auto, until_idle
     info = describe_stack(gateway, StackNames(target.prefix, gateway.account_id, target.region))
     sfn, dynamodb, orders_table = gateway.client("stepfunctions"), gateway.client("dynamodb"), info.tables["orders"]
     if auto:
-        review = approvals.review_automatically(sfn, dynamodb, orders_table, idle_seconds=until_idle, on_decision=lambda outcome: report(out, outcome))
+        review = approvals.review_automatically(
+            sfn, dynamodb, orders_table, idle_seconds=until_idle, on_decision=lambda outcome: report(out, outcome)
+        )
         if as_json:
             out.emit_json(review.to_json())
         else:
-            out.say(f"auto-review done: {review.approved} approved, {review.rejected} rejected, {review.refused} already decided or expired")
+            out.say(
+                f"auto-review done: {review.approved} approved, {review.rejected} rejected, {review.refused} already decided or expired"
+            )
     elif decision:
         made = approvals.decide(sfn, dynamodb, orders_table, order_id, decision, reviewer, reason)
         if as_json:
@@ -85,7 +93,11 @@ def report(out: Output, outcome) -> None:
     if isinstance(outcome, approvals.ApprovalRefused):
         out.say(f"[yellow]{outcome}[/yellow]")
         return
-    verb = "approved: it is charged and completed next" if outcome.decision == approvals.APPROVE else f"rejected ({outcome.reason}): its stock is released"
+    verb = (
+        "approved: it is charged and completed next"
+        if outcome.decision == approvals.APPROVE
+        else f"rejected ({outcome.reason}): its stock is released"
+    )
     out.say(f"order {outcome.order_id} {verb}")
 
 

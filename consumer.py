@@ -20,7 +20,9 @@ def parse_queues(value: str) -> tuple[Pool, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [name for name in chosen if name not in QUEUE_NAMES]
     if unknown or not chosen:
-        raise UsageProblem(f"unknown queue {', '.join(map(repr, unknown)) or repr(value)} in --queues: use shipping, analytics or shipping,analytics")
+        raise UsageProblem(
+            f"unknown queue {', '.join(map(repr, unknown)) or repr(value)} in --queues: use shipping, analytics or shipping,analytics"
+        )
     return tuple(Pool(name) for name in chosen)
 
 
@@ -28,19 +30,47 @@ def parse_queues(value: str) -> tuple[Pool, ...]:
 @target_options
 @json_option
 @click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True, help="Worker threads in each pool.")
-@click.option("--queues", "queue_list", default=",".join(QUEUE_NAMES), show_default=True, help="Which queues to drain: shipping, analytics, or both (comma-separated).")
+@click.option(
+    "--queues",
+    "queue_list",
+    default=",".join(QUEUE_NAMES),
+    show_default=True,
+    help="Which queues to drain: shipping, analytics, or both (comma-separated).",
+)
 @click.option(
     "--max-inflight",
     type=click.IntRange(min=1),
-    help=f"Most workflow executions open at once; fulfillment workers wait for room.  [default: {MAX_INFLIGHT_AWS} on AWS, {MAX_INFLIGHT_EMULATOR} on an emulator]",
+    help=(
+        "Most workflow executions open at once; fulfillment workers wait for room.  "
+        f"[default: {MAX_INFLIGHT_AWS} on AWS, {MAX_INFLIGHT_EMULATOR} on an emulator]"
+    ),
 )
 @click.option("--until-empty", is_flag=True, help="Exit once the queues are drained and every execution has closed.")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Exit after this many seconds.")
-@click.option("--no-dashboard", is_flag=True, help="Plain progress lines instead of the live dashboard (the default when stdout is not a terminal).")
-@click.option("--wait-seconds", type=click.IntRange(1, 20), default=5, show_default=True, help="Long-poll wait of each receive; a stop waits for at most this long.")
-@click.option("--visibility-timeout", type=click.IntRange(1, 43200), help="Visibility timeout of received messages, kept extended while work lasts.  [default: the queue's]")
-@click.option("--redrive", "redrive_queue", type=click.Choice(QUEUE_NAMES), help="Move that queue's DLQ messages back to it, report how many, and exit.")
-def main(target, as_json, workers, queue_list, max_inflight, until_empty, duration, no_dashboard, wait_seconds, visibility_timeout, redrive_queue):
+@click.option(
+    "--no-dashboard", is_flag=True, help="Plain progress lines instead of the live dashboard (the default when stdout is not a terminal)."
+)
+@click.option(
+    "--wait-seconds",
+    type=click.IntRange(1, 20),
+    default=5,
+    show_default=True,
+    help="Long-poll wait of each receive; a stop waits for at most this long.",
+)
+@click.option(
+    "--visibility-timeout",
+    type=click.IntRange(1, 43200),
+    help="Visibility timeout of received messages, kept extended while work lasts.  [default: the queue's]",
+)
+@click.option(
+    "--redrive",
+    "redrive_queue",
+    type=click.Choice(QUEUE_NAMES),
+    help="Move that queue's DLQ messages back to it, report how many, and exit.",
+)
+def main(
+    target, as_json, workers, queue_list, max_inflight, until_empty, duration, no_dashboard, wait_seconds, visibility_timeout, redrive_queue
+):
     """Drain ShippingQueue (start one workflow per order) and AnalyticsQueue (demand per SKU), exactly once."""
     settings = ConsumerSettings(
         queues=parse_queues(queue_list),

@@ -91,8 +91,17 @@ def spike(orders: int, prefix: str, target: list[str]) -> dict:
     reviewer_log_path = LOGS / "demo-reviewer.log"
     reviewer_command = ["approve.py", *target, "--auto", "--until-idle", str(REVIEWER_IDLE_SECONDS)]
     producer_command = [
-        "producer.py", *target, "--orders", str(orders),
-        "--invalid-rate", "0.02", "--poison-rate", "0.002", "--duplicate-rate", "0.01", "--json",
+        "producer.py",
+        *target,
+        "--orders",
+        str(orders),
+        "--invalid-rate",
+        "0.02",
+        "--poison-rate",
+        "0.002",
+        "--duplicate-rate",
+        "0.01",
+        "--json",
     ]
     consumer_command = ["consumer.py", *target, "--until-empty"]
     step(2, f"The spike: {orders:,} orders, drained while they arrive", consumer_command)
@@ -128,8 +137,14 @@ def show_producer(summary: dict) -> None:
     table = Table(title="What the producer uploaded", title_justify="left")
     table.add_column("")
     table.add_column("value", justify="right")
-    for label, key in (("orders", "uploaded"), ("of which invalid", "invalid"), ("of which poison (not JSON)", "poison"),
-                       ("duplicate re-sends", "duplicates"), ("failed uploads", "failed"), ("orders/s", "orders_per_second")):
+    for label, key in (
+        ("orders", "uploaded"),
+        ("of which invalid", "invalid"),
+        ("of which poison (not JSON)", "poison"),
+        ("duplicate re-sends", "duplicates"),
+        ("failed uploads", "failed"),
+        ("orders/s", "orders_per_second"),
+    ):
         table.add_row(label, f"{summary[key]:,}" if isinstance(summary[key], int) else str(summary[key]))
     console.print(table)
 
@@ -137,7 +152,11 @@ def show_producer(summary: dict) -> None:
 @click.command()
 @click.option("--orders", type=click.IntRange(min=1), default=10000, show_default=True, help="Orders in the spike.")
 @click.option("--prefix", default="bfdemo", show_default=True, help="Prefix of the demo's own stack (your default stack is left alone).")
-@click.option("--keep", is_flag=True, help="Leave the stack and the emulator running afterwards, to shop in the storefront and explore with status.py.")
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Leave the stack and the emulator running afterwards, to shop in the storefront and explore with status.py.",
+)
 def main(orders, prefix, keep):
     """Run the Black Friday pipeline end to end on the local emulator."""
     target = ["--target", "local", "--prefix", prefix]
@@ -159,7 +178,10 @@ def main(orders, prefix, keep):
             f"remove it with python teardown.py --prefix {prefix}"
         )
     if keep:
-        console.print(f"Stack kept: shop at {storefront}, explore with python status.py --prefix {prefix}; remove with python teardown.py --prefix {prefix}")
+        console.print(
+            f"Stack kept: shop at {storefront}, explore with python status.py --prefix {prefix}; "
+            f"remove with python teardown.py --prefix {prefix}"
+        )
         return
     step(5, "Tear down", ["teardown.py", *target, "--yes"])
     run(["teardown.py", *target, "--yes"], "teardown failed")

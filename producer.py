@@ -16,12 +16,34 @@ SHARE = click.FloatRange(0, 1)
 @json_option
 @click.option("--orders", "order_count", type=click.IntRange(min=1), default=1000, show_default=True, help="How many orders to upload.")
 @click.option("--seed", type=int, help="Makes the orders and the injected faults reproducible.  [default: random, printed]")
-@click.option("--concurrency", type=click.IntRange(1, MAX_CONCURRENCY), default=DEFAULT_CONCURRENCY, show_default=True, help="Uploads in flight at once (one shared client).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, MAX_CONCURRENCY),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Uploads in flight at once (one shared client).",
+)
 @click.option("--rate", type=click.FloatRange(min=0), default=0, help="Cap in orders per second.  [default: 0, as fast as possible]")
-@click.option("--shape", type=click.Choice(SHAPES), help="How --rate evolves: steady, ramp (a tenth up to full) or burst (full for the first fifth, then a quarter).  [default: steady]")
-@click.option("--invalid-rate", type=SHARE, default=DEFAULT_INVALID_RATE, show_default=True, help="Share of orders that fail validation (unknown SKU, zero quantity, wrong total).")
+@click.option(
+    "--shape",
+    type=click.Choice(SHAPES),
+    help="How --rate evolves: steady, ramp (a tenth up to full) or burst (full for the first fifth, then a quarter).  [default: steady]",
+)
+@click.option(
+    "--invalid-rate",
+    type=SHARE,
+    default=DEFAULT_INVALID_RATE,
+    show_default=True,
+    help="Share of orders that fail validation (unknown SKU, zero quantity, wrong total).",
+)
 @click.option("--poison-rate", type=SHARE, default=0.0, show_default=True, help="Share of objects that are not JSON at all.")
-@click.option("--duplicate-rate", type=SHARE, default=0.0, show_default=True, help="Share of orders uploaded twice under the same key, as a client retry would.")
+@click.option(
+    "--duplicate-rate",
+    type=SHARE,
+    default=0.0,
+    show_default=True,
+    help="Share of orders uploaded twice under the same key, as a client retry would.",
+)
 @click.option(
     "--via",
     type=click.Choice(["s3", "api"]),

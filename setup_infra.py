@@ -88,7 +88,10 @@ def run_plan(out: Output, as_json: bool, target, names: StackNames, plan: Plan) 
 @click.option(
     "--notify-email",
     metavar="ADDRESS",
-    help="Subscribe ADDRESS to CriticalAlerts (every alarm's action) and to Approvals (big orders to review) (--target aws; confirm the e-mails AWS sends).",
+    help=(
+        "Subscribe ADDRESS to CriticalAlerts (every alarm's action) and to Approvals (big orders to review) "
+        "(--target aws; confirm the e-mails AWS sends)."
+    ),
 )
 @click.option(
     "--approval-threshold",
@@ -124,7 +127,13 @@ def main(target, as_json, yes, notify_email, approval_threshold, approval_timeou
         # Planning never starts the emulator; one that is not running holds nothing, so everything would be created.
         out.say(f"No local emulator runs at {target.endpoint_url}: it starts empty, so setup would create every resource.")
         names = StackNames(target.prefix, EMULATOR_ACCOUNT, target.region)
-        run_plan(out, as_json, target, names, Deployment.prepare(None, names, notify_email=notify_email, approval=approval).plan_for_empty_account())
+        run_plan(
+            out,
+            as_json,
+            target,
+            names,
+            Deployment.prepare(None, names, notify_email=notify_email, approval=approval).plan_for_empty_account(),
+        )
         return
     if target.is_local and not plan_only:
         start_emulator(out)
@@ -159,7 +168,10 @@ def main(target, as_json, yes, notify_email, approval_threshold, approval_timeou
             }
         )
         return
-    rows = [(change.kind, change.name, f"[{ACTION_STYLES[change.action]}]{change.action}[/]", ", ".join(change.differences)) for change in changes]
+    rows = [
+        (change.kind, change.name, f"[{ACTION_STYLES[change.action]}]{change.action}[/]", ", ".join(change.differences))
+        for change in changes
+    ]
     out.table("Resources", ("Kind", "Name", "Action", "Differences"), rows)
     counts = {action: sum(change.action is action for change in changes) for action in Action}
     out.say(", ".join(f"{count} {action}" for action, count in counts.items()))

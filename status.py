@@ -70,7 +70,10 @@ def report_snapshot(out, state):
         out.table(
             "Why orders failed",
             ("reason", "orders", "what it means"),
-            [(reason, count, FAILURE_MEANINGS.get(reason, "see python status.py --order ID")) for reason, count in state["failed_by_reason"].items()],
+            [
+                (reason, count, FAILURE_MEANINGS.get(reason, "see python status.py --order ID"))
+                for reason, count in state["failed_by_reason"].items()
+            ],
         )
     out.table("Executions by status", ("status", "executions"), state["executions"].items())
     if state["awaiting_approval"]:
@@ -101,8 +104,11 @@ def report_journey(out, journey):
         ("failure reason", journey["failure_reason"] or "-"),
     ]
     out.table(f"Order {journey['order_id']}", ("", ""), rows)
-    out.table("Its log lines", ("function", "level", "message"),
-              [(line["logGroup"].rsplit("/", 1)[-1], line.get("level", ""), line.get("message", "")) for line in journey["log_lines"]])
+    out.table(
+        "Its log lines",
+        ("function", "level", "message"),
+        [(line["logGroup"].rsplit("/", 1)[-1], line.get("level", ""), line.get("message", "")) for line in journey["log_lines"]],
+    )
 
 
 def approval_text(row: dict) -> str:

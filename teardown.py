@@ -41,7 +41,9 @@ def show_removal_plan(out: Output, as_json: bool, target) -> None:
 @json_option
 @yes_option
 @click.option("--keep-emulator", is_flag=True, help="On --target local, leave the emulator running afterwards.")
-@click.option("--plan", "plan_only", is_flag=True, help="List what teardown would delete and delete nothing. Exit 0: nothing to delete; 3: something.")
+@click.option(
+    "--plan", "plan_only", is_flag=True, help="List what teardown would delete and delete nothing. Exit 0: nothing to delete; 3: something."
+)
 def main(target, as_json, yes, keep_emulator, plan_only):
     """Remove every resource of the pipeline with this prefix."""
     out = Output(as_json)

@@ -62,7 +62,9 @@ def percentile_ms(latencies: list[float], share: float) -> float:
     return round(1000 * ordered[max(0, math.ceil(len(ordered) * share) - 1)], 1) if ordered else 0.0
 
 
-def measure_api_path(api_url: str, orders: int = 1000, concurrency: int = 32, seed: int = 2026, invalid_rate: float = 0.02) -> ApiPathFigures:
+def measure_api_path(
+    api_url: str, orders: int = 1000, concurrency: int = 32, seed: int = 2026, invalid_rate: float = 0.02
+) -> ApiPathFigures:
     settings = SpikeSettings(orders=orders, seed=seed, concurrency=concurrency, invalid_rate=invalid_rate)
     sink = TimedSink(ApiSink(api_url, concurrency))
     report = Spike(sink, settings).run()

@@ -61,8 +61,12 @@ def consumer_run(url: str, orders: int, queues: str, workers: int, workdir: Path
          "--queues", queues, "--workers", str(workers), "--until-empty", "--no-dashboard", "--wait-seconds", "1", "--json"]
     )  # fmt: skip
     measured = json.loads(measure_file.read_text())
-    checked = [invariant for invariant in verify(gateway, names, describe_stack(gateway, names)) if "shipping" in queues or invariant.number == 4]
-    handled = summary["shipping"]["started"] if "shipping" in queues else summary["analytics"]["aggregated"] + summary["analytics"]["rejected"]
+    checked = [
+        invariant for invariant in verify(gateway, names, describe_stack(gateway, names)) if "shipping" in queues or invariant.number == 4
+    ]
+    handled = (
+        summary["shipping"]["started"] if "shipping" in queues else summary["analytics"]["aggregated"] + summary["analytics"]["rejected"]
+    )
     return {
         "orders": orders,
         "queues": queues,
@@ -93,7 +97,13 @@ def stop_emulator(emulator: subprocess.Popen) -> None:
 
 @click.command()
 @click.option("--orders", "order_counts", default="1000,10000", show_default=True, help="Backlog sizes, comma-separated.")
-@click.option("--queues", type=click.Choice(["shipping,analytics", "analytics"]), default="shipping,analytics", show_default=True, help="Pools to run.")
+@click.option(
+    "--queues",
+    type=click.Choice(["shipping,analytics", "analytics"]),
+    default="shipping,analytics",
+    show_default=True,
+    help="Pools to run.",
+)
 @click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True, help="Workers per pool.")
 def main(order_counts, queues, workers):
     counts = parse_counts(order_counts)
@@ -105,7 +115,10 @@ def main(order_counts, queues, workers):
             runs = []
             for orders in counts:
                 runs.append(consumer_run(url, orders, queues, workers, workdir))
-                out.say(f"{orders} orders: {runs[-1]['seconds']}s, consumer peak RSS {runs[-1]['peak_rss_mb']} MB, invariants {'hold' if runs[-1]['invariants_hold'] else 'FAIL'}")
+                out.say(
+                    f"{orders} orders: {runs[-1]['seconds']}s, consumer peak RSS {runs[-1]['peak_rss_mb']} MB, "
+                    f"invariants {'hold' if runs[-1]['invariants_hold'] else 'FAIL'}"
+                )
         finally:
             stop_emulator(emulator)
     smallest, largest = runs[0], runs[-1]
@@ -118,7 +131,16 @@ def main(order_counts, queues, workers):
         f"consumer.py --queues {queues} draining a backlog",
         ("orders", "seconds", "orders/s", "ms/order", "p50 s", "p95 s", "peak RSS MB", "invariants"),
         [
-            (run["orders"], run["seconds"], run["orders_per_second"], run["ms_per_order"], run["latency_p50_s"], run["latency_p95_s"], run["peak_rss_mb"], "hold" if run["invariants_hold"] else "FAIL")
+            (
+                run["orders"],
+                run["seconds"],
+                run["orders_per_second"],
+                run["ms_per_order"],
+                run["latency_p50_s"],
+                run["latency_p95_s"],
+                run["peak_rss_mb"],
+                "hold" if run["invariants_hold"] else "FAIL",
+            )
             for run in runs
         ],
     )

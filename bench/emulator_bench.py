@@ -96,7 +96,9 @@ def fan_out(gateway: AwsGateway) -> tuple[str, list[str]]:
 
 
 def depth(sqs, url: str) -> int:
-    return int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
+    return int(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"]
+    )
 
 
 def fill(sqs, url: str, target: int, threads: int) -> None:
@@ -120,7 +122,11 @@ def bench_fan_out(gateway: AwsGateway, backlogs: list[int], puts: int, drain: in
     for backlog in backlogs:
         for url in queue_urls:
             fill(sqs, url, backlog, threads)
-        seconds = parallel(threads, puts, lambda index, backlog=backlog: s3.put_object(Bucket=bucket, Key=f"orders/{backlog}-{index}.json", Body=ORDER_BODY))
+        seconds = parallel(
+            threads,
+            puts,
+            lambda index, backlog=backlog: s3.put_object(Bucket=bucket, Key=f"orders/{backlog}-{index}.json", Body=ORDER_BODY),
+        )
         rates[backlog] = round(puts / seconds, 1)
     delivered = [depth(sqs, url) for url in queue_urls]
     expected = max(backlogs) + puts  # every put reached both queues (fills round up to whole batches)
@@ -200,7 +206,9 @@ def bench_executions(gateway: AwsGateway, function_arn: str, executions: int, th
     parallel(
         threads,
         executions,
-        lambda index: execution_arns.append(sfn.start_execution(stateMachineArn=arn, name=f"o-{index}", input=json.dumps({"orderId": f"o-{index}"}))["executionArn"]),
+        lambda index: execution_arns.append(
+            sfn.start_execution(stateMachineArn=arn, name=f"o-{index}", input=json.dumps({"orderId": f"o-{index}"}))["executionArn"]
+        ),
     )
     for execution_arn in execution_arns:
         while (status := sfn.describe_execution(executionArn=execution_arn)["status"]) == "RUNNING":
@@ -227,7 +235,8 @@ def ratios(fixed: dict, unfixed: dict) -> dict:
 
     return {
         "puts_per_second_at_backlog": {
-            backlog: ratio(rate, unfixed["puts_per_second_at_backlog"][backlog]) for backlog, rate in fixed["puts_per_second_at_backlog"].items()
+            backlog: ratio(rate, unfixed["puts_per_second_at_backlog"][backlog])
+            for backlog, rate in fixed["puts_per_second_at_backlog"].items()
         },
         "received_and_deleted_per_second": ratio(fixed["received_and_deleted_per_second"], unfixed["received_and_deleted_per_second"]),
         "invokes_per_second": ratio(fixed["invokes_per_second"], unfixed["invokes_per_second"]),
@@ -256,18 +265,41 @@ def main(backlogs, puts, drain, invokes, executions, threads):
     with tempfile.TemporaryDirectory(prefix="emulator-bench-") as workdir:
         results = {mode: run_mode(mode == "fixed", Path(workdir), options) for mode in MODES}
     fixed, unfixed = results["fixed"], results["unfixed"]
-    document = {"options": options, **results, "ratio_fixed_to_unfixed": ratios(fixed, unfixed), "seconds": round(time.monotonic() - started, 1)}
+    document = {
+        "options": options,
+        **results,
+        "ratio_fixed_to_unfixed": ratios(fixed, unfixed),
+        "seconds": round(time.monotonic() - started, 1),
+    }
     out = Output()
     rows = [
-        (f"PutObject + fan-out, backlog {backlog:,}", fixed["puts_per_second_at_backlog"][backlog], unfixed["puts_per_second_at_backlog"][backlog],
-         document["ratio_fixed_to_unfixed"]["puts_per_second_at_backlog"][backlog])
+        (
+            f"PutObject + fan-out, backlog {backlog:,}",
+            fixed["puts_per_second_at_backlog"][backlog],
+            unfixed["puts_per_second_at_backlog"][backlog],
+            document["ratio_fixed_to_unfixed"]["puts_per_second_at_backlog"][backlog],
+        )
         for backlog in options["backlogs"]
     ]
     rows += [
-        (f"Receive + delete, backlog {max(options['backlogs']) + puts:,}", fixed["received_and_deleted_per_second"], unfixed["received_and_deleted_per_second"],
-         document["ratio_fixed_to_unfixed"]["received_and_deleted_per_second"]),
-        ("Lambda invokes", fixed["invokes_per_second"], unfixed["invokes_per_second"], document["ratio_fixed_to_unfixed"]["invokes_per_second"]),
-        ("Executions (2 Lambda tasks)", fixed["executions_per_second"], unfixed["executions_per_second"], document["ratio_fixed_to_unfixed"]["executions_per_second"]),
+        (
+            f"Receive + delete, backlog {max(options['backlogs']) + puts:,}",
+            fixed["received_and_deleted_per_second"],
+            unfixed["received_and_deleted_per_second"],
+            document["ratio_fixed_to_unfixed"]["received_and_deleted_per_second"],
+        ),
+        (
+            "Lambda invokes",
+            fixed["invokes_per_second"],
+            unfixed["invokes_per_second"],
+            document["ratio_fixed_to_unfixed"]["invokes_per_second"],
+        ),
+        (
+            "Executions (2 Lambda tasks)",
+            fixed["executions_per_second"],
+            unfixed["executions_per_second"],
+            document["ratio_fixed_to_unfixed"]["executions_per_second"],
+        ),
     ]
     out.table(f"Emulator, per second ({threads} client threads)", ("workload", "with fixes", "without", "ratio"), rows)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -76,7 +76,9 @@ def cold_start_round(tree: Path, functions: int, workdir: Path) -> dict:
 
 
 @click.command()
-@click.option("--baseline-tree", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="A checkout to compare with.")
+@click.option(
+    "--baseline-tree", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="A checkout to compare with."
+)
 @click.option("--functions", default=24, show_default=True, type=click.IntRange(1, 64), help="Functions (cold starts) per round.")
 @click.option("--rounds", default=3, show_default=True, type=click.IntRange(1), help="Rounds per tree, alternating.")
 def main(baseline_tree, functions, rounds):
@@ -87,13 +89,27 @@ def main(baseline_tree, functions, rounds):
         for _ in range(rounds):
             for label, tree in trees.items():
                 runs[label].append(cold_start_round(tree, functions, Path(workdir)))
-    medians = {label: {key: statistics.median(run[key] for run in results) for key in ("seconds", "cpu_ms_per_cold_start")} for label, results in runs.items()}
+    medians = {
+        label: {key: statistics.median(run[key] for run in results) for key in ("seconds", "cpu_ms_per_cold_start")}
+        for label, results in runs.items()
+    }
     ratio = {key: round(medians["this tree"][key] / medians["baseline"][key], 2) for key in ("seconds", "cpu_ms_per_cold_start")}
-    document = {"functions": functions, "rounds": rounds, "baseline_tree": str(trees["baseline"]), "runs": runs, "medians": medians, "ratio_this_to_baseline": ratio}
+    document = {
+        "functions": functions,
+        "rounds": rounds,
+        "baseline_tree": str(trees["baseline"]),
+        "runs": runs,
+        "medians": medians,
+        "ratio_this_to_baseline": ratio,
+    }
     out = Output()
     rows = [(label, str(medians[label]["seconds"]), str(medians[label]["cpu_ms_per_cold_start"])) for label in trees]
     rows.append(("ratio", str(ratio["seconds"]), str(ratio["cpu_ms_per_cold_start"])))
-    out.table(f"{functions} cold starts at once (median of {rounds} rounds)", ("tree", "seconds to the last answer", "Lambda CPU ms per cold start"), rows)
+    out.table(
+        f"{functions} cold starts at once (median of {rounds} rounds)",
+        ("tree", "seconds to the last answer", "Lambda CPU ms per cold start"),
+        rows,
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "lambda_bench.json").write_text(json.dumps(document, indent=2))
     out.emit_json(document)

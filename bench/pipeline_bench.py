@@ -329,15 +329,34 @@ def summarize(runs: list[dict], scales: list[int]) -> dict:
 def print_tables(runs: list[dict], summary: dict) -> None:
     wide = Console(width=200)
     table = Table(title="Pipeline benchmark (local emulator)")
-    for column in ("mode", "run", "orders", "seconds", "orders/s", "p50 ms", "p95 ms", "POST p50/p95 ms", "CPU ms/order", "load avg", "consumer MB", "invariants"):
+    for column in (
+        "mode",
+        "run",
+        "orders",
+        "seconds",
+        "orders/s",
+        "p50 ms",
+        "p95 ms",
+        "POST p50/p95 ms",
+        "CPU ms/order",
+        "load avg",
+        "consumer MB",
+        "invariants",
+    ):
         table.add_column(column)
     for run in runs:
         table.add_row(
-            run["mode"], run["kind"], str(run["orders"]), str(run["seconds"]), str(run["orders_per_second"]),
-            str(run["latency_p50_ms"]), str(run["latency_p95_ms"]),
+            run["mode"],
+            run["kind"],
+            str(run["orders"]),
+            str(run["seconds"]),
+            str(run["orders_per_second"]),
+            str(run["latency_p50_ms"]),
+            str(run["latency_p95_ms"]),
             f"{run['request_p50_ms']} / {run['request_p95_ms']}" if run["request_p50_ms"] is not None else "",
             str(run["cpu_ms_per_order_total"]),
-            f"{run['load_average_mean']} (max {run['load_average_max']})", str(run["consumer_peak_rss_mb"]),
+            f"{run['load_average_mean']} (max {run['load_average_max']})",
+            str(run["consumer_peak_rss_mb"]),
             {True: "hold", False: "FAIL", None: "n/a"}[run["invariants_hold"]],
         )
     wide.print(table)
@@ -353,10 +372,21 @@ def print_tables(runs: list[dict], summary: dict) -> None:
 
 @click.command()
 @click.option("--orders", type=click.IntRange(min=1), default=2000, show_default=True, help="Orders per run of each mode.")
-@click.option("--api-path/--no-api-path", default=True, show_default=True, help="Also run the spike through the order API (producer --via api) on the grouped emulator.")
+@click.option(
+    "--api-path/--no-api-path",
+    default=True,
+    show_default=True,
+    help="Also run the spike through the order API (producer --via api) on the grouped emulator.",
+)
 @click.option("--modes", default="grouped,single,one-core", show_default=True, help="Emulator modes, run one after the other.")
 @click.option("--scale", default="", help="Also run the grouped mode at these order counts (e.g. 1000,10000).")
-@click.option("--compare-orders", type=click.IntRange(min=0), default=0, show_default=True, help="Orders for the naive baseline vs the pipeline (0: skip).")
+@click.option(
+    "--compare-orders",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Orders for the naive baseline vs the pipeline (0: skip).",
+)
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=RESULTS / "pipeline.png", show_default=True)
 def main(orders, modes, scale, compare_orders, chart, api_path):
     """Benchmark the pipeline on the emulator's modes side by side, and across scales."""

@@ -204,7 +204,13 @@ class Decision:
     decided_at: str
 
     def to_json(self) -> dict:
-        return {"orderId": self.order_id, "decision": self.decision, "reviewer": self.reviewer, "reason": self.reason, "decidedAt": self.decided_at}
+        return {
+            "orderId": self.order_id,
+            "decision": self.decision,
+            "reviewer": self.reviewer,
+            "reason": self.reason,
+            "decidedAt": self.decided_at,
+        }
 
 
 def _refusal(order_id: str, item: dict) -> ApprovalRefused:
@@ -236,7 +242,9 @@ def decide(stepfunctions, dynamodb, orders_table: str, order_id: str, decision: 
         item = dynamodb.update_item(
             TableName=orders_table,
             Key=row_key(order_id),
-            UpdateExpression="SET #status = :reserved, decision = :decision, decidedBy = :reviewer, decidedAt = :at, decisionReason = :reason",
+            UpdateExpression=(
+                "SET #status = :reserved, decision = :decision, decidedBy = :reviewer, decidedAt = :at, decisionReason = :reason"
+            ),
             ConditionExpression="#status = :awaiting AND attribute_not_exists(decision)",
             ExpressionAttributeNames=STATUS_NAME,
             ExpressionAttributeValues={
@@ -317,7 +325,13 @@ def review_automatically(
             approve = auto_review(order.order_id)
             try:
                 outcome = decide(
-                    stepfunctions, dynamodb, orders_table, order.order_id, APPROVE if approve else REJECT, AUTO_REVIEWER, "" if approve else AUTO_REJECT_REASON
+                    stepfunctions,
+                    dynamodb,
+                    orders_table,
+                    order.order_id,
+                    APPROVE if approve else REJECT,
+                    AUTO_REVIEWER,
+                    "" if approve else AUTO_REJECT_REASON,
                 )
             except ApprovalRefused as refused:
                 review.refused += 1

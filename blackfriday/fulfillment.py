@@ -120,7 +120,11 @@ def reserve_inventory(dynamodb, inventory_table: str, orders_table: str, order: 
         stock_reasons, record_reason = reasons[: len(units)], (reasons[len(units)] if len(reasons) > len(units) else {})
         if record_reason.get("Code") == CONDITION_FAILED:  # a repeat: this order already holds its stock
             return OrderRow.from_item(record_reason["Item"]).reserved_items
-        short = [f"{sku} (wanted {units[sku]})" for sku, reason in zip(units, stock_reasons, strict=False) if reason.get("Code") == CONDITION_FAILED]
+        short = [
+            f"{sku} (wanted {units[sku]})"
+            for sku, reason in zip(units, stock_reasons, strict=False)
+            if reason.get("Code") == CONDITION_FAILED
+        ]
         if short:
             raise OutOfStock(f"not enough stock for order {order_id}: {', '.join(short)}") from None
         codes = sorted({reason.get("Code") for reason in reasons} - {"None", None})

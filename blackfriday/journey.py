@@ -64,4 +64,3 @@ def journey_of(s3, dynamodb, stepfunctions, bucket: str, orders_table: str, exec
         "receipt": receipt if has_receipt else None,
         "failure_reason": OrderRow.from_item(item or {}).reason,
     }
-

@@ -63,7 +63,8 @@ def work_queue(key: str, thing: str, dlq_thing: str, topic: str) -> tuple[Resour
         ResourceAlarm(key=f"alarm:dlq_{key}", thing=f"dlq-{key}", description="A message reached {subject}: an order event failed 3 times",
                       namespace="AWS/SQS", metric="ApproximateNumberOfMessagesVisible", dimension="QueueName", subject=dlq.key,
                       statistic="Maximum", threshold=0),
-        ResourceAlarm(key=f"alarm:age_{key}", thing=f"age-{key}", description=f"The oldest message in {{subject}} waits over {OLDEST_MESSAGE_LIMIT_SECONDS} s",
+        ResourceAlarm(key=f"alarm:age_{key}", thing=f"age-{key}",
+                      description=f"The oldest message in {{subject}} waits over {OLDEST_MESSAGE_LIMIT_SECONDS} s",
                       namespace="AWS/SQS", metric="ApproximateAgeOfOldestMessage", dimension="QueueName", subject=queue.key,
                       statistic="Maximum", threshold=OLDEST_MESSAGE_LIMIT_SECONDS),
     )  # fmt: skip
@@ -120,7 +121,8 @@ def stack_manifest(functions: Iterable[FunctionSpec] = FUNCTION_SPECS, catalogue
             # Not raw: the SNS envelope's TopicArn tells a confirmation from a failure notice.
             Subscription(key="subscription:order_events", topic="topic:order_events", queue="queue:notifications", raw_delivery=False),
             Subscription(key="subscription:order_errors", topic="topic:order_errors", queue="queue:notifications", raw_delivery=False),
-            BucketNotification(key="notification:new_orders", bucket="bucket", topic="topic:new_orders", prefix=ORDERS_PREFIX, suffix=ORDER_SUFFIX),
+            BucketNotification(key="notification:new_orders", bucket="bucket", topic="topic:new_orders", prefix=ORDERS_PREFIX,
+                               suffix=ORDER_SUFFIX),
             Table(key="table:inventory", thing="Inventory", keys=(("sku", "HASH"),), environment="INVENTORY_TABLE"),
             Table(key="table:orders", thing="Orders", keys=(("orderId", "HASH"),), environment="ORDERS_TABLE"),
             Table(key="table:analytics", thing="SkuDemand", keys=(("pk", "HASH"), ("sk", "RANGE"))),
@@ -130,14 +132,16 @@ def stack_manifest(functions: Iterable[FunctionSpec] = FUNCTION_SPECS, catalogue
                  description="Runs the order processing workflow", trusted_source="state_machine"),
             StateMachine(key="state_machine", thing="OrderProcessingWorkflow", role="role:workflow", environment="STATE_MACHINE_ARN"),
             # Not ExecutionsFailed: an order that fails for a business reason ends its execution in a Fail state.
-            *(ResourceAlarm(key=f"alarm:workflow_{outcome.lower()}", thing=f"workflow-{outcome.lower()}", description=f"An execution of {{subject}} {what}",
-                            namespace="AWS/States", metric=f"Executions{outcome}", dimension="StateMachineArn", subject="state_machine",
-                            statistic="Sum", threshold=0)
+            *(ResourceAlarm(key=f"alarm:workflow_{outcome.lower()}", thing=f"workflow-{outcome.lower()}",
+                            description=f"An execution of {{subject}} {what}", namespace="AWS/States", metric=f"Executions{outcome}",
+                            dimension="StateMachineArn", subject="state_machine", statistic="Sum", threshold=0)
               for outcome, what in (("TimedOut", "timed out"), ("Aborted", "was aborted (stopped)"))),
-            FailureRateAlarm(key="alarm:failure_rate", thing="failure-rate", threshold=FAILURE_RATE_LIMIT_PERCENT, periods=FAILURE_RATE_PERIODS,
-                             period_seconds=FAILURE_RATE_PERIOD_SECONDS, minimum_orders=FAILURE_RATE_MINIMUM_ORDERS,
-                             description=f"Over {FAILURE_RATE_LIMIT_PERCENT}% of orders failed in each of {FAILURE_RATE_PERIODS} periods of "
-                                         f"{FAILURE_RATE_PERIOD_SECONDS // 60} minutes (about a quarter is normal on Black Friday)"),
+            FailureRateAlarm(key="alarm:failure_rate", thing="failure-rate", threshold=FAILURE_RATE_LIMIT_PERCENT,
+                             periods=FAILURE_RATE_PERIODS, period_seconds=FAILURE_RATE_PERIOD_SECONDS,
+                             minimum_orders=FAILURE_RATE_MINIMUM_ORDERS,
+                             description=f"Over {FAILURE_RATE_LIMIT_PERCENT}% of orders failed in each of {FAILURE_RATE_PERIODS} "
+                                         f"periods of {FAILURE_RATE_PERIOD_SECONDS // 60} minutes "
+                                         "(about a quarter is normal on Black Friday)"),
             *lambda_function(ORDERS_API_FUNCTION),
             RestApi(key="rest_api", thing="OrdersApi", function=f"function:{ORDERS_API_FUNCTION.short_name}", paths=ROUTE_PATHS,
                     description="Black Friday order API and storefront"),

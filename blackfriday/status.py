@@ -57,10 +57,7 @@ def snapshot(gateway, info: StackInfo, hottest: int = 6) -> dict:
         "failed_by_reason": dict(reasons.most_common()),
         "awaiting_approval": orders[OrderStatus.AWAITING_APPROVAL],
         "executions": execution_counts(gateway.client("stepfunctions"), info.state_machine_arn),
-        "stock": [
-            {"sku": sku, "initial": PRODUCTS[sku].initial_stock, "stock": stock[sku], "sold": sold[sku]}
-            for sku in hottest_skus
-        ],
+        "stock": [{"sku": sku, "initial": PRODUCTS[sku].initial_stock, "stock": stock[sku], "sold": sold[sku]} for sku in hottest_skus],
     }
 
 

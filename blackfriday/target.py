@@ -99,14 +99,13 @@ def resolve_target(target: str | None, endpoint_url: str | None, region: str | N
         raise UsageProblem(f"--region {region!r} is not an AWS region name such as us-east-1")
     if partition_of(region) is None:
         raise UsageProblem(
-            f"--region {region} is in an isolated partition the stack does not support: use a region of aws, aws-cn (cn-*) or aws-us-gov (us-gov-*)"
+            f"--region {region} is in an isolated partition the stack does not support: "
+            "use a region of aws, aws-cn (cn-*) or aws-us-gov (us-gov-*)"
         )
     prefix = validate_prefix((prefix or DEFAULT_PREFIX).strip())
     if endpoint_url:
         if kind == AWS:
-            raise UsageProblem(
-                "--target aws talks to real AWS: unset --endpoint-url / AWS_ENDPOINT_URL, or drop --target aws"
-            )
+            raise UsageProblem("--target aws talks to real AWS: unset --endpoint-url / AWS_ENDPOINT_URL, or drop --target aws")
         return Target(ENDPOINT, region, prefix, validate_endpoint_url(endpoint_url))
     if kind == LOCAL:
         return Target(LOCAL, region, prefix, local_endpoint_url())

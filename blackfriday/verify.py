@@ -92,9 +92,9 @@ def _dead_lettered_keys(sqs, dlq_url: str) -> Counter:
     keys: Counter = Counter()
     handles = []
     while True:
-        messages = sqs.receive_message(
-            QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=120, WaitTimeSeconds=0
-        ).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=120, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not messages:
             break
         for message in messages:
@@ -107,8 +107,7 @@ def _dead_lettered_keys(sqs, dlq_url: str) -> Counter:
                 keys["<not an S3 event>"] += 1
     for start in range(0, len(handles), 10):
         entries = [
-            {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-            for index, handle in enumerate(handles[start : start + 10])
+            {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0} for index, handle in enumerate(handles[start : start + 10])
         ]
         sqs.change_message_visibility_batch(QueueUrl=dlq_url, Entries=entries)
     return keys
@@ -128,11 +127,7 @@ def verify(gateway, names, info: StackInfo) -> list[Invariant]:
     stepfunctions = gateway.client("stepfunctions")
 
     uploaded = _read_json_objects(s3, info.bucket, _list_keys(s3, info.bucket, ORDERS_PREFIX))
-    readable = {
-        order["orderId"]: order
-        for order in uploaded.values()
-        if isinstance(order, dict) and isinstance(order.get("orderId"), str)
-    }
+    readable = {order["orderId"]: order for order in uploaded.values() if isinstance(order, dict) and isinstance(order.get("orderId"), str)}
     unreadable_keys = {key for key, order in uploaded.items() if not (isinstance(order, dict) and order.get("orderId"))}
     rows = {row.order_id: row for row in map(OrderRow.from_item, scan_all(dynamodb, info.tables["orders"]))}
     status = {order_id: row.status for order_id, row in rows.items()}
@@ -283,8 +278,5 @@ def completed_after(rows, completed, generated_at: str | None) -> set[str]:
         return set()
     written = datetime.fromisoformat(generated_at)
     return {
-        order_id
-        for order_id in completed
-        if rows[order_id].completed_at and datetime.fromisoformat(rows[order_id].completed_at) > written
+        order_id for order_id in completed if rows[order_id].completed_at and datetime.fromisoformat(rows[order_id].completed_at) > written
     }
-

@@ -22,7 +22,15 @@ s3 = boto3.client("s3")
 def handler(event, context):
     order_id = fulfillment.workflow_order_id(event)
     failure = fulfillment.fail_order(
-        dynamodb, sns, s3, ORDERS_TABLE, ORDER_ERRORS_TOPIC_ARN, event["source"]["bucket"], order_id, event["error"], event.get("releaseError")
+        dynamodb,
+        sns,
+        s3,
+        ORDERS_TABLE,
+        ORDER_ERRORS_TOPIC_ARN,
+        event["source"]["bucket"],
+        order_id,
+        event["error"],
+        event.get("releaseError"),
     )
     if failure["told"]:  # once per order, like the customer's message
         count_failed(failure["errorName"])

@@ -1,4 +1,5 @@
-"""ProcessPayment: the simulated gateway, charged once per orderId (a PaymentDeclined rejection; PaymentGatewayTimeout is raised and retried).
+"""ProcessPayment: the simulated gateway, charged once per orderId (a PaymentDeclined rejection; PaymentGatewayTimeout is
+raised and retried).
 
 `attempt` is the state's $$.State.RetryCount, passed in by the state machine.
 """

@@ -48,7 +48,11 @@ def one_botocore_loader():
     """
     loader = botocore.loaders.create_loader()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(botocore.session.Session, "_register_data_loader", lambda session: session._components.lazy_register_component("data_loader", lambda: loader))
+        patch.setattr(
+            botocore.session.Session,
+            "_register_data_loader",
+            lambda session: session._components.lazy_register_component("data_loader", lambda: loader),
+        )
         yield
 
 

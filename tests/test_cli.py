@@ -64,9 +64,7 @@ def test_target_from_env_fallback_is_validated_too(script):
 def test_malformed_endpoint_url_is_one_line_exit_2(script):
     result = run_script(script, "--endpoint-url", "localhost:4566")
     assert result.exit_code == 2
-    assert result.stderr == (
-        "Error: --endpoint-url 'localhost:4566' is not an http(s) URL such as http://localhost:4566\n"
-    )
+    assert result.stderr == ("Error: --endpoint-url 'localhost:4566' is not an http(s) URL such as http://localhost:4566\n")
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

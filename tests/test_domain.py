@@ -87,12 +87,18 @@ def test_make_invalid_covers_every_kind_and_leaves_the_original_alone(order):
         ({"items": []}, "items must be a non-empty list"),
         ({"items": "DB-TV-65"}, "items must be a non-empty list"),
         ({"items": [["DB-TV-65", 1]], "totalCents": 0}, "item 1 is not an object"),
-        ({"items": [{"sku": "HM-LAMP", "quantity": True, "unitPriceCents": 2900}], "totalCents": 2900},
-         "item 1: quantity must be a positive integer, got True"),
-        ({"items": [{"sku": "HM-LAMP", "quantity": 1, "unitPriceCents": 100}], "totalCents": 100},
-         "item 1: price 100 does not match catalogue price 2900"),
-        ({"items": [{"sku": "HM-LAMP", "quantity": 1, "unitPriceCents": -1}], "totalCents": -1},
-         "item 1: unitPriceCents must be a non-negative integer"),
+        (
+            {"items": [{"sku": "HM-LAMP", "quantity": True, "unitPriceCents": 2900}], "totalCents": 2900},
+            "item 1: quantity must be a positive integer, got True",
+        ),
+        (
+            {"items": [{"sku": "HM-LAMP", "quantity": 1, "unitPriceCents": 100}], "totalCents": 100},
+            "item 1: price 100 does not match catalogue price 2900",
+        ),
+        (
+            {"items": [{"sku": "HM-LAMP", "quantity": 1, "unitPriceCents": -1}], "totalCents": -1},
+            "item 1: unitPriceCents must be a non-negative integer",
+        ),
     ],
 )
 def test_other_invalid_orders_name_their_problem(order, change, problem):

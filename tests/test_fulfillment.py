@@ -230,7 +230,12 @@ def test_publish_confirmation_carries_order_id_and_total_as_attributes(mock_work
     assert envelope["MessageAttributes"]["totalCents"] == {"Type": "Number", "Value": "5800"}
     message = json.loads(envelope["Message"])
     assert (message["event"], message["orderId"], message["totalCents"], message["paymentId"], message["receiptKey"]) == (
-        "OrderConfirmed", "order-1", 5800, "pay_1", "receipts/order-1.json")
+        "OrderConfirmed",
+        "order-1",
+        5800,
+        "pay_1",
+        "receipts/order-1.json",
+    )
 
 
 def paid_order(stack) -> tuple[dict, dict]:
@@ -279,9 +284,13 @@ def test_describe_failure_reads_the_lambda_error_message():
     # GIVEN Catch outputs from a Lambda error, a States error and an empty one
     # WHEN described THEN the name and a readable reason come out
     assert fulfillment.describe_failure({"Error": "OutOfStock", "Cause": LAMBDA_CAUSE}) == (
-        "OutOfStock", "OutOfStock: not enough stock for order order-1: DB-TV-65 (wanted 1)")
+        "OutOfStock",
+        "OutOfStock: not enough stock for order order-1: DB-TV-65 (wanted 1)",
+    )
     assert fulfillment.describe_failure({"Error": "States.Timeout", "Cause": "Task timed out"}) == (
-        "States.Timeout", "States.Timeout: Task timed out")
+        "States.Timeout",
+        "States.Timeout: Task timed out",
+    )
     assert fulfillment.describe_failure({}) == ("States.Unknown", "States.Unknown")
     assert len(fulfillment.describe_failure({"Error": "X", "Cause": "y" * 2000})[1]) == FAILURE_REASON_MAX_CHARS
 
@@ -296,8 +305,9 @@ def test_workflow_order_id_falls_back_to_the_s3_key():
 
 def fail(stack, order_id: str, error: dict, release_error: dict | None = None) -> dict:
     """fail_order as MarkOrderFailed calls it, for an order uploaded to the stack's bucket."""
-    return fulfillment.fail_order(stack.dynamodb, stack.sns, stack.s3, stack.orders_table, stack.errors_topic_arn, stack.bucket,
-                                  order_id, error, release_error)
+    return fulfillment.fail_order(
+        stack.dynamodb, stack.sns, stack.s3, stack.orders_table, stack.errors_topic_arn, stack.bucket, order_id, error, release_error
+    )
 
 
 def test_fail_order_records_the_reason_and_tells_order_errors(mock_workflow_stack):
@@ -305,8 +315,7 @@ def test_fail_order_records_the_reason_and_tells_order_errors(mock_workflow_stac
     # GIVEN an order that ran out of stock
     fulfillment.accept_order(stack.dynamodb, stack.orders_table, order_for([("DB-TV-65", 1)]))
     # WHEN it is failed
-    result = fail(stack, "order-1",
-                                    {"Error": "OutOfStock", "Cause": LAMBDA_CAUSE})
+    result = fail(stack, "order-1", {"Error": "OutOfStock", "Cause": LAMBDA_CAUSE})
     # THEN Orders holds FAILED with the reason and OrderErrors got one message naming the error
     reason = "OutOfStock: not enough stock for order order-1: DB-TV-65 (wanted 1)"
     assert result == {"orderId": "order-1", "errorName": "OutOfStock", "reason": reason, "markedFailed": True, "told": True}
@@ -321,8 +330,7 @@ def test_fail_order_records_the_reason_and_tells_order_errors(mock_workflow_stac
 def test_fail_order_for_an_order_never_recorded_creates_its_record(mock_workflow_stack):
     stack = mock_workflow_stack
     # GIVEN a validation failure (nothing recorded yet) WHEN it is failed
-    fail(stack, "order-1",
-                           {"Error": "ValidationError", "Cause": json.dumps({"errorMessage": "orderId missing"})})
+    fail(stack, "order-1", {"Error": "ValidationError", "Cause": json.dumps({"errorMessage": "orderId missing"})})
     # THEN the record exists as FAILED with the reason
     record = stack.order_record("order-1")
     assert (record["status"], record["reason"]) == ({"S": "FAILED"}, {"S": "ValidationError: orderId missing"})
@@ -334,8 +342,7 @@ def test_fail_order_after_payment_refunds_the_charge(mock_workflow_stack):
     order, _ = paid_order(stack)
     # WHEN it is failed twice (the task retried)
     for _ in range(2):
-        fail(stack, order["orderId"],
-                               {"Error": "States.TaskFailed", "Cause": "SNS unavailable"})
+        fail(stack, order["orderId"], {"Error": "States.TaskFailed", "Cause": "SNS unavailable"})
     # THEN it keeps no charge: the amount moved to refundedCents, once
     record = stack.order_record(order["orderId"])
     assert "chargedCents" not in record
@@ -350,8 +357,7 @@ def test_fail_order_leaves_a_completed_order_alone(mock_workflow_stack):
     fulfillment.issue_receipt(stack.s3, stack.dynamodb, stack.bucket, stack.orders_table, order, payment)
     stack.notifications()
     # WHEN a failure arrives for it
-    result = fail(stack, order["orderId"],
-                                    {"Error": "States.Timeout", "Cause": ""})
+    result = fail(stack, order["orderId"], {"Error": "States.Timeout", "Cause": ""})
     # THEN it stays COMPLETED with its charge and nobody is told it failed
     assert result["markedFailed"] is False
     record = stack.order_record(order["orderId"])
@@ -378,9 +384,13 @@ def test_a_failure_after_the_receipt_was_written_leaves_no_receipt_and_one_failu
     stack = mock_workflow_stack
     # GIVEN a paid order whose receipt was written, then the order changed under it, so it could not be COMPLETED
     order, payment = paid_order(stack)
-    stack.dynamodb.update_item(TableName=stack.orders_table, Key={"orderId": {"S": order["orderId"]}},
-                               UpdateExpression="SET #s = :r", ExpressionAttributeNames={"#s": "status"},
-                               ExpressionAttributeValues={":r": {"S": "RESERVED"}})
+    stack.dynamodb.update_item(
+        TableName=stack.orders_table,
+        Key={"orderId": {"S": order["orderId"]}},
+        UpdateExpression="SET #s = :r",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":r": {"S": "RESERVED"}},
+    )
     with pytest.raises(OrderStateConflict):
         fulfillment.issue_receipt(stack.s3, stack.dynamodb, stack.bucket, stack.orders_table, order, payment)
     assert stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix="receipts/")["KeyCount"] == 1

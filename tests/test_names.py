@@ -59,9 +59,18 @@ def test_longest_prefix_keeps_iam_role_names_within_64_characters():
 
 @pytest.mark.parametrize(
     ("region", "partition"),
-    [("us-east-1", "aws"), ("eu-central-2", "aws"), ("cn-north-1", "aws-cn"), ("cn-northwest-1", "aws-cn"),
-     ("us-gov-west-1", "aws-us-gov"), ("us-gov-east-1", "aws-us-gov"), ("us-iso-east-1", None), ("us-isob-east-1", None), ("eu-isoe-west-1", None)],
-)  # fmt: skip
+    [
+        ("us-east-1", "aws"),
+        ("eu-central-2", "aws"),
+        ("cn-north-1", "aws-cn"),
+        ("cn-northwest-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("us-gov-east-1", "aws-us-gov"),
+        ("us-iso-east-1", None),
+        ("us-isob-east-1", None),
+        ("eu-isoe-west-1", None),
+    ],
+)
 def test_a_regions_partition(region, partition):
     assert partition_of(region) == partition
 

@@ -557,6 +557,5 @@ def test_a_stack_without_its_bucket_is_exit_2_telling_to_run_setup_infra(emulato
     # THEN one line, exit 2, before anything is uploaded
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
-        f"Error: the orders bucket {bucket} does not exist (prefix {emulator_target.prefix!r}): "
-        "run `python setup_infra.py` first\n"
+        f"Error: the orders bucket {bucket} does not exist (prefix {emulator_target.prefix!r}): run `python setup_infra.py` first\n"
     )

@@ -46,7 +46,11 @@ def big_orders(seed: int, count: int, invalid_rate: float, poison_rate: float, d
     """The valid orders of producer.py's plan at or over the default approval threshold: those that wait for a person."""
     plan = UploadPlan(seed, invalid_rate, poison_rate, duplicate_rate)
     uploads = [plan.upload(index) for index in range(count)]
-    return {upload.order_id for upload in uploads if upload.kind == "valid" and json.loads(upload.body)["totalCents"] >= DEFAULT_APPROVAL_THRESHOLD_CENTS}
+    return {
+        upload.order_id
+        for upload in uploads
+        if upload.kind == "valid" and json.loads(upload.body)["totalCents"] >= DEFAULT_APPROVAL_THRESHOLD_CENTS
+    }
 
 
 REVIEWER_IDLE_SECONDS = 15  # approve.py --auto beside the consumer stops once nothing waited this long
@@ -109,8 +113,9 @@ def test_the_demo_reviewer_decided_every_big_order_once(story):
     assert waited == BIG_ORDERS - {order_id for order_id in BIG_ORDERS if rows[order_id].get("errorName", {}).get("S") == "OutOfStock"}
     assert decided == {"approved": len(waited - rejected_by_policy), "rejected": len(waited & rejected_by_policy), "refused": 0}
     assert {order_id: rows[order_id]["decidedBy"]["S"] for order_id in waited} == dict.fromkeys(waited, "auto-reviewer")
-    assert {order_id for order_id in waited if rows[order_id]["status"]["S"] == "FAILED" and rows[order_id]["errorName"]["S"] == "Rejected"} == (
-        waited & rejected_by_policy)
+    assert {
+        order_id for order_id in waited if rows[order_id]["status"]["S"] == "FAILED" and rows[order_id]["errorName"]["S"] == "Rejected"
+    } == (waited & rejected_by_policy)
     status_line = script("status.py", *target)
     assert "No order waits for approval." in status_line.stdout
 
@@ -125,7 +130,10 @@ def test_verify_passes_after_the_story_with_every_injection(story):
     document = json.loads(result.stdout)
     assert result.exit_code == 0, result.stdout
     assert [(item["number"], item["holds"], item["problems"]) for item in document["invariants"]] == [
-        (1, True, []), (2, True, []), (3, True, []), (4, True, []),
+        (1, True, []),
+        (2, True, []),
+        (3, True, []),
+        (4, True, []),
     ]
 
 
@@ -223,16 +231,26 @@ def test_verify_names_invariant_3_when_a_stock_count_changes(story):
     table = stack.info.tables["inventory"]
     sku = "GC-50"
     before = dynamodb.get_item(TableName=table, Key={"sku": {"S": sku}})["Item"]["stock"]["N"]
-    dynamodb.update_item(TableName=table, Key={"sku": {"S": sku}}, UpdateExpression="SET stock = stock - :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    dynamodb.update_item(
+        TableName=table,
+        Key={"sku": {"S": sku}},
+        UpdateExpression="SET stock = stock - :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
     try:
         # WHEN one unit of stock vanishes
         result = script("status.py", *target, "--verify")
     finally:
-        dynamodb.update_item(TableName=table, Key={"sku": {"S": sku}}, UpdateExpression="SET stock = :n", ExpressionAttributeValues={":n": {"N": before}})
+        dynamodb.update_item(
+            TableName=table, Key={"sku": {"S": sku}}, UpdateExpression="SET stock = :n", ExpressionAttributeValues={":n": {"N": before}}
+        )
     # THEN --verify exits 1 naming invariant 3 and the SKU
     sold = PRODUCTS[sku].initial_stock - int(before)
     assert result.exit_code == 1
-    assert f"{sku}: initial {PRODUCTS[sku].initial_stock} - final {int(before) - 1} = {sold + 1}, but COMPLETED orders and orders awaiting approval hold {sold} units" in result.stdout
+    assert (
+        f"{sku}: initial {PRODUCTS[sku].initial_stock} - final {int(before) - 1} = {sold + 1}, "
+        f"but COMPLETED orders and orders awaiting approval hold {sold} units" in result.stdout
+    )
     assert result.stderr == "Error: invariants failing: 3 (stock moves only by the units of COMPLETED orders and never goes below zero)\n"
 
 
@@ -241,11 +259,18 @@ def test_a_failed_release_is_named_by_verify_and_repaired_exactly_once(story):
     dynamodb = stack.gateway.client("dynamodb")
     order_id, sku = completed_and_failed(stack)[1][0], "SP-YOGAMAT"
     # GIVEN a FAILED order left as a ReleaseInventory out of retries leaves it: its unit still taken, no releasedAt
-    dynamodb.update_item(TableName=stack.info.tables["inventory"], Key={"sku": {"S": sku}},
-                         UpdateExpression="SET stock = stock - :one", ExpressionAttributeValues={":one": {"N": "1"}})
-    dynamodb.update_item(TableName=stack.info.tables["orders"], Key={"orderId": {"S": order_id}},
-                         UpdateExpression="SET reservedItems = :items, releaseError = :error REMOVE releasedAt",
-                         ExpressionAttributeValues={":items": {"M": {sku: {"N": "1"}}}, ":error": {"S": "States.TaskFailed: forced"}})
+    dynamodb.update_item(
+        TableName=stack.info.tables["inventory"],
+        Key={"sku": {"S": sku}},
+        UpdateExpression="SET stock = stock - :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    dynamodb.update_item(
+        TableName=stack.info.tables["orders"],
+        Key={"orderId": {"S": order_id}},
+        UpdateExpression="SET reservedItems = :items, releaseError = :error REMOVE releasedAt",
+        ExpressionAttributeValues={":items": {"M": {sku: {"N": "1"}}}, ":error": {"S": "States.TaskFailed: forced"}},
+    )
     # WHEN --verify runs THEN it names the order under invariant 3
     result = script("status.py", *target, "--verify")
     assert result.exit_code == 1

@@ -43,7 +43,19 @@ def source_distribution() -> Path:
     if not (extracted / "tests").is_dir():
         CACHE.mkdir(exist_ok=True)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", f"moto=={moto_version}", "--no-binary", ":all:", "--no-deps", "--dest", str(CACHE), "--quiet"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                f"moto=={moto_version}",
+                "--no-binary",
+                ":all:",
+                "--no-deps",
+                "--dest",
+                str(CACHE),
+                "--quiet",
+            ],
             check=True,
         )
         with tarfile.open(CACHE / f"moto-{moto_version}.tar.gz") as archive:
@@ -54,7 +66,19 @@ def source_distribution() -> Path:
 def run(sdist: Path, suites: list[str], with_fixes: bool) -> dict[str, str]:
     """test id -> passed / failed / skipped, from one pytest run."""
     report = CACHE / f"moto-tests-{'fixed' if with_fixes else 'stock'}.xml"
-    command = [sys.executable, "-m", "pytest", "-q", "--color=no", "-p", "no:cacheprovider", "-m", NOT_RUNNABLE, f"--junitxml={report}", *suites]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "--color=no",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        NOT_RUNNABLE,
+        f"--junitxml={report}",
+        *suites,
+    ]
     if with_fixes:
         command[4:4] = ["-p", "tools.moto_fixes_plugin"]
     # moto's tests import their own `tests` package (the sdist's); the project root only provides the fixes.

@@ -87,7 +87,9 @@ def build_order(order_request: dict, order_id: str, now: datetime) -> dict:
             "email": customer["email"],
             **({"name": customer["name"]} if customer.get("name") else {}),
         },
-        "items": [{"sku": item["sku"], "quantity": item["quantity"], "unitPriceCents": item["unitPriceCents"]} for item in order_request["items"]],
+        "items": [
+            {"sku": item["sku"], "quantity": item["quantity"], "unitPriceCents": item["unitPriceCents"]} for item in order_request["items"]
+        ],
         "currency": order_request.get("currency", CURRENCY),
         "totalCents": order_request["totalCents"],
         "paymentMethod": order_request["paymentMethod"],

@@ -6,14 +6,17 @@ calls the API relative to its own URL: GET approvals, POST orders/{orderId}/appr
 
 from blackfriday.api.storefront import BASE_STYLE
 
-REVIEW_PAGE = r"""<!doctype html>
+REVIEW_PAGE = (
+    r"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Black Friday store: orders waiting for approval</title>
 <style>
-""" + BASE_STYLE + r"""  header a { color: #9cc3ff; }
+"""
+    + BASE_STYLE
+    + r"""  header a { color: #9cc3ff; }
   main { padding: 1rem; max-width: 75rem; margin: 0 auto; }
   section { background: #fff; border: 1px solid var(--line); border-radius: 0.5rem; padding: 1rem; }
   table { width: 100%; border-collapse: collapse; }
@@ -132,3 +135,4 @@ setInterval(load, 5000);
 </body>
 </html>
 """
+)

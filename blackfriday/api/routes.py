@@ -213,7 +213,9 @@ def place_order() -> Response:
             raise
         stored = store.s3.head_object(Bucket=store.bucket, Key=order_key(order_id))["Metadata"].get(REQUEST_DIGEST_METADATA)
         if stored != digest:
-            raise Rejected(422, f"Idempotency-Key {key!r} was already used for a different order ({order_id}): use a new key for a new order") from None
+            raise Rejected(
+                422, f"Idempotency-Key {key!r} was already used for a different order ({order_id}): use a new key for a new order"
+            ) from None
         replayed = True
     status_url = f"{base_url_of(event)}/orders/{order_id}"
     headers = {"Location": status_url, **({"Idempotent-Replayed": "true"} if replayed else {})}
@@ -225,7 +227,9 @@ def place_order() -> Response:
 def order_journey(order_id: str) -> Response:
     store = current_store()
     check_order_id(order_id)
-    journey = journey_of(store.s3, store.dynamodb, store.stepfunctions, store.bucket, store.orders_table, store.execution_arn(order_id), order_id)
+    journey = journey_of(
+        store.s3, store.dynamodb, store.stepfunctions, store.bucket, store.orders_table, store.execution_arn(order_id), order_id
+    )
     if not journey["object"]["uploaded"] and journey["row"] is None and journey["execution"] is None:
         raise Rejected(404, f"order {order_id} not found")
     return json_response(200, journey_view(journey, f"{base_url_of(app.current_event)}/orders/{order_id}"))

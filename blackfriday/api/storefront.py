@@ -15,14 +15,17 @@ BASE_STYLE = r"""  :root { --ink: #1b1b1f; --muted: #555a64; --line: #d6d8de; --
   header p { margin: 0; color: #ddd; }
 """
 
-PAGE = r"""<!doctype html>
+PAGE = (
+    r"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Black Friday store</title>
 <style>
-""" + BASE_STYLE + r"""  main { display: grid; grid-template-columns: minmax(0, 2fr) minmax(18rem, 1fr); gap: 1rem; padding: 1rem; max-width: 75rem; margin: 0 auto; }
+"""
+    + BASE_STYLE
+    + r"""  main { display: grid; grid-template-columns: minmax(0, 2fr) minmax(18rem, 1fr); gap: 1rem; padding: 1rem; max-width: 75rem; margin: 0 auto; }
   @media (max-width: 50rem) { main { grid-template-columns: 1fr; } }
   section { background: #fff; border: 1px solid var(--line); border-radius: 0.5rem; padding: 1rem; }
   h2 { margin: 0 0 0.75rem; font-size: 1.15rem; }
@@ -275,3 +278,4 @@ loadCatalogue().then(() => {
 </body>
 </html>
 """
+)

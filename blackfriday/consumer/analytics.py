@@ -257,4 +257,3 @@ def write_report(s3, bucket: str, report: DemandReport) -> str:
     key = report_key(report)
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(report.to_json(), indent=2).encode(), ContentType="application/json")
     return key
-

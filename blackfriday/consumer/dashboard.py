@@ -67,7 +67,9 @@ class Dashboard:
         for column in ("queue", "visible", "in flight", "delayed", "DLQ"):
             queues.add_column(column, justify="left" if column == "queue" else "right")
         for queue, depth in summary.queues.items():
-            queues.add_row(queue, str(depth.visible), str(depth.in_flight), str(depth.delayed), Text(str(depth.dlq), style="red" if depth.dlq else ""))
+            queues.add_row(
+                queue, str(depth.visible), str(depth.in_flight), str(depth.delayed), Text(str(depth.dlq), style="red" if depth.dlq else "")
+            )
         pools = Table(title="Pools", title_justify="left")
         for column in ("pool", "in hand", "processed/s", "received", "done", "duplicates", "errors"):
             pools.add_column(column, justify="left" if column in ("pool", "done") else "right")
@@ -101,11 +103,14 @@ class Dashboard:
         for pool in summary.active_pools:
             counts = summary.counts[pool]
             done = " ".join(f"{counter} {counts[counter]}" for counter in DONE_COUNTERS[pool])
-            parts.append(f"{pool} {rates[pool]:.1f}/s {done} duplicates {counts[PoolCounter.DUPLICATES]} errors {counts[PoolCounter.ERRORS]}")
+            parts.append(
+                f"{pool} {rates[pool]:.1f}/s {done} duplicates {counts[PoolCounter.DUPLICATES]} errors {counts[PoolCounter.ERRORS]}"
+            )
         if Pool.SHIPPING in summary.active_pools:
             counts = summary.executions
             parts.append(
-                f"executions running {counts['running']} waiting {counts['waiting']} succeeded {counts['succeeded']} failed {counts['failed']} "
+                f"executions running {counts['running']} waiting {counts['waiting']} "
+                f"succeeded {counts['succeeded']} failed {counts['failed']} "
                 f"p50 {seconds_text(summary.latency_p50)} p95 {seconds_text(summary.latency_p95)}"
             )
         if summary.stopped:

@@ -104,5 +104,8 @@ def move_by_hand(sqs, queue: QueueInfo) -> int:
         moved += len(sent_handles)
         if sent.get("Failed"):
             failure = sent["Failed"][0]
-            raise RunFailure(f"SendMessageBatch on {queue.arn} failed for {len(sent['Failed'])} message(s): {failure.get('Code')}: {failure.get('Message', '')} ({moved} moved)")
+            raise RunFailure(
+                f"SendMessageBatch on {queue.arn} failed for {len(sent['Failed'])} message(s): "
+                f"{failure.get('Code')}: {failure.get('Message', '')} ({moved} moved)"
+            )
     return moved

@@ -50,7 +50,9 @@ class ShippingHandler:
             if isinstance(error, ClientError) and error_code(error) == "ExecutionAlreadyExists":
                 return PoolCounter.DUPLICATES
             if isinstance(error, ClientError) and error_code(error) in UNSTARTABLE_CODES:
-                raise UnreadableOrder(f"order {order_id!r} from s3://{ref.bucket}/{ref.key} cannot be started: {error_code(error)}") from None
+                raise UnreadableOrder(
+                    f"order {order_id!r} from s3://{ref.bucket}/{ref.key} cannot be started: {error_code(error)}"
+                ) from None
             raise
         if not self.tracker.register(response["executionArn"], ref.event_time):
             return PoolCounter.DUPLICATES

@@ -54,7 +54,10 @@ class RunSnapshot:
             "executions": dict(self.executions),
             "latency": {"p50Seconds": self.latency_p50, "p95Seconds": self.latency_p95, "samples": self.latency_samples},
             "dlq": {queue: depth.dlq for queue, depth in self.queues.items()},
-            "queues": {queue: {"visible": depth.visible, "inFlight": depth.in_flight, "delayed": depth.delayed} for queue, depth in self.queues.items()},
+            "queues": {
+                queue: {"visible": depth.visible, "inFlight": depth.in_flight, "delayed": depth.delayed}
+                for queue, depth in self.queues.items()
+            },
             "errors": self.last_errors,
             "report": None,
         }
@@ -71,7 +74,16 @@ class RunSnapshot:
         rows = []
         for pool in self.active_pools:
             counts = self.counts[pool]
-            rows.append((pool, counts[PoolCounter.RECEIVED], done_text(counts, pool, ", "), counts[PoolCounter.DUPLICATES], counts[PoolCounter.ERRORS], f"{self.per_second(pool):.1f}"))
+            rows.append(
+                (
+                    pool,
+                    counts[PoolCounter.RECEIVED],
+                    done_text(counts, pool, ", "),
+                    counts[PoolCounter.DUPLICATES],
+                    counts[PoolCounter.ERRORS],
+                    f"{self.per_second(pool):.1f}",
+                )
+            )
         out.table("Pools", ("pool", "received", "done", "duplicates", "errors", "messages/s"), rows)
         out.table(
             "Queues",
@@ -95,10 +107,14 @@ class RunSnapshot:
 
     def render_report(self, out: Output) -> None:
         report = self.report
+
         def sold(sales):
             return (sales.orders, sales.units, dollars(sales.sales_cents)) if sales else (0, 0, dollars(0))
 
-        rows = [(sku, demand.orders, demand.units, dollars(demand.demand_cents), *sold(report.sales.get(sku))) for sku, demand in report.skus.items()]
+        rows = [
+            (sku, demand.orders, demand.units, dollars(demand.demand_cents), *sold(report.sales.get(sku)))
+            for sku, demand in report.skus.items()
+        ]
         rows.append(("total", report.totals.orders, report.totals.units, dollars(report.totals.demand_cents), *sold(report.sales_totals)))
         columns = ("sku", "ordered", "units wanted", "demand", "completed", "units sold", "sales")
         out.table(f"Demand (every valid order) and sales (COMPLETED orders) per SKU (report {self.report_key})", columns, rows)

@@ -28,7 +28,9 @@ def removal_plan(gateway, names: StackNames, manifest: Manifest = STACK) -> list
     ]
 
 
-def remove_stack(gateway, names: StackNames, report: Callable[[str], None] = lambda resource: None, manifest: Manifest = STACK) -> list[str]:
+def remove_stack(
+    gateway, names: StackNames, report: Callable[[str], None] = lambda resource: None, manifest: Manifest = STACK
+) -> list[str]:
     """Delete users before what they use; each not-found counts as done. Returns what was deleted."""
     context = Context(gateway, names, manifest)
     deleted: list[str] = []

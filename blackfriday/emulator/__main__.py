@@ -40,13 +40,19 @@ processes_option = click.option(
 
 def describe(status: lifecycle.EmulatorStatus) -> dict:
     return {
-        "running": True, "url": status.url, "pid": status.pid, "port": status.port, "log": str(status.log_path),
+        "running": True,
+        "url": status.url,
+        "pid": status.pid,
+        "port": status.port,
+        "log": str(status.log_path),
         "processes": [process._asdict() for process in status.processes],
     }
 
 
 def process_lines(status: lifecycle.EmulatorStatus) -> list[str]:
-    return [f"  {process.group:<10} pid {process.pid:<8} port {process.port:<6} {', '.join(process.services)}" for process in status.processes]
+    return [
+        f"  {process.group:<10} pid {process.pid:<8} port {process.port:<6} {', '.join(process.services)}" for process in status.processes
+    ]
 
 
 @click.group(cls=EmulatorCommands)

@@ -212,7 +212,11 @@ class ExecuteApi:
     """WSGI middleware: answers execute-api paths, passes everything else to the wrapped app (moto)."""
 
     def __init__(
-        self, app, invoke: Invoke, may_invoke: MayInvoke, backends_held: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+        self,
+        app,
+        invoke: Invoke,
+        may_invoke: MayInvoke,
+        backends_held: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
     ):
         self.app = app
         self.invoke = invoke
@@ -240,15 +244,28 @@ class ExecuteApi:
         route, path_parameters = found
         function_arn = lambda_function_of(route)
         if function_arn is None:
-            log.warning("API %s %s %s: only AWS_PROXY Lambda integrations are served here, not %s %s",
-                        api_id, route.method, route.resource_path, route.integration_type, route.integration_uri)
+            log.warning(
+                "API %s %s %s: only AWS_PROXY Lambda integrations are served here, not %s %s",
+                api_id,
+                route.method,
+                route.resource_path,
+                route.integration_type,
+                route.integration_uri,
+            )
             return gateway_error(*CONFIGURATION_ERROR)
         source_arn = f"arn:aws:execute-api:{api.region}:{api.account_id}:{api.api_id}/{api.stage}/{request.method}{route.resource_path}"
         event = proxy_event(request, api, route, path, path_parameters, request_id)
         # AWS answers a configuration error (no such function, no permission for API Gateway) with a 500.
         try:
             if not self.may_invoke(function_arn, source_arn):
-                log.warning("API %s %s %s: Lambda %s does not let API Gateway invoke it for %s", api_id, request.method, path, function_arn, source_arn)
+                log.warning(
+                    "API %s %s %s: Lambda %s does not let API Gateway invoke it for %s",
+                    api_id,
+                    request.method,
+                    path,
+                    function_arn,
+                    source_arn,
+                )
                 return gateway_error(*CONFIGURATION_ERROR)
             payload, function_error = self.invoke(function_arn, json.dumps(event).encode())
         except Exception:
@@ -259,7 +276,9 @@ class ExecuteApi:
             return gateway_error(*LAMBDA_FAILED)
         answer = proxy_answer(payload)
         if answer is None:
-            log.warning("API %s %s %s: Lambda %s gave a malformed proxy answer: %.200r", api_id, request.method, path, function_arn, payload)
+            log.warning(
+                "API %s %s %s: Lambda %s gave a malformed proxy answer: %.200r", api_id, request.method, path, function_arn, payload
+            )
             return gateway_error(*LAMBDA_FAILED)
         return answer
 
@@ -282,7 +301,9 @@ def allows_apigateway(statements: list[dict], source_arn: str, account_id: str) 
         if not {"lambda:InvokeFunction", "lambda:*", "*"} & set(as_list(actions)):
             continue
         condition = statement.get("Condition", {})
-        arn_patterns = as_list(condition.get("ArnLike", {}).get("AWS:SourceArn")) + as_list(condition.get("ArnEquals", {}).get("AWS:SourceArn"))
+        arn_patterns = as_list(condition.get("ArnLike", {}).get("AWS:SourceArn")) + as_list(
+            condition.get("ArnEquals", {}).get("AWS:SourceArn")
+        )
         accounts = as_list(condition.get("StringEquals", {}).get("AWS:SourceAccount"))
         if arn_patterns and not any(fnmatchcase(source_arn, pattern) for pattern in arn_patterns):
             continue

@@ -26,7 +26,9 @@ from blackfriday.emulator.fixes.core import raw_response
 from blackfriday.emulator.groups import ENDPOINT_VARIABLES
 
 # botocore names events after the hyphenated service id ("request-created.sfn.StartExecution").
-CLIENT_BY_EVENT_SERVICE = {variable.removeprefix("AWS_ENDPOINT_URL_").lower().replace("_", "-"): client for client, variable in ENDPOINT_VARIABLES.items()}
+CLIENT_BY_EVENT_SERVICE = {
+    variable.removeprefix("AWS_ENDPOINT_URL_").lower().replace("_", "-"): client for client, variable in ENDPOINT_VARIABLES.items()
+}
 
 
 def event_client(event_name: str) -> str | None:

@@ -31,7 +31,9 @@ class DeployedFunction:
 
 def check_runnable(function: DeployedFunction) -> None:
     if function.package_type != "Zip" or not function.code:
-        raise UnsupportedRuntime(f"function {function.function_name}: only Python zip packages run on the local emulator (no container images)")
+        raise UnsupportedRuntime(
+            f"function {function.function_name}: only Python zip packages run on the local emulator (no container images)"
+        )
     if not (function.runtime or "").startswith("python"):
         raise UnsupportedRuntime(
             f"function {function.function_name}: runtime {function.runtime} is not supported by the local emulator; "

@@ -215,7 +215,9 @@ class LambdaRuntime:
         group = f"/aws/lambda/{config.function_name}"
         account_id = config.function_arn.split(":")[4]
         with gate.held():  # invocations run outside the gate, and moto's logs backend is not thread-safe
-            self.append_log_events(account_id, config.region, group, worker.log_stream, [{"timestamp": now, "message": line} for line in lines])
+            self.append_log_events(
+                account_id, config.region, group, worker.log_stream, [{"timestamp": now, "message": line} for line in lines]
+            )
         return "\n".join(lines) + "\n"
 
     def stop_idle_workers(self) -> None:

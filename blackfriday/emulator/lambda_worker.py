@@ -100,7 +100,9 @@ class RequestIdFilter(logging.Filter):
 def configure_logging():
     """Like the AWS Python runtime: a root handler with level and request id, root level WARNING by default."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S"))
+    handler.setFormatter(
+        logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S")
+    )
     handler.formatter.converter = time.gmtime
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
@@ -149,7 +151,10 @@ def run(request, handler):
     try:
         return {"payload": json.dumps(result)}
     except (TypeError, ValueError) as error:
-        return {"error": error_document(error, "Runtime.MarshalError") | {"errorMessage": f"Unable to marshal response: {error}", "stackTrace": []}}
+        return {
+            "error": error_document(error, "Runtime.MarshalError")
+            | {"errorMessage": f"Unable to marshal response: {error}", "stackTrace": []}
+        }
 
 
 def serve(request_fd, response_fd):

@@ -35,7 +35,9 @@ class Worker:
         self.response_fd, response_write = os.pipe()
         self.output_fd, output_write = os.pipe()
         try:
-            self.pid = template.spawn(self.environment(template.code_dir, endpoint_environment), (request_read, response_write, output_write))
+            self.pid = template.spawn(
+                self.environment(template.code_dir, endpoint_environment), (request_read, response_write, output_write)
+            )
         except WorkerGone:
             for fd in (self.request_fd, self.response_fd, self.output_fd):
                 os.close(fd)

@@ -98,7 +98,9 @@ def status(port: int | None = None) -> EmulatorStatus | None:
 
 
 def status_from(health: dict, url: str, port: int, started: bool) -> EmulatorStatus:
-    processes = tuple(EmulatorProcess(item["group"], int(item["pid"]), int(item["port"]), list(item["services"])) for item in health.get("processes", []))
+    processes = tuple(
+        EmulatorProcess(item["group"], int(item["pid"]), int(item["port"]), list(item["services"])) for item in health.get("processes", [])
+    )
     return EmulatorStatus(url, int(health["pid"]), port, log_path_for(port), started, processes)
 
 

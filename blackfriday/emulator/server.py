@@ -46,8 +46,18 @@ PR_SET_PDEATHSIG = 1
 # moto builds each service's Flask app on its first request (a second for Lambda): building a process's
 # apps in the background right after start keeps that off the first calls.
 WARM_HOSTS = {
-    "s3": "s3", "sns": "sns", "sqs": "sqs", "events": "events", "dynamodb": "dynamodb", "dynamodbstreams": "dynamodbstreams",
-    "stepfunctions": "states", "awslambda": "lambda", "logs": "logs", "iam": "iam", "sts": "sts", "cloudwatch": "monitoring",
+    "s3": "s3",
+    "sns": "sns",
+    "sqs": "sqs",
+    "events": "events",
+    "dynamodb": "dynamodb",
+    "dynamodbstreams": "dynamodbstreams",
+    "stepfunctions": "states",
+    "awslambda": "lambda",
+    "logs": "logs",
+    "iam": "iam",
+    "sts": "sts",
+    "cloudwatch": "monitoring",
 }
 
 
@@ -105,12 +115,16 @@ def build_app(front_port: int, group_name: str, health: bytes, endpoints: dict[s
         in_process.install(app, front_port, frozenset(groups.GROUPS_BY_NAME[group_name].clients), endpoints)
     if group_name == groups.ALL_SERVICES:
         # Deployed REST APIs answer before moto (which has no API Gateway data plane); their Lambdas run outside the gate.
-        app = execute_api.ExecuteApi(app, execute_api.in_process_invoke(runtime, gate.held), execute_api.in_process_may_invoke(gate.held), gate.held)
+        app = execute_api.ExecuteApi(
+            app, execute_api.in_process_invoke(runtime, gate.held), execute_api.in_process_may_invoke(gate.held), gate.held
+        )
     elif group_name == groups.FRONT:
         from blackfriday.emulator.fixes.awslambda import LambdaClients
 
         lambda_client_for = LambdaClients(endpoints["lambda"])
-        app = execute_api.ExecuteApi(app, execute_api.remote_invoke(lambda_client_for), execute_api.remote_may_invoke(lambda_client_for), gate.held)
+        app = execute_api.ExecuteApi(
+            app, execute_api.remote_invoke(lambda_client_for), execute_api.remote_may_invoke(lambda_client_for), gate.held
+        )
     return app, dispatcher
 
 

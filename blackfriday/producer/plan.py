@@ -59,8 +59,7 @@ class PlannedUpload:
 class UploadPlan:
     """What order index i uploads, for a seed and the fault rates: the same on every run."""
 
-    def __init__(self, seed: int, invalid_rate: float = DEFAULT_INVALID_RATE, poison_rate: float = 0.0,
-                 duplicate_rate: float = 0.0):
+    def __init__(self, seed: int, invalid_rate: float = DEFAULT_INVALID_RATE, poison_rate: float = 0.0, duplicate_rate: float = 0.0):
         self.generator = OrderGenerator(seed)
         invalid, poison = as_fraction(invalid_rate), as_fraction(poison_rate)
         faulty = invalid + poison

@@ -43,9 +43,7 @@ class SpikeSettings:
             if not 0 <= value <= 1:  # also rejects NaN
                 raise UsageProblem(f"{option} must be between 0 and 1, got {value}")
         if self.invalid_rate + self.poison_rate > 1:
-            raise UsageProblem(
-                f"--invalid-rate {self.invalid_rate} and --poison-rate {self.poison_rate} add up to more than 1"
-            )
+            raise UsageProblem(f"--invalid-rate {self.invalid_rate} and --poison-rate {self.poison_rate} add up to more than 1")
 
 
 def random_seed() -> int:

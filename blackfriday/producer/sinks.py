@@ -123,4 +123,6 @@ class ApiSink:
             return
         if answer.status == DOOR_REFUSALS.get(order.kind):
             raise RefusedAtTheDoor(order.kind, answer.status)
-        raise RuntimeError(f"POST /orders answered HTTP {answer.status} to a {order.kind} order: {answer.data[:300].decode(errors='replace')}")
+        raise RuntimeError(
+            f"POST /orders answered HTTP {answer.status} to a {order.kind} order: {answer.data[:300].decode(errors='replace')}"
+        )

@@ -56,10 +56,7 @@ class ProgressView:
             self.last_line = now
             remaining = (self.total - report.finished) / speed if speed else float("inf")
             eta = f"ETA {remaining:,.0f}s" if math.isfinite(remaining) else "ETA unknown"
-            self.out.say(
-                f"uploaded {report.uploaded:,}/{self.total:,} orders, {speed:,.0f} orders/s, "
-                f"{report.failed} failed, {eta}"
-            )
+            self.out.say(f"uploaded {report.uploaded:,}/{self.total:,} orders, {speed:,.0f} orders/s, {report.failed} failed, {eta}")
 
 
 def show_summary(out: Output, report: SpikeReport) -> None:

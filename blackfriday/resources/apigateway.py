@@ -163,7 +163,9 @@ def ensure_rest_api(apigateway, lambda_client, config: RestApiConfig, *, sleep) 
         return Action.UNCHANGED, current.api_id
     action = Action.UPDATED
     if current is None:
-        created = apigateway.create_rest_api(name=config.name, description=config.description, endpointConfiguration={"types": ["REGIONAL"]})
+        created = apigateway.create_rest_api(
+            name=config.name, description=config.description, endpointConfiguration={"types": ["REGIONAL"]}
+        )
         current = read_rest_api(apigateway, lambda_client, config) or CurrentApi(created["id"], {}, None, None)
         action = Action.CREATED
     redeploy = bool(route_differences(current, config))
@@ -215,7 +217,9 @@ def converge_stage(apigateway, current: CurrentApi, config: RestApiConfig, redep
     elif redeploy:
         deployment = apigateway.create_deployment(restApiId=api_id, description="setup_infra")
         apigateway.update_stage(
-            restApiId=api_id, stageName=config.stage, patchOperations=[{"op": "replace", "path": "/deploymentId", "value": deployment["id"]}]
+            restApiId=api_id,
+            stageName=config.stage,
+            patchOperations=[{"op": "replace", "path": "/deploymentId", "value": deployment["id"]}],
         )
     stage = apigateway.get_stage(restApiId=api_id, stageName=config.stage)
     if throttling_of(stage) != (config.rate_limit, config.burst_limit):
@@ -252,7 +256,14 @@ def _too_many_requests(error) -> bool:
 
 def delete_by_id(apigateway, api_id: str, sleep) -> bool:
     try:
-        retry_while(lambda: apigateway.delete_rest_api(restApiId=api_id), _too_many_requests, sleep=sleep, attempts=6, first_delay=5.0, max_delay=30.0)
+        retry_while(
+            lambda: apigateway.delete_rest_api(restApiId=api_id),
+            _too_many_requests,
+            sleep=sleep,
+            attempts=6,
+            first_delay=5.0,
+            max_delay=30.0,
+        )
     except apigateway.exceptions.NotFoundException:
         return False
     return True

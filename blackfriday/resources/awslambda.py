@@ -254,7 +254,13 @@ def delete_log_group(logs, name: str) -> bool:
 
 @operates_on(LogGroup)
 class LogGroupOperations(Operations):
-    listing = Listing("logs", "describe_log_groups", "logGroups", lambda item: item["logGroupName"], lambda names: {"logGroupNamePrefix": f"/aws/lambda/{names.prefix}-"})
+    listing = Listing(
+        "logs",
+        "describe_log_groups",
+        "logGroups",
+        lambda item: item["logGroupName"],
+        lambda names: {"logGroupNamePrefix": f"/aws/lambda/{names.prefix}-"},
+    )
 
     def read(self, context, group: LogGroup):
         return find_log_group(context.client("logs"), group.name(context.names))

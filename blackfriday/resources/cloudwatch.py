@@ -125,7 +125,12 @@ def _metric_query(query_id: str, namespace: str, metric: str, dimension: tuple[s
 
 def _percentage(query_id: str, part: str, whole: str, minimum: int, label: str) -> dict:
     """100 * part / whole in a period, 0 when `whole` is under `minimum` (a rate over so few is noise)."""
-    return {"Id": query_id, "Expression": f"IF({whole} >= {minimum}, 100 * FILL({part}, 0) / {whole}, 0)", "Label": label, "ReturnData": True}
+    return {
+        "Id": query_id,
+        "Expression": f"IF({whole} >= {minimum}, 100 * FILL({part}, 0) / {whole}, 0)",
+        "Label": label,
+        "ReturnData": True,
+    }
 
 
 def failure_rate_metrics(period: int, minimum_orders: int) -> dict:
@@ -187,7 +192,9 @@ def _comparable(field: str, value):
 def alarm_differences(current: dict, desired: dict) -> list[str]:
     """The alarm settings that differ, e.g. ["configuration: Threshold"]."""
     changed = [
-        field for field in desired if field not in UNCOMPARED_FIELDS and _comparable(field, current.get(field, [])) != _comparable(field, desired[field])
+        field
+        for field in desired
+        if field not in UNCOMPARED_FIELDS and _comparable(field, current.get(field, [])) != _comparable(field, desired[field])
     ]
     return [f"configuration: {', '.join(changed)}"] if changed else []
 
@@ -212,8 +219,17 @@ def delete_alarms(cloudwatch, alarm_names: list[str]) -> list[str]:
     return existing
 
 
-def dashboard_body(region: str, work_queues: list[str], other_queues: list[str], dead_letter_queues: list[str], state_machine_arns: list[str], functions: list[str]) -> dict:
-    """Orders completed and failed (by reason), waiting messages, dead letters, oldest message ages, workflow executions and Lambda errors."""
+def dashboard_body(
+    region: str,
+    work_queues: list[str],
+    other_queues: list[str],
+    dead_letter_queues: list[str],
+    state_machine_arns: list[str],
+    functions: list[str],
+) -> dict:
+    """Orders completed and failed (by reason), waiting messages, dead letters, oldest message ages, workflow executions and
+    Lambda errors."""
+
     def sqs(metric: str, queues: list[str]) -> list:
         return [["AWS/SQS", metric, "QueueName", queue] for queue in queues]
 
@@ -224,12 +240,29 @@ def dashboard_body(region: str, work_queues: list[str], other_queues: list[str],
             "y": (position // 2) * 6,
             "width": 12,
             "height": 6,
-            "properties": {"title": title, "region": region, "metrics": metrics, "stat": stat, "period": PERIOD_SECONDS, "view": "timeSeries"},
+            "properties": {
+                "title": title,
+                "region": region,
+                "metrics": metrics,
+                "stat": stat,
+                "period": PERIOD_SECONDS,
+                "view": "timeSeries",
+            },
         }
 
     outcomes = [[METRICS_NAMESPACE, metric, SERVICE_DIMENSION, SERVICE_NAME] for metric in (ORDERS_COMPLETED, ORDERS_FAILED)]
     # every reason that occurred, without listing them: the search finds each Reason's series
-    by_reason = [[{"id": "reasons", "expression": f"SEARCH('{{{METRICS_NAMESPACE},{REASON_DIMENSION},{SERVICE_DIMENSION}}} MetricName=\"{ORDERS_FAILED}\"', 'Sum', {PERIOD_SECONDS})"}]]
+    by_reason = [
+        [
+            {
+                "id": "reasons",
+                "expression": (
+                    f"SEARCH('{{{METRICS_NAMESPACE},{REASON_DIMENSION},{SERVICE_DIMENSION}}} "
+                    f"MetricName=\"{ORDERS_FAILED}\"', 'Sum', {PERIOD_SECONDS})"
+                ),
+            }
+        ]
+    ]
     executions = [
         ["AWS/States", metric, "StateMachineArn", arn]
         for arn in state_machine_arns
@@ -275,7 +308,13 @@ def delete_dashboard(cloudwatch, name: str) -> bool:
 
 @operates_on(ResourceAlarm, FailureRateAlarm, ErrorRateAlarm)
 class AlarmOperations(Operations):
-    listing = Listing("cloudwatch", "describe_alarms", "MetricAlarms", lambda item: item["AlarmName"], lambda names: {"AlarmNamePrefix": f"{names.prefix}-"})
+    listing = Listing(
+        "cloudwatch",
+        "describe_alarms",
+        "MetricAlarms",
+        lambda item: item["AlarmName"],
+        lambda names: {"AlarmNamePrefix": f"{names.prefix}-"},
+    )
 
     @staticmethod
     def arguments(context: Context, alarm: Alarm) -> dict:
@@ -308,7 +347,13 @@ class AlarmOperations(Operations):
 
 @operates_on(Dashboard)
 class DashboardOperations(Operations):
-    listing = Listing("cloudwatch", "list_dashboards", "DashboardEntries", lambda item: item["DashboardName"], lambda names: {"DashboardNamePrefix": names.prefix})
+    listing = Listing(
+        "cloudwatch",
+        "list_dashboards",
+        "DashboardEntries",
+        lambda item: item["DashboardName"],
+        lambda names: {"DashboardNamePrefix": names.prefix},
+    )
 
     @staticmethod
     def body(context: Context) -> dict:

@@ -51,7 +51,9 @@ def function_policy(grants: list[tuple[tuple[str, ...], str]], log_group_arn: st
         {"Sid": f"Grant{index}", "Effect": "Allow", "Action": sorted(actions), "Resource": arn}
         for index, (actions, arn) in enumerate(grants, start=1)
     ]
-    statements.append({"Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": log_group_arn})
+    statements.append(
+        {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": log_group_arn}
+    )
     return policy(*statements)
 
 

@@ -90,7 +90,9 @@ class Operations:
         owned = {resource.name(context.names) for resource in resources}
         kind = resources[0].kind
         pages = context.client(self.listing.service).get_paginator(self.listing.operation).paginate(**self.listing.arguments(context.names))
-        return [f"{kind} {name}" for page in pages for name in map(self.listing.name_of, page.get(self.listing.items_key, [])) if name in owned]
+        return [
+            f"{kind} {name}" for page in pages for name in map(self.listing.name_of, page.get(self.listing.items_key, [])) if name in owned
+        ]
 
 
 def reported_deletion(resource: Resource, name: str, existed: bool) -> list[str]:

@@ -243,8 +243,7 @@ def empty_and_delete_bucket(s3, bucket: str) -> int | None:
         while True:
             page = s3.list_object_versions(Bucket=bucket, MaxKeys=DELETE_BATCH)
             keys = [
-                {"Key": item["Key"], "VersionId": item["VersionId"]}
-                for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
+                {"Key": item["Key"], "VersionId": item["VersionId"]} for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
             ]
             if not keys:
                 break

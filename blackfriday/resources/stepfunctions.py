@@ -76,9 +76,7 @@ def _task_states(states: dict):
 def _literal(state_name: str, state: dict, field: str) -> str:
     parameters = state.get("Parameters") or state.get("Arguments") or {}
     if field not in parameters:
-        raise RunFailure(
-            f"state {state_name}: {field} must be a literal (no {field}.$) so the workflow role can name it"
-        )
+        raise RunFailure(f"state {state_name}: {field} must be a literal (no {field}.$) so the workflow role can name it")
     return parameters[field]
 
 
@@ -197,7 +195,12 @@ class StateMachineOperations(Operations):
     def apply(self, context, machine):
         names, definition = context.names, context.artefacts.definition
         return ensure_state_machine(
-            context.client("stepfunctions"), machine.name(names), machine.arn(names), definition, context.arn(machine.role), sleep=context.sleep
+            context.client("stepfunctions"),
+            machine.name(names),
+            machine.arn(names),
+            definition,
+            context.arn(machine.role),
+            sleep=context.sleep,
         )
 
     def delete(self, context, machine):

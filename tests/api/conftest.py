@@ -30,7 +30,11 @@ class OrdersApiStack(NamedTuple):
         environment |= {"AWS_ENDPOINT_URL": self.stack.gateway.target.endpoint_url, "BF_PREFIX": self.stack.names.prefix}
         consumer = subprocess.run(
             [sys.executable, "consumer.py", "--json", "--no-dashboard", "--workers", "2", "--wait-seconds", "1", "--until-empty"],
-            cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=CONSUMER_TIMEOUT_SECONDS,
+            cwd=PROJECT_ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=CONSUMER_TIMEOUT_SECONDS,
         )
         assert consumer.returncode == 0, consumer.stderr
         return json.loads(consumer.stdout)

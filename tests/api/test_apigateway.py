@@ -27,7 +27,10 @@ from blackfriday.resources.kinds import Context
 from blackfriday.stack_declaration import STACK
 from tests.resources.helpers import ACCOUNT, PREFIX, REGION, fake_aws_environment
 
-ASSUME_ROLE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+ASSUME_ROLE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 
 
 @pytest.fixture
@@ -42,7 +45,11 @@ def clients(monkeypatch):
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("orders_api.py", "def handler(event, context):\n    return {}\n")
         lambda_client.create_function(
-            FunctionName=f"{PREFIX}-orders-api", Runtime="python3.11", Role=role, Handler="orders_api.handler", Code={"ZipFile": buffer.getvalue()}
+            FunctionName=f"{PREFIX}-orders-api",
+            Runtime="python3.11",
+            Role=role,
+            Handler="orders_api.handler",
+            Code={"ZipFile": buffer.getvalue()},
         )
         yield apigateway, lambda_client
 
@@ -105,7 +112,9 @@ def test_drift_is_planned_read_only_then_converged_and_redeployed(clients, confi
     resources = {item["path"]: item["id"] for item in apigateway.get_resources(restApiId=api_id)["items"]}
     apigateway.delete_resource(restApiId=api_id, resourceId=resources["/orders/{orderId}/receipt"])
     apigateway.create_resource(restApiId=api_id, parentId=resources["/"], pathPart="admin")
-    apigateway.update_stage(restApiId=api_id, stageName="prod", patchOperations=[{"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "5"}])
+    apigateway.update_stage(
+        restApiId=api_id, stageName="prod", patchOperations=[{"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "5"}]
+    )
     lambda_client.remove_permission(FunctionName="bftest-orders-api", StatementId="apigateway-invoke")
     deployments = len(apigateway.get_deployments(restApiId=api_id)["items"])
     # WHEN the differences are read
@@ -140,10 +149,11 @@ def test_a_duplicate_api_of_the_same_name_is_removed_by_ensure(clients, config):
     # GIVEN the API and a stray copy of it (an interrupted earlier create)
     _, api_id = ensure_rest_api(apigateway, lambda_client, config, sleep=time.sleep)
     stray = apigateway.create_rest_api(name=config.name)["id"]
-    assert rest_api_differences(read_rest_api(apigateway, lambda_client, config), config) == [f"duplicate rest api {stray} named {config.name}"]
+    assert rest_api_differences(read_rest_api(apigateway, lambda_client, config), config) == [
+        f"duplicate rest api {stray} named {config.name}"
+    ]
     # WHEN ensured
     action, again = ensure_rest_api(apigateway, lambda_client, config, sleep=time.sleep)
     # THEN only the first remains
     assert (action, again) == (Action.UPDATED, api_id)
     assert find_rest_api_ids(apigateway, config.name) == [api_id]
-

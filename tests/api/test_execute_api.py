@@ -120,7 +120,11 @@ def test_a_literal_route_gets_the_whole_proxy_event(api):
     assert event["headers"]["X-Trace"] == "t-1"
     assert event["multiValueHeaders"]["X-Trace"] == ["t-1"]
     port = api.url.split("/")[2].split(":")[1]
-    assert (event["headers"]["X-Forwarded-For"], event["headers"]["X-Forwarded-Port"], event["headers"]["X-Forwarded-Proto"]) == ("127.0.0.1", port, "http")
+    assert (event["headers"]["X-Forwarded-For"], event["headers"]["X-Forwarded-Port"], event["headers"]["X-Forwarded-Proto"]) == (
+        "127.0.0.1",
+        port,
+        "http",
+    )
     assert (event["pathParameters"], event["stageVariables"]) == (None, {"colour": "blue"})
     assert (event["body"], event["isBase64Encoded"]) == (None, False)
     context = event["requestContext"]

@@ -42,7 +42,9 @@ def test_a_resource_template_matches_a_path_with_its_specificity_and_parameters(
 
 
 def api_with(*routes: tuple[str, str]) -> DeployedApi:
-    return DeployedApi("id", "123456789012", "us-east-1", "prod", {}, (), tuple(Route(path, method, "AWS_PROXY", "uri") for path, method in routes))
+    return DeployedApi(
+        "id", "123456789012", "us-east-1", "prod", {}, (), tuple(Route(path, method, "AWS_PROXY", "uri") for path, method in routes)
+    )
 
 
 def test_the_most_specific_resource_then_its_exact_method_then_any():
@@ -60,17 +62,39 @@ def test_repeated_keys_keep_the_last_value_and_all_values_and_none_is_null():
 
 
 def test_a_proxy_answer_maps_to_status_headers_and_body():
-    payload = {"statusCode": 201, "headers": {"X-A": "1", "Set-Cookie": "ignored"}, "multiValueHeaders": {"Set-Cookie": ["a", "b"]}, "body": "hi"}
-    assert proxy_answer(json.dumps(payload).encode()) == (201, [("X-A", "1"), ("Set-Cookie", "a"), ("Set-Cookie", "b"), ("Content-Type", "application/json")], b"hi")
-    binary = {"statusCode": "200", "headers": {"Content-Type": "image/png"}, "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True}
+    payload = {
+        "statusCode": 201,
+        "headers": {"X-A": "1", "Set-Cookie": "ignored"},
+        "multiValueHeaders": {"Set-Cookie": ["a", "b"]},
+        "body": "hi",
+    }
+    assert proxy_answer(json.dumps(payload).encode()) == (
+        201,
+        [("X-A", "1"), ("Set-Cookie", "a"), ("Set-Cookie", "b"), ("Content-Type", "application/json")],
+        b"hi",
+    )
+    binary = {
+        "statusCode": "200",
+        "headers": {"Content-Type": "image/png"},
+        "body": base64.b64encode(b"\x00\x01").decode(),
+        "isBase64Encoded": True,
+    }
     assert proxy_answer(json.dumps(binary).encode()) == (200, [("Content-Type", "image/png")], b"\x00\x01")
 
 
 @pytest.mark.parametrize(
     "payload",
-    [b"not json", b'"text"', b"{}", b'{"statusCode": true}', b'{"statusCode": 99}', b'{"statusCode": 200, "body": 5}',
-     b'{"statusCode": 200, "headers": []}', b'{"statusCode": 200, "multiValueHeaders": {"A": "x"}}',
-     b'{"statusCode": 200, "body": "***", "isBase64Encoded": true}'],
+    [
+        b"not json",
+        b'"text"',
+        b"{}",
+        b'{"statusCode": true}',
+        b'{"statusCode": 99}',
+        b'{"statusCode": 200, "body": 5}',
+        b'{"statusCode": 200, "headers": []}',
+        b'{"statusCode": 200, "multiValueHeaders": {"A": "x"}}',
+        b'{"statusCode": 200, "body": "***", "isBase64Encoded": true}',
+    ],
 )
 def test_a_malformed_proxy_answer_is_none(payload):
     assert proxy_answer(payload) is None
@@ -85,11 +109,23 @@ def test_the_invoke_url_on_aws_and_on_an_endpoint():
 
 def test_the_orders_api_zip_carries_the_routes_and_the_storefront_page():
     files = awslambda.package_files(PROJECT_ROOT / "lambdas" / "orders_api.py", PROJECT_ROOT)
-    for name in ("orders_api.py", "blackfriday/__init__.py", "blackfriday/api/__init__.py", "blackfriday/api/routes.py",
-                 "blackfriday/api/storefront.py", "blackfriday/domain.py", "blackfriday/journey.py"):
+    for name in (
+        "orders_api.py",
+        "blackfriday/__init__.py",
+        "blackfriday/api/__init__.py",
+        "blackfriday/api/routes.py",
+        "blackfriday/api/storefront.py",
+        "blackfriday/domain.py",
+        "blackfriday/journey.py",
+    ):
         assert name in files
     # neither the emulator nor the deployer: the stack's declaration and resource code stay out of the API's zip
-    for name in ("blackfriday/emulator/execute_api.py", "blackfriday/status.py", "blackfriday/manifest.py", "blackfriday/deployment/stack.py"):
+    for name in (
+        "blackfriday/emulator/execute_api.py",
+        "blackfriday/status.py",
+        "blackfriday/manifest.py",
+        "blackfriday/deployment/stack.py",
+    ):
         assert name not in files
 
 

@@ -50,7 +50,11 @@ def test_every_bad_order_gets_its_exact_4xx_over_http_and_nothing_is_written(ord
 
 def test_a_wrong_method_is_a_405_and_an_unknown_route_a_403(orders_api_stack):
     response = requests.delete(f"{orders_api_stack.url}/orders", timeout=TIMEOUT)
-    assert (response.status_code, response.json()["message"], response.headers["Allow"]) == (405, "method DELETE is not allowed on /orders: use POST", "POST")
+    assert (response.status_code, response.json()["message"], response.headers["Allow"]) == (
+        405,
+        "method DELETE is not allowed on /orders: use POST",
+        "POST",
+    )
     response = requests.get(f"{orders_api_stack.url}/admin", timeout=TIMEOUT)
     assert (response.status_code, response.json()) == (403, {"message": "Missing Authentication Token"})
 
@@ -97,7 +101,11 @@ def test_an_order_completes_with_a_receipt_and_a_doorbuster_beyond_its_stock_fai
 
 def post_approved(url: str, order: dict) -> str:
     """Post with an Idempotency-Key naming an orderId the payment simulator approves (96 % are), so the order completes."""
-    key = next(key for key in (f"approved-{uuid.uuid4()}" for _ in range(50)) if payment_outcome(str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key))) == "approved")
+    key = next(
+        key
+        for key in (f"approved-{uuid.uuid4()}" for _ in range(50))
+        if payment_outcome(str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key))) == "approved"
+    )
     response = requests.post(f"{url}/orders", json=order, headers={"Idempotency-Key": key}, timeout=TIMEOUT)
     assert response.status_code == 202, response.text
     return response.json()["orderId"]
@@ -107,7 +115,10 @@ def test_a_big_order_waits_is_listed_for_review_and_is_decided_once_over_http(or
     url = orders_api_stack.url
     # GIVEN an order over the $1,000 threshold, posted and drained (the consumer ends with it waiting)
     big = a_valid_order(
-        items=[{"sku": "HP-TABLET", "quantity": 3, "unitPriceCents": 24900}, {"sku": "HP-SMARTWATCH", "quantity": 2, "unitPriceCents": 19900}],
+        items=[
+            {"sku": "HP-TABLET", "quantity": 3, "unitPriceCents": 24900},
+            {"sku": "HP-SMARTWATCH", "quantity": 2, "unitPriceCents": 19900},
+        ],
         totalCents=114_500,
     )
     order_id = post_approved(url, big)
@@ -126,7 +137,11 @@ def test_a_big_order_waits_is_listed_for_review_and_is_decided_once_over_http(or
     # WHEN a reviewer approves it THEN 200 with the decision, and the order completes
     approved = requests.post(f"{url}/orders/{order_id}/approval", json={"decision": "approve", "reviewer": "dana"}, timeout=TIMEOUT)
     assert approved.status_code == 200, approved.text
-    assert {key: approved.json()[key] for key in ("orderId", "decision", "reviewer")} == {"orderId": order_id, "decision": "approve", "reviewer": "dana"}
+    assert {key: approved.json()[key] for key in ("orderId", "decision", "reviewer")} == {
+        "orderId": order_id,
+        "decision": "approve",
+        "reviewer": "dana",
+    }
     # AND a second decision is a 409 naming who decided
     again = requests.post(f"{url}/orders/{order_id}/approval", json={"decision": "reject", "reason": "late"}, timeout=TIMEOUT)
     assert again.status_code == 409

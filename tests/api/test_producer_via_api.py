@@ -44,7 +44,9 @@ class ScriptedApi:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with api.lock:
-                    api.requests.append({"path": self.path, "key": self.headers["Idempotency-Key"], "body": body, "connection": self.client_address})
+                    api.requests.append(
+                        {"path": self.path, "key": self.headers["Idempotency-Key"], "body": body, "connection": self.client_address}
+                    )
                     status = api.answer(len(api.requests), self.headers["Idempotency-Key"])
                 answer = json.dumps({"message": f"status {status}"}).encode()
                 self.send_response(status)
@@ -184,5 +186,14 @@ def test_an_api_fed_run_drains_and_every_invariant_holds(deploy_own_stack):
     )  # fmt: skip
     assert big == 10
     executions = summary["executions"]
-    assert (summary["shipping"]["processed"], executions["succeeded"] + executions["failed"], executions["waiting"]) == (51, 51 - big, big), summary
-    assert [(invariant.number, invariant.problems) for invariant in verify(stack.gateway, stack.names, stack.info)] == [(1, []), (2, []), (3, []), (4, [])]
+    assert (summary["shipping"]["processed"], executions["succeeded"] + executions["failed"], executions["waiting"]) == (
+        51,
+        51 - big,
+        big,
+    ), summary
+    assert [(invariant.number, invariant.problems) for invariant in verify(stack.gateway, stack.names, stack.info)] == [
+        (1, []),
+        (2, []),
+        (3, []),
+        (4, []),
+    ]

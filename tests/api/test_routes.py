@@ -199,8 +199,13 @@ def test_a_malformed_idempotency_key_is_refused(store, key):
 
 @pytest.mark.parametrize(
     "method, path, allowed",
-    [("DELETE", "/orders", "POST"), ("GET", "/orders", "POST"), ("POST", "/catalogue", "GET"), ("PUT", "/", "GET"),
-     ("POST", "/orders/3d20f923-f8b0-4621-a580-adadeab1b3dc", "GET")],
+    [
+        ("DELETE", "/orders", "POST"),
+        ("GET", "/orders", "POST"),
+        ("POST", "/catalogue", "GET"),
+        ("PUT", "/", "GET"),
+        ("POST", "/orders/3d20f923-f8b0-4621-a580-adadeab1b3dc", "GET"),
+    ],
 )
 def test_a_method_a_route_does_not_have_is_a_405_naming_the_allowed_one(store, method, path, allowed):
     status, body, headers = call(store, method, path, a_valid_order())
@@ -256,17 +261,29 @@ def test_a_failed_order_shows_its_reason(store, mock_workflow_stack):
     order_id = placed["orderId"]
     store.dynamodb.put_item(
         TableName=store.orders_table,
-        Item={"orderId": {"S": order_id}, "status": {"S": "FAILED"}, "errorName": {"S": "OutOfStock"}, "reason": {"S": "OutOfStock: DB-TV-65 (wanted 1)"}},
+        Item={
+            "orderId": {"S": order_id},
+            "status": {"S": "FAILED"},
+            "errorName": {"S": "OutOfStock"},
+            "reason": {"S": "OutOfStock: DB-TV-65 (wanted 1)"},
+        },
     )
     # WHEN its journey is read
     status, body, _ = call(store, "GET", f"/orders/{order_id}")
     # THEN it is FAILED with the error and the reason
-    assert (status, body["status"], body["failure"]) == (200, "FAILED", {"error": "OutOfStock", "reason": "OutOfStock: DB-TV-65 (wanted 1)"})
+    assert (status, body["status"], body["failure"]) == (
+        200,
+        "FAILED",
+        {"error": "OutOfStock", "reason": "OutOfStock: DB-TV-65 (wanted 1)"},
+    )
 
 
 def test_an_unknown_order_is_a_404_and_a_malformed_id_a_400(store):
     unknown = str(uuid.uuid4())
-    assert call(store, "GET", f"/orders/{unknown}")[:2] == (404, {"message": f"order {unknown} not found", "problems": [f"order {unknown} not found"]})
+    assert call(store, "GET", f"/orders/{unknown}")[:2] == (
+        404,
+        {"message": f"order {unknown} not found", "problems": [f"order {unknown} not found"]},
+    )
     status, body, _ = call(store, "GET", "/orders/not-an-id")
     assert (status, body["message"]) == (400, "order id must be a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e, got 'not-an-id'")
     status, body, _ = call(store, "GET", "/orders/not-an-id/receipt")
@@ -300,7 +317,9 @@ def test_the_receipt_is_a_404_until_it_exists(store):
 
 
 def journey(row: dict | None, steps: list[str] | None, execution_status: str = "RUNNING") -> dict:
-    execution = None if steps is None else {"status": execution_status, "steps": steps, "last_step": steps[-1], "error": None, "cause": None}
+    execution = (
+        None if steps is None else {"status": execution_status, "steps": steps, "last_step": steps[-1], "error": None, "cause": None}
+    )
     return {
         "order_id": "o-1",
         "object": {"key": "orders/xx/o-1.json", "uploaded": True, "order": {"items": [], "totalCents": 0}},
@@ -361,8 +380,11 @@ def test_the_request_from_an_aws_proxy_event_knows_the_api_base_url():
     }
     request = APIGatewayProxyEvent(event)
     assert (request.http_method, request.path, dict(request.headers), body_of(request), base_url_of(request)) == (
-        "POST", "/orders", {"host": "abc123.execute-api.us-east-1.amazonaws.com", "x-forwarded-proto": "https", "idempotency-key": "k"},
-        b'{"a": 1}', "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+        "POST",
+        "/orders",
+        {"host": "abc123.execute-api.us-east-1.amazonaws.com", "x-forwarded-proto": "https", "idempotency-key": "k"},
+        b'{"a": 1}',
+        "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
     )
 
 
@@ -401,7 +423,10 @@ def test_the_producers_orders_are_taken_as_they_are_generated_and_its_invalid_on
     # THEN it is accepted under the id its key names, known to the client before the answer
     assert (status, answer["orderId"]) == (202, intake.order_id_for_key(order["orderId"]))
     # AND each invalid kind the producer injects is refused at the door, naming its problem
-    refused = {kind: call(store, "POST", "/orders", intake.request_body_of(make_invalid(order, kind)))[:2] for kind in ("unknown_sku", "zero_quantity", "wrong_total")}
+    refused = {
+        kind: call(store, "POST", "/orders", intake.request_body_of(make_invalid(order, kind)))[:2]
+        for kind in ("unknown_sku", "zero_quantity", "wrong_total")
+    }
     assert {kind: status for kind, (status, _) in refused.items()} == {"unknown_sku": 422, "zero_quantity": 422, "wrong_total": 422}
     assert refused["unknown_sku"][1]["message"] == "item 1: unknown SKU 'NO-SUCH-SKU'"
     assert objects(store) == [order_key(answer["orderId"])]
@@ -463,4 +488,6 @@ def test_deciding_an_order_that_does_not_wait_is_a_409_naming_why(store, mock_wo
               "problems": [f"order {ORDER_ID} never needed approval: it is COMPLETED, total $58.00"]})  # fmt: skip
     other = "1f8fad5b-d9cb-469f-a165-70867728950e"
     assert call(store, "POST", f"/orders/{other}/approval", {"decision": "approve"})[:2] == (
-        409, {"message": f"no order {other} in this stack", "problems": [f"no order {other} in this stack"]})
+        409,
+        {"message": f"no order {other} in this stack", "problems": [f"no order {other} in this stack"]},
+    )

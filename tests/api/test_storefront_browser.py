@@ -54,7 +54,11 @@ def browser(tmp_path):
 
 def approved_key() -> str:
     """An Idempotency-Key whose orderId the payment simulator approves, so the order completes."""
-    return next(key for key in (f"browser-{uuid.uuid4()}" for _ in range(50)) if payment_outcome(str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key))) == "approved")
+    return next(
+        key
+        for key in (f"browser-{uuid.uuid4()}" for _ in range(50))
+        if payment_outcome(str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, key))) == "approved"
+    )
 
 
 def test_a_customer_orders_in_the_storefront_and_follows_the_journey_to_the_receipt(browser, orders_api_stack, tmp_path):
@@ -63,7 +67,9 @@ def test_a_customer_orders_in_the_storefront_and_follows_the_journey_to_the_rece
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     stack = orders_api_stack.stack
-    stack.gateway.client("dynamodb").put_item(TableName=stack.info.tables["inventory"], Item={"sku": {"S": "DB-TV-65"}, "stock": {"N": "3"}})
+    stack.gateway.client("dynamodb").put_item(
+        TableName=stack.info.tables["inventory"], Item={"sku": {"S": "DB-TV-65"}, "stock": {"N": "3"}}
+    )
     wait = WebDriverWait(browser, PAGE_WAIT_SECONDS)
 
     def text(selector: str) -> str:
@@ -93,12 +99,15 @@ def test_a_customer_orders_in_the_storefront_and_follows_the_journey_to_the_rece
     assert browser.switch_to.active_element.get_attribute("id") == "track-title"  # focus follows the order
     # WHEN the consumer drains the queues
     orders_api_stack.drain()
+
     # THEN the page, polling, shows every step done, COMPLETED, and the receipt; the stock it shows is live
     def step_classes(driver) -> list[str]:
         return [item.get_attribute("class") for item in driver.find_elements(By.CSS_SELECTOR, "#journey .steps li")]
 
     # (the receipt can show while the confirmation is still being sent: wait for the journey's end)
-    WebDriverWait(browser, JOURNEY_WAIT_SECONDS).until(lambda driver: driver.find_elements(By.ID, "receipt") and step_classes(driver) == ["done"] * 5)
+    WebDriverWait(browser, JOURNEY_WAIT_SECONDS).until(
+        lambda driver: driver.find_elements(By.ID, "receipt") and step_classes(driver) == ["done"] * 5
+    )
     assert text("#order-status") == "COMPLETED"
     assert step_classes(browser) == ["done"] * 5
     assert "Charged $528.00 (paypal, pay_" in text("#receipt")
@@ -122,7 +131,10 @@ def test_a_reviewer_rejects_a_waiting_order_on_the_review_page(browser, orders_a
     # GIVEN an order over the $1,000 threshold, posted and drained: it waits for a person
     big = {
         "customer": {"name": "Bo Chen", "email": "bo@example.com"},
-        "items": [{"sku": "HP-TABLET", "quantity": 3, "unitPriceCents": 24900}, {"sku": "HP-VACUUM", "quantity": 3, "unitPriceCents": 17900}],
+        "items": [
+            {"sku": "HP-TABLET", "quantity": 3, "unitPriceCents": 24900},
+            {"sku": "HP-VACUUM", "quantity": 3, "unitPriceCents": 17900},
+        ],
         "totalCents": 128_400,
         "paymentMethod": "card",
     }
@@ -158,6 +170,7 @@ def test_a_reviewer_rejects_a_waiting_order_on_the_review_page(browser, orders_a
     browser.save_screenshot(str(tmp_path / "review-after.png"))
     # AND the order's journey ends FAILED Rejected with the note
     journey = WebDriverWait(browser, JOURNEY_WAIT_SECONDS, poll_frequency=1).until(
-        lambda driver: (answer := requests.get(f"{url}/orders/{order_id}", timeout=PAGE_WAIT_SECONDS).json())["status"] == "FAILED" and answer
+        lambda driver: (answer := requests.get(f"{url}/orders/{order_id}", timeout=PAGE_WAIT_SECONDS).json())["status"] == "FAILED"
+        and answer
     )
     assert journey["failure"] == {"error": "Rejected", "reason": "Rejected: ten appliances, new account (by order-api)"}

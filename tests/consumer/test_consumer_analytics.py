@@ -53,7 +53,11 @@ def test_a_valid_order_is_one_transaction_of_a_conditional_marker_and_counter_up
     assert partitions == ["ALL"] + [f"SKU#{sku}" for sku in sorted(units_by_sku(order))]
     assert {item["Update"]["UpdateExpression"] for item in items[1:]} == {"ADD orders :orders, units :units, revenueCents :revenue"}
     total = items[1]["Update"]["ExpressionAttributeValues"]
-    assert total == {":orders": {"N": "1"}, ":units": {"N": str(sum(units_by_sku(order).values()))}, ":revenue": {"N": str(order["totalCents"])}}
+    assert total == {
+        ":orders": {"N": "1"},
+        ":units": {"N": str(sum(units_by_sku(order).values()))},
+        ":revenue": {"N": str(order["totalCents"])},
+    }
     # one shard per order, the same for all its counters
     assert len({item["Update"]["Key"]["sk"]["S"] for item in items[1:]}) == 1
 
@@ -120,7 +124,10 @@ class ScriptedDynamoDB:
 
 def cancelled(*codes: str) -> ClientError:
     return ClientError(
-        {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}, "CancellationReasons": [{"Code": code} for code in codes]},
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+            "CancellationReasons": [{"Code": code} for code in codes],
+        },
         "TransactWriteItems",
     )
 
@@ -180,8 +187,10 @@ def test_the_report_puts_the_sales_of_completed_orders_beside_the_demand(mock_st
         handler.handle(order, REF, threading.Event())
     for order, status in ((orders[0], "COMPLETED"), (orders[1], "FAILED")):
         reserved = {sku: {"N": str(units)} for sku, units in units_by_sku(order).items()}
-        dynamodb.put_item(TableName=mock_stack.info.tables["orders"], Item={
-            "orderId": {"S": order["orderId"]}, "status": {"S": status}, "reservedItems": {"M": reserved}})
+        dynamodb.put_item(
+            TableName=mock_stack.info.tables["orders"],
+            Item={"orderId": {"S": order["orderId"]}, "status": {"S": status}, "reservedItems": {"M": reserved}},
+        )
     # WHEN the report is read
     stored = read_demand(dynamodb, mock_stack.info.tables["analytics"], mock_stack.info.tables["orders"]).to_json()
     # THEN demand counts all three, sales only the COMPLETED one, and it says so; nothing is called revenue

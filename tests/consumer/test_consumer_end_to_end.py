@@ -199,7 +199,13 @@ def test_every_order_reaches_exactly_one_terminal_place_and_analytics_match_the_
     # GIVEN a spike of 150 orders with invalid, poison and duplicate uploads, drained by one consumer run,
     # its big orders then decided by the demo reviewer
     pipeline, summary, review = drained
-    assert (SPIKE.count("valid"), SPIKE.count("invalid"), SPIKE.count("poison"), SPIKE.readable_duplicates, SPIKE.poison_events) == (129, 15, 6, 12, 9)
+    assert (SPIKE.count("valid"), SPIKE.count("invalid"), SPIKE.count("poison"), SPIKE.readable_duplicates, SPIKE.poison_events) == (
+        129,
+        15,
+        6,
+        12,
+        9,
+    )
     assert SPIKE.big == 12
 
     # THEN the consumer ended with the queues drained while the big orders waited, and said how many

@@ -38,13 +38,19 @@ def test_the_s3_test_event_is_recognised():
         ("[1, 2]", "message body is not a JSON object"),
         ('{"hello": "world"}', "message is not an S3 event (no Records)"),
         ('{"Records": []}', "message is not an S3 event (no Records)"),
-        ('{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {}}}]}', "S3 event record lacks eventName, s3.bucket.name or s3.object.key"),
+        (
+            '{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {}}}]}',
+            "S3 event record lacks eventName, s3.bucket.name or s3.object.key",
+        ),
         ('{"Records": ["x"]}', "S3 event record lacks eventName, s3.bucket.name or s3.object.key"),
         (
             '{"Records": [{"eventName": "ObjectRemoved:Delete", "s3": {"bucket": {"name": "b"}, "object": {"key": "k"}}}]}',
             "S3 event 'ObjectRemoved:Delete' is not an ObjectCreated event",
         ),
-        ('{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": ""}, "object": {"key": "k"}}}]}', "S3 event record has an empty bucket or key"),
+        (
+            '{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": ""}, "object": {"key": "k"}}}]}',
+            "S3 event record has an empty bucket or key",
+        ),
     ],
 )
 def test_garbage_is_classified_with_the_reason_and_never_raises(body, problem):

@@ -193,4 +193,6 @@ def test_a_queue_that_is_gone_is_fatal(mock_stack):
 
     # THEN it stops and reports the failure once, naming the queue
     assert len(harness.fatal) == 1
-    assert harness.fatal[0].startswith(f"ReceiveMessage on {mock_stack.names.shipping_queue} failed: AWS.SimpleQueueService.NonExistentQueue")
+    assert harness.fatal[0].startswith(
+        f"ReceiveMessage on {mock_stack.names.shipping_queue} failed: AWS.SimpleQueueService.NonExistentQueue"
+    )

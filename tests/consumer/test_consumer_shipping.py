@@ -83,7 +83,10 @@ def test_an_order_id_that_cannot_name_an_execution_is_unreadable(mock_stack, sta
     with pytest.raises(UnreadableOrder) as raised:
         shipping.handler.handle(order, ref_for(mock_stack, orders[0]), threading.Event())
 
-    assert str(raised.value) == f"order 'not a valid name' from s3://{mock_stack.info.bucket}/{order_key(orders[0]['orderId'])} cannot be started: InvalidName"
+    assert (
+        str(raised.value)
+        == f"order 'not a valid name' from s3://{mock_stack.info.bucket}/{order_key(orders[0]['orderId'])} cannot be started: InvalidName"
+    )
     assert shipping.tracker.settled  # the slot was given back
     assert shipping.executions() == []
 
@@ -96,7 +99,9 @@ def test_in_flight_executions_are_bounded_and_a_closed_one_frees_a_slot(mock_sta
 
     # WHEN a third order comes, its worker waits for room
     outcomes = []
-    waiting = threading.Thread(target=lambda: outcomes.append(shipping.handler.handle(orders[2], ref_for(mock_stack, orders[2]), threading.Event())))
+    waiting = threading.Thread(
+        target=lambda: outcomes.append(shipping.handler.handle(orders[2], ref_for(mock_stack, orders[2]), threading.Event()))
+    )
     waiting.start()
     waiting.join(0.5)
     assert outcomes == []

@@ -100,7 +100,11 @@ def test_the_json_summary_has_the_documented_keys():
     assert {key: document["shipping"][key] for key in ("received", "started", "duplicates", "errors")} == {
         "received": 12, "started": 10, "duplicates": 1, "errors": 3,
     }  # fmt: skip
-    assert {key: document["analytics"][key] for key in ("aggregated", "rejected", "duplicates")} == {"aggregated": 8, "rejected": 2, "duplicates": 1}
+    assert {key: document["analytics"][key] for key in ("aggregated", "rejected", "duplicates")} == {
+        "aggregated": 8,
+        "rejected": 2,
+        "duplicates": 1,
+    }
     assert document["executions"] == {"succeeded": 7, "failed": 2, "running": 1, "waiting": 3}
     assert document["dlq"] == {"shipping": 1, "analytics": 1}
     assert document["latency"] == {"p50Seconds": 1.25, "p95Seconds": 3.5, "samples": 9}

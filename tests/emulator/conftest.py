@@ -10,7 +10,10 @@ import zipfile
 import pytest
 
 ASSUME_ROLE = json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
 )
 
 
@@ -34,7 +37,13 @@ class FunctionDeployer:
         self.role_arn = iam.create_role(RoleName=f"{self.prefix}-lambda", AssumeRolePolicyDocument=ASSUME_ROLE)["Role"]["Arn"]
 
     def deploy(
-        self, name: str, source: str, timeout: int = 3, environment: dict | None = None, runtime: str = "python3.11", files: dict | None = None
+        self,
+        name: str,
+        source: str,
+        timeout: int = 3,
+        environment: dict | None = None,
+        runtime: str = "python3.11",
+        files: dict | None = None,
     ) -> str:
         """The handler `source` as app.py, with any other `files` (archive name -> source) beside it."""
         function_name = f"{self.prefix}-{name}"

@@ -47,7 +47,6 @@ def test_without_hot_spots_only_the_emulator_machinery_and_aws_differences_apply
     assert "moto.awslambda.models.LambdaFunction.invoke" in applied_labels
 
 
-
 def test_a_process_without_lambda_also_sends_moto_notification_invocations_to_the_lambda_process():
     # GIVEN unpatched moto, whose notifications look functions up in this process's Lambda backend
     import moto.awslambda.utils as lambda_utils

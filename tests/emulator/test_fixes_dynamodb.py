@@ -129,7 +129,12 @@ def dynamodb_update_story() -> list:
 
     failed = "SET #status = :failed, reason = :reason, failedAt = if_not_exists(failedAt, :now) ADD tries :one"
     for pk, reason, now in (("a", "declined", "1"), ("b", "timeout", "2"), ("a", "again", "3")):
-        update(pk, failed, {":failed": {"S": "FAILED"}, ":reason": {"S": reason}, ":now": {"S": now}, ":one": {"N": "1"}}, {"#status": "status"})
+        update(
+            pk,
+            failed,
+            {":failed": {"S": "FAILED"}, ":reason": {"S": reason}, ":now": {"S": now}, ":one": {"N": "1"}},
+            {"#status": "status"},
+        )
     update("a", "SET stock = :units REMOVE reason", {":units": {"N": "5"}})
     for units in ("2", "2", "9"):  # the third would go below zero: the condition fails
         update("a", "SET stock = stock - :units", {":units": {"N": units}}, condition="stock >= :units")
@@ -181,11 +186,13 @@ def stream_events(gateway, stream_arn: str) -> list[tuple[str, str]]:
     streams = gateway.client("dynamodbstreams")
     [shard] = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
     iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    return [(record["eventName"], record["dynamodb"]["Keys"]["sku"]["S"]) for record in streams.get_records(ShardIterator=iterator)["Records"]]
+    return [
+        (record["eventName"], record["dynamodb"]["Keys"]["sku"]["S"]) for record in streams.get_records(ShardIterator=iterator)["Records"]
+    ]
 
 
 def in_table(table: str, operation: dict) -> dict:
-    (kind, body), = operation.items()
+    ((kind, body),) = operation.items()
     return {kind: {**body, "TableName": table}}
 
 
@@ -198,7 +205,9 @@ def test_a_cancelled_transaction_leaves_nothing_on_the_table_stream(emulator_gat
     new_sku = {"Put": {"Item": {"sku": {"S": "D"}, "stock": {"N": "1"}}}}
     discontinue = {"Delete": {"Key": {"sku": {"S": "C"}}}}
     with pytest.raises(ClientError) as cancelled:
-        client.transact_write_items(TransactItems=[in_table(table, take("A")), in_table(table, new_sku), in_table(table, discontinue), in_table(table, take("B"))])
+        client.transact_write_items(
+            TransactItems=[in_table(table, take("A")), in_table(table, new_sku), in_table(table, discontinue), in_table(table, take("B"))]
+        )
     # THEN the stream holds only the three INSERTs, as on AWS: no MODIFY, INSERT or REMOVE of the cancelled writes
     assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
     assert before == [("INSERT", "A"), ("INSERT", "B"), ("INSERT", "C")]

@@ -39,11 +39,17 @@ def test_put_events_invokes_a_lambda_target(emulator_gateway, forwarder):
     events.put_rule(Name=rule, EventPattern=json.dumps({"source": [f"{emulator_gateway.target.prefix}.orders"]}))
     events.put_targets(Rule=rule, Targets=[{"Id": "forwarder", "Arn": function_arn}])
     # WHEN an event matching it is put
-    answer = events.put_events(Entries=[{"Source": f"{emulator_gateway.target.prefix}.orders", "DetailType": "Order Paid", "Detail": '{"orderId": "o-1"}'}])
+    answer = events.put_events(
+        Entries=[{"Source": f"{emulator_gateway.target.prefix}.orders", "DetailType": "Order Paid", "Detail": '{"orderId": "o-1"}'}]
+    )
     # THEN PutEvents succeeds and the function receives the event
     assert answer["FailedEntryCount"] == 0
     [received] = receive(emulator_gateway.client("sqs"), queue_url, 1)
-    assert (received["detail-type"], received["detail"], received["id"]) == ("Order Paid", {"orderId": "o-1"}, answer["Entries"][0]["EventId"])
+    assert (received["detail-type"], received["detail"], received["id"]) == (
+        "Order Paid",
+        {"orderId": "o-1"},
+        answer["Entries"][0]["EventId"],
+    )
 
 
 def test_a_succeeded_execution_reaches_a_lambda_target(emulator_gateway, forwarder):
@@ -60,4 +66,6 @@ def test_a_succeeded_execution_reaches_a_lambda_target(emulator_gateway, forward
         ("RUNNING", execution["executionArn"]),
         ("SUCCEEDED", execution["executionArn"]),
     ]
-    assert json.loads(next(event for event in received if event["detail"]["status"] == "SUCCEEDED")["detail"]["output"]) == {"orderId": "o-2"}
+    assert json.loads(next(event for event in received if event["detail"]["status"] == "SUCCEEDED")["detail"]["output"]) == {
+        "orderId": "o-2"
+    }

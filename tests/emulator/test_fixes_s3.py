@@ -35,7 +35,10 @@ def test_an_event_notification_keeps_slashes_and_writes_spaces_as_plus(emulator_
 
 def test_the_consumer_also_reads_keys_encoded_as_stock_moto_did():
     # GIVEN an event naming the key as moto 5.2.5 encoded it (`/` as %2F)
-    record = {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "orders%2F2026%2F11%2F27%2Fo+1%2Bgift%3Dyes.json"}}}
+    record = {
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "b"}, "object": {"key": "orders%2F2026%2F11%2F27%2Fo+1%2Bgift%3Dyes.json"}},
+    }
     # WHEN the consumer parses it
     [ref] = parse_message(json.dumps({"Records": [record]})).objects
     # THEN it reads the same key

@@ -53,7 +53,9 @@ def sqs_story() -> list:
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=in_flight[1]["ReceiptHandle"], VisibilityTimeout=0)
     counts(url)
     outcome(lambda: sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=in_flight[2]["ReceiptHandle"], VisibilityTimeout=43201))
-    outcome(lambda: sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=in_flight[0]["ReceiptHandle"], VisibilityTimeout=5))  # deleted
+    outcome(
+        lambda: sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=in_flight[0]["ReceiptHandle"], VisibilityTimeout=5)
+    )  # deleted
     batch = sqs.change_message_visibility_batch(
         QueueUrl=url,
         Entries=[

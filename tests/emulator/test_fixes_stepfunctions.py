@@ -140,14 +140,18 @@ def test_send_task_failure_keeps_its_cause(emulator_gateway, token_queue):
 def test_a_missed_heartbeat_fails_with_states_heartbeat_timeout(emulator_gateway, token_queue):
     # GIVEN a task that must send a heartbeat every second, and may wait a minute in all
     sfn, sqs = emulator_gateway.client("stepfunctions"), emulator_gateway.client("sqs")
-    arn = create_state_machine(emulator_gateway, "heartbeat", {"Approve": waiting_task(token_queue, HeartbeatSeconds=1, TimeoutSeconds=60)}, "Approve")
+    arn = create_state_machine(
+        emulator_gateway, "heartbeat", {"Approve": waiting_task(token_queue, HeartbeatSeconds=1, TimeoutSeconds=60)}, "Approve"
+    )
     execution_arn = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
     # WHEN nobody sends a heartbeat
     description = finished(sfn, execution_arn)
     # THEN the task times out on its heartbeat, named as on AWS
     assert (description["status"], description["error"]) == ("FAILED", "States.HeartbeatTimeout")
     events = sfn.get_execution_history(executionArn=execution_arn)["events"]
-    assert [event["taskTimedOutEventDetails"]["error"] for event in events if event["type"] == "TaskTimedOut"] == ["States.HeartbeatTimeout"]
+    assert [event["taskTimedOutEventDetails"]["error"] for event in events if event["type"] == "TaskTimedOut"] == [
+        "States.HeartbeatTimeout"
+    ]
     assert len(receive(sqs, token_queue, 1)) == 1  # the task did send its token
 
 
@@ -184,7 +188,11 @@ def status_change_rule(gateway, state_machine_arn: str, target_arn: str) -> None
     events.put_rule(
         Name=rule,
         EventPattern=json.dumps(
-            {"source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"], "detail": {"stateMachineArn": [state_machine_arn]}}
+            {
+                "source": ["aws.states"],
+                "detail-type": ["Step Functions Execution Status Change"],
+                "detail": {"stateMachineArn": [state_machine_arn]},
+            }
         ),
     )
     events.put_targets(Rule=rule, Targets=[{"Id": "target", "Arn": target_arn}])
@@ -197,7 +205,9 @@ def test_execution_status_changes_reach_an_event_bridge_rule(emulator_gateway):
     queue_url = sqs.create_queue(QueueName=f"{emulator_gateway.target.prefix}-status")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     succeeding = create_state_machine(emulator_gateway, "succeeds", {"Done": {"Type": "Pass", "Result": "big", "End": True}}, "Done")
-    failing = create_state_machine(emulator_gateway, "fails", {"Stop": {"Type": "Fail", "Error": "OrderFailed", "Cause": "no stock"}}, "Stop")
+    failing = create_state_machine(
+        emulator_gateway, "fails", {"Stop": {"Type": "Fail", "Error": "OrderFailed", "Cause": "no stock"}}, "Stop"
+    )
     status_change_rule(emulator_gateway, succeeding, queue_arn)
     status_change_rule(emulator_gateway, failing, queue_arn)
     # WHEN one execution succeeds and one fails
@@ -208,8 +218,15 @@ def test_execution_status_changes_reach_an_event_bridge_rule(emulator_gateway):
     by_status = {(event["detail"]["name"], event["detail"]["status"]): event for event in events}
     assert sorted(by_status) == [("ko", "FAILED"), ("ko", "RUNNING"), ("ok", "RUNNING"), ("ok", "SUCCEEDED")]
     done = by_status[("ok", "SUCCEEDED")]
-    assert (done["source"], done["detail-type"], done["resources"]) == ("aws.states", "Step Functions Execution Status Change", [succeeded["executionArn"]])
-    assert {key: done["detail"][key] for key in ("executionArn", "stateMachineArn", "input", "output", "inputDetails", "outputDetails", "error", "cause")} == {
+    assert (done["source"], done["detail-type"], done["resources"]) == (
+        "aws.states",
+        "Step Functions Execution Status Change",
+        [succeeded["executionArn"]],
+    )
+    assert {
+        key: done["detail"][key]
+        for key in ("executionArn", "stateMachineArn", "input", "output", "inputDetails", "outputDetails", "error", "cause")
+    } == {
         "executionArn": succeeded["executionArn"],
         "stateMachineArn": succeeding,
         "input": '{"orderId":"o-1"}',

@@ -83,9 +83,7 @@ def test_concurrent_conditional_transactions_never_oversell_and_never_fail_with_
     # and the stock taken from the other SKUs is exactly what the ten orders took
     assert sorted(set(outcomes)) == ["TransactionCanceledException", "bought"]
     assert outcomes.count("bought") == 10
-    stock = {
-        item["sku"]["S"]: int(item["stock"]["N"]) for item in dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
-    }
+    stock = {item["sku"]["S"]: int(item["stock"]["N"]) for item in dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]}
     assert stock["DOORBUSTER"] == 0
     assert sum(1000 - stock[sku] for sku in others) == 10
 

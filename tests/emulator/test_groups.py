@@ -38,4 +38,3 @@ def test_every_grouped_service_has_one_process_and_one_endpoint_variable():
 )
 def test_botocore_event_names_map_to_the_gateways_client_names(event_name, client):
     assert in_process.event_client(event_name) == client
-

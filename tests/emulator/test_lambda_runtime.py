@@ -100,7 +100,10 @@ def test_handler_reads_its_environment_calls_dynamodb_and_stays_warm(functions, 
     # THEN both return the real item, and the second ran in the same warm worker (module state kept)
     assert first_error is None and second_error is None
     assert {key: first[key] for key in ("stock", "greeting", "invocations", "function")} == {
-        "stock": 42, "greeting": "hello", "invocations": 1, "function": name,
+        "stock": 42,
+        "greeting": "hello",
+        "invocations": 1,
+        "function": name,
     }
     assert (second["invocations"], second["pid"]) == (2, first["pid"])
 
@@ -186,7 +189,10 @@ def test_output_and_logging_land_in_the_functions_log_group(functions, misbehavi
     logs = emulator_gateway.client("logs")
     group = f"/aws/lambda/{misbehaving}"
     (stream,) = logs.describe_log_streams(logGroupName=group)["logStreams"]
-    messages = [event["message"] for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True)["events"]]
+    messages = [
+        event["message"]
+        for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True)["events"]
+    ]
     assert messages[0].startswith("START RequestId: ") and messages[0].endswith(" Version: $LATEST")
     assert messages[1] == "acting: hello"
     assert messages[2].startswith("[WARNING]\t") and messages[2].endswith("\twarned about hello")
@@ -245,7 +251,10 @@ def test_a_lambda_subscribed_to_a_topic_runs_when_a_message_is_published(functio
     sns.publish(TopicArn=topic_arn, Message="from-sns")
     # THEN the handler ran and its write is there
     dynamodb = emulator_gateway.client("dynamodb")
-    assert dynamodb.get_item(TableName=inventory_table, Key={"sku": {"S": "from-sns"}})["Item"] == {"sku": {"S": "from-sns"}, "stock": {"N": "1"}}
+    assert dynamodb.get_item(TableName=inventory_table, Key={"sku": {"S": "from-sns"}})["Item"] == {
+        "sku": {"S": "from-sns"},
+        "stock": {"N": "1"},
+    }
 
 
 def poll_item(dynamodb, table: str, sku: str, attempts: int = 100) -> dict | None:
@@ -355,8 +364,18 @@ def test_functions_with_the_same_code_each_see_only_their_own_configuration(func
     # THEN each worker has its own function's environment and nothing of the other's, in UTC as on AWS
     assert (first_error, second_error) == (None, None)
     code_root = first_result["environment"]["LAMBDA_TASK_ROOT"]
-    assert first_result["environment"] == {"GREETING": "hello", "ONLY_IN_FIRST": "yes", "AWS_LAMBDA_FUNCTION_NAME": first, "LAMBDA_TASK_ROOT": code_root}
-    assert second_result["environment"] == {"GREETING": "bonjour", "ONLY_IN_FIRST": None, "AWS_LAMBDA_FUNCTION_NAME": second, "LAMBDA_TASK_ROOT": code_root}
+    assert first_result["environment"] == {
+        "GREETING": "hello",
+        "ONLY_IN_FIRST": "yes",
+        "AWS_LAMBDA_FUNCTION_NAME": first,
+        "LAMBDA_TASK_ROOT": code_root,
+    }
+    assert second_result["environment"] == {
+        "GREETING": "bonjour",
+        "ONLY_IN_FIRST": None,
+        "AWS_LAMBDA_FUNCTION_NAME": second,
+        "LAMBDA_TASK_ROOT": code_root,
+    }
     assert (first_result["zone"], second_result["zone"]) == ("UTC", "UTC")
     # AND they ran in two processes
     assert first_result["pid"] != second_result["pid"]
@@ -424,7 +443,9 @@ def test_an_emulator_that_ends_takes_its_lambda_templates_and_workers_with_it(tm
     # GIVEN an emulator of its own with a function that has two warm workers (forked from one template)
     url = local_endpoint_url(free_tcp_port)
     with open(tmp_path / "emulator.log", "wb") as log_file:
-        emulator = subprocess.Popen(lifecycle.serve_command(free_tcp_port, processes=1), cwd=lifecycle.PROJECT_ROOT, stdout=log_file, stderr=subprocess.STDOUT)
+        emulator = subprocess.Popen(
+            lifecycle.serve_command(free_tcp_port, processes=1), cwd=lifecycle.PROJECT_ROOT, stdout=log_file, stderr=subprocess.STDOUT
+        )
     try:
         lifecycle.wait_until_healthy(url, emulator, tmp_path / "emulator.log")
         functions = FunctionDeployer(AwsGateway(Target(ENDPOINT, "us-east-1", "own", url)))

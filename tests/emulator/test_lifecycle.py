@@ -96,7 +96,11 @@ def test_start_status_stop_round_trip(state_dir, free_tcp_port):
         )
         as_json = run_cli("status", "--port", port, "--json")
         assert json.loads(as_json.output) == {
-            "running": True, "url": started.url, "pid": started.pid, "port": free_tcp_port, "log": str(started.log_path),
+            "running": True,
+            "url": started.url,
+            "pid": started.pid,
+            "port": free_tcp_port,
+            "log": str(started.log_path),
             "processes": [
                 {"group": process.group, "pid": process.pid, "port": process.port, "services": process.services}
                 for process in started.processes
@@ -111,7 +115,8 @@ def test_start_status_stop_round_trip(state_dir, free_tcp_port):
     assert lifecycle.status(free_tcp_port) is None
     assert not (state_dir / f"emulator-{port}.pid").exists()
     assert (run_cli("status", "--port", port).exit_code, run_cli("status", "--port", port).output) == (
-        1, f"emulator not running on port {port}\n",
+        1,
+        f"emulator not running on port {port}\n",
     )
     assert lifecycle.stop(free_tcp_port) is False
 

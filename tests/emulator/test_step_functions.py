@@ -35,7 +35,10 @@ RESERVE_HANDLER = """
 """
 
 ASSUME_STATES = json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
 )
 
 
@@ -62,8 +65,14 @@ def definition(check_arn: str, reserve_arn: str) -> dict:
                 "Resource": reserve_arn,
                 "Parameters": {"sku.$": "$.sku", "attempt.$": "$$.State.RetryCount", "execution.$": "$$.Execution.Name"},
                 "Retry": [
-                    {"ErrorEquals": ["TransientError"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1.5,
-                     "MaxDelaySeconds": 2, "JitterStrategy": "FULL"}
+                    {
+                        "ErrorEquals": ["TransientError"],
+                        "IntervalSeconds": 1,
+                        "MaxAttempts": 2,
+                        "BackoffRate": 1.5,
+                        "MaxDelaySeconds": 2,
+                        "JitterStrategy": "FULL",
+                    }
                 ],
                 "Catch": [{"ErrorEquals": ["OutOfStock"], "ResultPath": "$.error", "Next": "OrderFailed"}],
                 "ResultPath": "$.reservation",
@@ -80,7 +89,9 @@ def state_machine(functions, emulator_gateway) -> str:
     check_arn = lambda_client.get_function(FunctionName=functions.deploy("check", CHECK_HANDLER))["Configuration"]["FunctionArn"]
     reserve_arn = lambda_client.get_function(FunctionName=functions.deploy("reserve", RESERVE_HANDLER))["Configuration"]["FunctionArn"]
     prefix = emulator_gateway.target.prefix
-    role_arn = emulator_gateway.client("iam").create_role(RoleName=f"{prefix}-states", AssumeRolePolicyDocument=ASSUME_STATES)["Role"]["Arn"]
+    role_arn = emulator_gateway.client("iam").create_role(RoleName=f"{prefix}-states", AssumeRolePolicyDocument=ASSUME_STATES)["Role"][
+        "Arn"
+    ]
     return emulator_gateway.client("stepfunctions").create_state_machine(
         name=f"{prefix}-orders", definition=json.dumps(definition(check_arn, reserve_arn)), roleArn=role_arn
     )["stateMachineArn"]
@@ -135,7 +146,11 @@ def test_task_choice_retry_catch_and_fail_paths_really_execute(state_machine, em
     assert json.loads(results["retried"]["output"])["reservation"] == {"sku": "flaky", "attempt": 1, "execution": "retried"}
     assert lambda_failures(history(sfn, results["retried"]["executionArn"])) == ["TransientError"]
     # AND OutOfStock is caught (no retry) and ends in the Fail state
-    assert (results["caught"]["status"], results["caught"]["error"], results["caught"]["cause"]) == ("FAILED", "OrderFailed", "out of stock")
+    assert (results["caught"]["status"], results["caught"]["error"], results["caught"]["cause"]) == (
+        "FAILED",
+        "OrderFailed",
+        "out of stock",
+    )
     assert lambda_failures(history(sfn, results["caught"]["executionArn"])) == ["OutOfStock"]
     # AND an error neither retried nor caught fails the execution with its own name
     assert (results["uncaught"]["status"], results["uncaught"]["error"]) == ("FAILED", "Boom")
@@ -190,6 +205,7 @@ def test_sns_publish_and_dynamodb_update_item_integrations_run(emulator_gateway)
     # THEN the item was updated and the message published
     assert result["status"] == "SUCCEEDED"
     assert dynamodb.get_item(TableName=table, Key={"orderId": {"S": "order-7"}})["Item"] == {
-        "orderId": {"S": "order-7"}, "status": {"S": "COMPLETED"},
+        "orderId": {"S": "order-7"},
+        "status": {"S": "COMPLETED"},
     }
     assert [message["Body"] for message in sqs.receive_message(QueueUrl=queue_url)["Messages"]] == ["order-7"]

@@ -99,7 +99,11 @@ def test_the_happy_path_through_every_handler(mock_workflow_stack, load_handler)
     order_id = order["orderId"]
     # WHEN each step's handler runs with the event the state machine gives it, receipt before notification
     assert load_handler("validate_order")({"order": order}) == {"orderId": order_id, "totalCents": 5800}
-    assert load_handler("reserve_inventory")({"order": order}) == {"reservedItems": {"HM-LAMP": 2}, "needsApproval": False, "approvalTimeoutSeconds": 86400}
+    assert load_handler("reserve_inventory")({"order": order}) == {
+        "reservedItems": {"HM-LAMP": 2},
+        "needsApproval": False,
+        "approvalTimeoutSeconds": 86400,
+    }
     payment = load_handler("process_payment")({"order": order, "attempt": 0})
     receipt = load_handler("generate_receipt")({"order": order, "payment": payment})
     assert stack.order_record(order_id)["status"] == {"S": "COMPLETED"}
@@ -137,17 +141,24 @@ def test_completing_an_order_counts_it_once(mock_workflow_stack, load_handler, c
     load_handler("generate_receipt")({"order": order, "payment": payment})
     load_handler("generate_receipt")({"order": order, "payment": payment})
     # THEN one OrdersCompleted count, in embedded metric format
-    assert metric_records(json_lines(capsys.readouterr().out)) == [
-        (METRICS_NAMESPACE, ORDERS_COMPLETED, {"service": SERVICE_NAME})]
+    assert metric_records(json_lines(capsys.readouterr().out)) == [(METRICS_NAMESPACE, ORDERS_COMPLETED, {"service": SERVICE_NAME})]
 
 
 @pytest.mark.parametrize(
     ("short_name", "event", "error", "cause"),
     [
-        ("validate_order", {"order": make_invalid(order_with("approved", [("HM-LAMP", 1)]), "zero_quantity")},
-         "ValidationError", "item 1: quantity must be a positive integer, got 0"),
-        ("process_payment", {"order": order_with("declined", [("HM-LAMP", 1)]), "attempt": 0},
-         "PaymentDeclined", f"card declined by issuer for order {order_with('declined', [])['orderId']} (2900 cents)"),
+        (
+            "validate_order",
+            {"order": make_invalid(order_with("approved", [("HM-LAMP", 1)]), "zero_quantity")},
+            "ValidationError",
+            "item 1: quantity must be a positive integer, got 0",
+        ),
+        (
+            "process_payment",
+            {"order": order_with("declined", [("HM-LAMP", 1)]), "attempt": 0},
+            "PaymentDeclined",
+            f"card declined by issuer for order {order_with('declined', [])['orderId']} (2900 cents)",
+        ),
     ],
 )
 def test_business_rejections_are_returned_not_raised(mock_workflow_stack, load_handler, capsys, short_name, event, error, cause):
@@ -250,13 +261,26 @@ def test_a_big_order_needs_approval_and_request_approval_parks_it_and_tells_the_
     order = order_with("approved", [("GC-50", 20)])
     load_handler("validate_order")({"order": order})
     # WHEN it is reserved THEN ReserveInventory says a person must approve it, and for how long the workflow waits
-    assert load_handler("reserve_inventory")({"order": order}) == {"reservedItems": {"GC-50": 20}, "needsApproval": True, "approvalTimeoutSeconds": 86400}
+    assert load_handler("reserve_inventory")({"order": order}) == {
+        "reservedItems": {"GC-50": 20},
+        "needsApproval": True,
+        "approvalTimeoutSeconds": 86400,
+    }
     # WHEN AwaitApproval hands its token to request_approval
     answer = load_handler("request_approval")({"order": order, "token": "token-1", "timeoutSeconds": 86400})
     # THEN the row holds the token, AWAITING_APPROVAL, and the reviewers heard of it with what to run
     row = stack.order_record(order["orderId"])
-    assert (row["status"], row["approvalToken"], row["approvalExpiresAt"]) == ({"S": "AWAITING_APPROVAL"}, {"S": "token-1"}, {"S": answer["expiresAt"]})
+    assert (row["status"], row["approvalToken"], row["approvalExpiresAt"]) == (
+        {"S": "AWAITING_APPROVAL"},
+        {"S": "token-1"},
+        {"S": answer["expiresAt"]},
+    )
     [message] = stack.sqs.receive_message(QueueUrl=heard_url)["Messages"]
     body = json.loads(message["Body"])
-    assert (body["event"], body["orderId"], body["totalCents"], body["items"]) == ("ApprovalRequested", order["orderId"], 100_000, [{"sku": "GC-50", "quantity": 20}])
+    assert (body["event"], body["orderId"], body["totalCents"], body["items"]) == (
+        "ApprovalRequested",
+        order["orderId"],
+        100_000,
+        [{"sku": "GC-50", "quantity": 20}],
+    )
     assert body["decide"] == f"python approve.py approve {order['orderId']}   |   python approve.py reject {order['orderId']} --reason TEXT"

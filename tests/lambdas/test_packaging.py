@@ -17,10 +17,16 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_relative_imports_resolve_against_the_importing_module():
     source = "from .logger import Logger\nfrom ..shared import constants\nimport typing_extensions\nimport os\n"
     assert imported_modules(source, "aws_lambda_powertools.logging", is_package=True) == {
-        "aws_lambda_powertools.logging.logger", "aws_lambda_powertools.logging.logger.Logger",
-        "aws_lambda_powertools.shared", "aws_lambda_powertools.shared.constants", "typing_extensions"}
+        "aws_lambda_powertools.logging.logger",
+        "aws_lambda_powertools.logging.logger.Logger",
+        "aws_lambda_powertools.shared",
+        "aws_lambda_powertools.shared.constants",
+        "typing_extensions",
+    }
     assert imported_modules("from . import base\n", "aws_lambda_powertools.metrics.metrics") == {
-        "aws_lambda_powertools.metrics", "aws_lambda_powertools.metrics.base"}
+        "aws_lambda_powertools.metrics",
+        "aws_lambda_powertools.metrics.base",
+    }
 
 
 def test_a_handler_zip_imports_powertools_without_any_installed_package(tmp_path):

@@ -34,7 +34,11 @@ def summed(query_id: str, namespace: str, metric: str, dimension: str, value: st
     """A metric query of a metric-math alarm: the metric's sum per five minutes."""
     return {
         "Id": query_id,
-        "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": [{"Name": dimension, "Value": value}]}, "Period": 300, "Stat": "Sum"},
+        "MetricStat": {
+            "Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": [{"Name": dimension, "Value": value}]},
+            "Period": 300,
+            "Stat": "Sum",
+        },
         "ReturnData": False,
     }
 
@@ -64,45 +68,104 @@ def test_every_alarm_is_on_a_fault_and_tells_critical_alerts(alarms):
     # THEN there is one per DLQ, per work queue's oldest message, per function's errors, for timed-out and aborted executions,
     # and for the failure rate: exactly these, each notifying CriticalAlerts when it fires and when it is back to OK
     expected = {
-        "bftest-alarm-dlq-shipping": fault_alarm("A message reached bftest-ShippingDLQ: an order event failed 3 times",
-                                                 "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "bftest-ShippingDLQ", "Maximum", 0),
-        "bftest-alarm-dlq-analytics": fault_alarm("A message reached bftest-AnalyticsDLQ: an order event failed 3 times",
-                                                  "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "bftest-AnalyticsDLQ", "Maximum", 0),
-        "bftest-alarm-age-shipping": fault_alarm("The oldest message in bftest-ShippingQueue waits over 300 s",
-                                                 "AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", "bftest-ShippingQueue", "Maximum", 300),
-        "bftest-alarm-age-analytics": fault_alarm("The oldest message in bftest-AnalyticsQueue waits over 300 s",
-                                                  "AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", "bftest-AnalyticsQueue", "Maximum", 300),
-        "bftest-alarm-workflow-timedout": fault_alarm("An execution of bftest-OrderProcessingWorkflow timed out",
-                                                      "AWS/States", "ExecutionsTimedOut", "StateMachineArn", MACHINE, "Sum", 0),
-        "bftest-alarm-workflow-aborted": fault_alarm("An execution of bftest-OrderProcessingWorkflow was aborted (stopped)",
-                                                     "AWS/States", "ExecutionsAborted", "StateMachineArn", MACHINE, "Sum", 0),
+        "bftest-alarm-dlq-shipping": fault_alarm(
+            "A message reached bftest-ShippingDLQ: an order event failed 3 times",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "QueueName",
+            "bftest-ShippingDLQ",
+            "Maximum",
+            0,
+        ),
+        "bftest-alarm-dlq-analytics": fault_alarm(
+            "A message reached bftest-AnalyticsDLQ: an order event failed 3 times",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "QueueName",
+            "bftest-AnalyticsDLQ",
+            "Maximum",
+            0,
+        ),
+        "bftest-alarm-age-shipping": fault_alarm(
+            "The oldest message in bftest-ShippingQueue waits over 300 s",
+            "AWS/SQS",
+            "ApproximateAgeOfOldestMessage",
+            "QueueName",
+            "bftest-ShippingQueue",
+            "Maximum",
+            300,
+        ),
+        "bftest-alarm-age-analytics": fault_alarm(
+            "The oldest message in bftest-AnalyticsQueue waits over 300 s",
+            "AWS/SQS",
+            "ApproximateAgeOfOldestMessage",
+            "QueueName",
+            "bftest-AnalyticsQueue",
+            "Maximum",
+            300,
+        ),
+        "bftest-alarm-workflow-timedout": fault_alarm(
+            "An execution of bftest-OrderProcessingWorkflow timed out",
+            "AWS/States",
+            "ExecutionsTimedOut",
+            "StateMachineArn",
+            MACHINE,
+            "Sum",
+            0,
+        ),
+        "bftest-alarm-workflow-aborted": fault_alarm(
+            "An execution of bftest-OrderProcessingWorkflow was aborted (stopped)",
+            "AWS/States",
+            "ExecutionsAborted",
+            "StateMachineArn",
+            MACHINE,
+            "Sum",
+            0,
+        ),
         "bftest-alarm-failure-rate": rate_alarm(
-            "Over 50% of orders failed in each of 2 periods of 5 minutes (about a quarter is normal on Black Friday)", 50.0,
+            "Over 50% of orders failed in each of 2 periods of 5 minutes (about a quarter is normal on Black Friday)",
+            50.0,
             [
                 business_metric("completed", "OrdersCompleted"),
                 business_metric("failed", "OrdersFailed"),
                 {"Id": "orders", "Expression": "FILL(completed, 0) + FILL(failed, 0)", "Label": "Orders ended", "ReturnData": False},
-                {"Id": "failure_rate", "Expression": "IF(orders >= 20, 100 * FILL(failed, 0) / orders, 0)", "Label": "Failed orders (%)",
-                 "ReturnData": True},
+                {
+                    "Id": "failure_rate",
+                    "Expression": "IF(orders >= 20, 100 * FILL(failed, 0) / orders, 0)",
+                    "Label": "Failed orders (%)",
+                    "ReturnData": True,
+                },
             ],
         ),
         # the gateway times out on about 4% of payments in normal running, each retried: only five times that rate is a fault
         "bftest-alarm-errors-process-payment": rate_alarm(
-            "bftest-process-payment failed on over 20% of its invocations in each of 2 periods of 5 minutes (about 4% is normal, each retried)", 20.0,
+            "bftest-process-payment failed on over 20% of its invocations in each of 2 periods of 5 minutes "
+            "(about 4% is normal, each retried)",
+            20.0,
             [
                 summed("invocations", "AWS/Lambda", "Invocations", "FunctionName", "bftest-process-payment"),
                 summed("errors", "AWS/Lambda", "Errors", "FunctionName", "bftest-process-payment"),
-                {"Id": "error_rate", "Expression": "IF(invocations >= 20, 100 * FILL(errors, 0) / invocations, 0)",
-                 "Label": "Invocations that failed (%)", "ReturnData": True},
+                {
+                    "Id": "error_rate",
+                    "Expression": "IF(invocations >= 20, 100 * FILL(errors, 0) / invocations, 0)",
+                    "Label": "Invocations that failed (%)",
+                    "ReturnData": True,
+                },
             ],
         ),
-    }  # fmt: skip
+    }
     for spec in EVERY_FUNCTION:
         if spec.short_name == "process_payment":
             continue
         function = f"bftest-{spec.short_name.replace('_', '-')}"
         expected[f"bftest-alarm-errors-{spec.short_name.replace('_', '-')}"] = fault_alarm(
-            f"{function} failed: an error other than a business rejection (see its log group)", "AWS/Lambda", "Errors", "FunctionName", function, "Sum", 0
+            f"{function} failed: an error other than a business rejection (see its log group)",
+            "AWS/Lambda",
+            "Errors",
+            "FunctionName",
+            function,
+            "Sum",
+            0,
         )
     assert alarms == expected
     # AND none counts a business outcome: no alarm on ExecutionsFailed (a rejected order ends its execution in a Fail state)
@@ -149,5 +212,7 @@ def test_a_changed_alarm_action_is_converged(gateway, names, fixture_sources):
 
     # WHEN the stack is deployed again THEN only that alarm is updated, and it notifies CriticalAlerts again
     changes = [change for change in deploy(gateway, names, fixture_sources.sources) if change.action.value != "unchanged"]
-    assert [(change.resource, change.differences) for change in changes] == [("alarm bftest-alarm-dlq-shipping", ("configuration: AlarmActions",))]
+    assert [(change.resource, change.differences) for change in changes] == [
+        ("alarm bftest-alarm-dlq-shipping", ("configuration: AlarmActions",))
+    ]
     assert cloudwatch.describe_alarms(AlarmNames=["bftest-alarm-dlq-shipping"])["MetricAlarms"][0]["AlarmActions"] == [ALERTS]

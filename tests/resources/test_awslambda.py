@@ -73,7 +73,9 @@ def test_create_waits_out_a_role_not_yet_assumable(gateway):
 
     def back_off(seconds):
         sleeps.append(seconds)
-        iam.create_role(RoleName="bftest-late-role", AssumeRolePolicyDocument=json.dumps(trust_policy("lambda.amazonaws.com", "123456789012")))
+        iam.create_role(
+            RoleName="bftest-late-role", AssumeRolePolicyDocument=json.dumps(trust_policy("lambda.amazonaws.com", "123456789012"))
+        )
 
     config = FunctionConfig(
         name="bftest-late",
@@ -102,16 +104,25 @@ def test_retries_are_bounded_and_only_for_the_retryable_error():
     def failing(code: str):
         def call():
             calls.append(code)
-            raise ClientError({"Error": {"Code": code, "Message": "The role defined for the function cannot be assumed by Lambda."}}, "CreateFunction")
+            raise ClientError(
+                {"Error": {"Code": code, "Message": "The role defined for the function cannot be assumed by Lambda."}}, "CreateFunction"
+            )
 
         return call
 
     # WHEN it is retried on the propagation error THEN it gives up after the given attempts, with the last error
     with pytest.raises(ClientError):
-        base.retry_while(failing("InvalidParameterValueException"), lambda error: error_code(error) == "InvalidParameterValueException", sleep=no_sleep, attempts=4)
+        base.retry_while(
+            failing("InvalidParameterValueException"),
+            lambda error: error_code(error) == "InvalidParameterValueException",
+            sleep=no_sleep,
+            attempts=4,
+        )
     assert len(calls) == 4
     # AND another error is raised at once
     calls.clear()
     with pytest.raises(ClientError):
-        base.retry_while(failing("AccessDenied"), lambda error: error_code(error) == "InvalidParameterValueException", sleep=no_sleep, attempts=4)
+        base.retry_while(
+            failing("AccessDenied"), lambda error: error_code(error) == "InvalidParameterValueException", sleep=no_sleep, attempts=4
+        )
     assert calls == ["AccessDenied"]

@@ -87,7 +87,12 @@ def test_changed_definition_updates_the_state_machine_and_its_role(gateway, name
 
     # WHEN the ASL gains a state that publishes to OrderErrors
     extra = {
-        "Alert": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": {"TopicArn": "${topic:order_errors}", "Message": "x"}, "End": True}
+        "Alert": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {"TopicArn": "${topic:order_errors}", "Message": "x"},
+            "End": True,
+        }
     }
     fixture_sources.write_definition(fixture_definition(extra))
     changes = deploy(gateway, names, fixture_sources.sources)
@@ -192,10 +197,7 @@ def test_seeding_again_never_resets_stock(gateway, names, fixture_sources):
 
     # THEN the seed adds only the missing SKU and keeps the sold stock
     assert actions(changes)[f"inventory seed {len(CATALOGUE)} SKUs"] == "updated"
-    stock = {
-        item["sku"]["S"]: int(item["stock"]["N"])
-        for item in dynamodb.scan(TableName=STACK["table:inventory"].name(names))["Items"]
-    }
+    stock = {item["sku"]["S"]: int(item["stock"]["N"]) for item in dynamodb.scan(TableName=STACK["table:inventory"].name(names))["Items"]}
     assert stock == {product.sku: product.initial_stock for product in CATALOGUE} | {sold.sku: sold.initial_stock - 7}
 
 
@@ -206,7 +208,10 @@ def test_missing_handler_stops_before_anything_is_touched(gateway, names, fixtur
     # WHEN setup runs THEN it names the missing file and created nothing
     with pytest.raises(RunFailure) as failure:
         deploy(gateway, names, fixture_sources.sources)
-    assert str(failure.value) == f"the handler of Lambda generate_receipt is missing: expected {fixture_sources.lambdas_dir / 'generate_receipt.py'}"
+    assert (
+        str(failure.value)
+        == f"the handler of Lambda generate_receipt is missing: expected {fixture_sources.lambdas_dir / 'generate_receipt.py'}"
+    )
     assert gateway.client("sns").list_topics()["Topics"] == []
 
 
@@ -217,5 +222,7 @@ def test_the_project_sources_prepare(names):
 
     # THEN every function (the order API's too) has a package and the workflow role may invoke exactly the seven workflow functions
     assert sorted(artefacts.zips) == sorted(spec.short_name for spec in (*FUNCTION_SPECS, ORDERS_API_FUNCTION))
-    invoke = next(statement for statement in artefacts.policies["role:workflow"]["Statement"] if statement["Action"] == "lambda:InvokeFunction")
+    invoke = next(
+        statement for statement in artefacts.policies["role:workflow"]["Statement"] if statement["Action"] == "lambda:InvokeFunction"
+    )
     assert invoke["Resource"] == sorted(names.function_arn(spec.short_name) for spec in FUNCTION_SPECS)

@@ -200,11 +200,15 @@ def drift_by_hand() -> None:
     sns.set_topic_attributes(TopicArn=NAMES.topic_arn(STACK["topic:new_orders"].name(NAMES)), AttributeName="Policy", AttributeValue=wider)
     shipping = next(item for item in sns.list_subscriptions()["Subscriptions"] if item["Endpoint"] == NAMES.queue_arn(NAMES.shipping_queue))
     sns.set_subscription_attributes(SubscriptionArn=shipping["SubscriptionArn"], AttributeName="RawMessageDelivery", AttributeValue="false")
-    session.client("stepfunctions").update_state_machine(stateMachineArn=NAMES.state_machine_arn, definition=json.dumps(
-        {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))
+    session.client("stepfunctions").update_state_machine(
+        stateMachineArn=NAMES.state_machine_arn, definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    )
     session.client("logs").put_retention_policy(logGroupName=NAMES.log_group("validate_order"), retentionInDays=7)
-    session.client("dynamodb").update_table(TableName=STACK["table:orders"].name(NAMES), BillingMode="PROVISIONED",
-                                            ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+    session.client("dynamodb").update_table(
+        TableName=STACK["table:orders"].name(NAMES),
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+    )
     session.client("cloudwatch").delete_alarms(AlarmNames=[NAMES.alarm("failure-rate")])
 
 
@@ -256,9 +260,17 @@ def test_the_matcher_refuses_another_stacks_resources_and_other_actions(document
     # GIVEN the document WHEN asked about calls outside the stack THEN it refuses each
     assert not allows(document, Request("sqs:DeleteQueue", f"arn:aws:sqs:us-east-1:{ACCOUNT}:shop-ShippingQueue"))
     assert not allows(document, Request("s3:DeleteBucket", "arn:aws:s3:::someone-elses-bucket"))
-    assert not allows(document, Request("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/blackfriday-workflow-role", (("iam:PassedToService", "ec2.amazonaws.com"),)))
+    assert not allows(
+        document,
+        Request("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/blackfriday-workflow-role", (("iam:PassedToService", "ec2.amazonaws.com"),)),
+    )
     assert not allows(document, Request("sqs:SendMessage", f"arn:aws:sqs:us-east-1:{ACCOUNT}:blackfriday-ShippingQueue"))
     assert not allows(document, Request("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/admin"))
     # AND allows the stack's own
     assert allows(document, Request("sqs:deletequeue", f"arn:aws:sqs:us-east-1:{ACCOUNT}:blackfriday-ShippingQueue"))
-    assert allows(document, Request("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/blackfriday-workflow-role", (("iam:PassedToService", "states.amazonaws.com"),)))
+    assert allows(
+        document,
+        Request(
+            "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/blackfriday-workflow-role", (("iam:PassedToService", "states.amazonaws.com"),)
+        ),
+    )

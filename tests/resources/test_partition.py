@@ -51,12 +51,21 @@ def test_a_cn_north_1_stack_is_found_by_its_aws_cn_arns(china):
             "critical_alerts": arn("sns", "bftest-CriticalAlerts"),
         },
         queues={
-            "shipping": QueueInfo(queue_url + "ShippingQueue", arn("sqs", "bftest-ShippingQueue"), queue_url + "ShippingDLQ", arn("sqs", "bftest-ShippingDLQ")),
-            "analytics": QueueInfo(queue_url + "AnalyticsQueue", arn("sqs", "bftest-AnalyticsQueue"), queue_url + "AnalyticsDLQ", arn("sqs", "bftest-AnalyticsDLQ")),
+            "shipping": QueueInfo(
+                queue_url + "ShippingQueue", arn("sqs", "bftest-ShippingQueue"), queue_url + "ShippingDLQ", arn("sqs", "bftest-ShippingDLQ")
+            ),
+            "analytics": QueueInfo(
+                queue_url + "AnalyticsQueue",
+                arn("sqs", "bftest-AnalyticsQueue"),
+                queue_url + "AnalyticsDLQ",
+                arn("sqs", "bftest-AnalyticsDLQ"),
+            ),
         },
         notifications=QueueInfo(queue_url + "NotificationsQueue", arn("sqs", "bftest-NotificationsQueue")),
         tables={"inventory": "bftest-Inventory", "orders": "bftest-Orders", "analytics": "bftest-SkuDemand"},
-        functions={spec.short_name: arn("lambda", f"function:{names.function(spec.short_name)}") for spec in (*FUNCTION_SPECS, ORDERS_API_FUNCTION)},
+        functions={
+            spec.short_name: arn("lambda", f"function:{names.function(spec.short_name)}") for spec in (*FUNCTION_SPECS, ORDERS_API_FUNCTION)
+        },
         state_machine_arn=arn("states", "stateMachine:bftest-OrderProcessingWorkflow"),
         # and the order API answers under the partition's own domain
         api_url=f"https://{api_id}.execute-api.{REGION}.amazonaws.com.cn/prod",
@@ -73,9 +82,13 @@ def test_a_cn_north_1_stacks_policies_name_aws_cn_arns(china):
     workflow_policy = iam.get_role_policy(RoleName="bftest-workflow-role", PolicyName="least-privilege")["PolicyDocument"]
     notify_policy = iam.get_role_policy(RoleName="bftest-send-notification-role", PolicyName="least-privilege")["PolicyDocument"]
     bucket_policy = json.loads(gateway.client("s3").get_bucket_policy(Bucket=names.bucket)["Policy"])
-    topic_policy = json.loads(gateway.client("sns").get_topic_attributes(TopicArn=arn("sns", "bftest-NewOrderEvents"))["Attributes"]["Policy"])
+    topic_policy = json.loads(
+        gateway.client("sns").get_topic_attributes(TopicArn=arn("sns", "bftest-NewOrderEvents"))["Attributes"]["Policy"]
+    )
     function = gateway.client("lambda").get_function(FunctionName="bftest-validate-order")["Configuration"]
-    machine = gateway.client("stepfunctions").describe_state_machine(stateMachineArn=arn("states", "stateMachine:bftest-OrderProcessingWorkflow"))
+    machine = gateway.client("stepfunctions").describe_state_machine(
+        stateMachineArn=arn("states", "stateMachine:bftest-OrderProcessingWorkflow")
+    )
 
     # THEN each ARN in them is exactly the aws-cn one
     assert workflow_role["Arn"] == f"arn:aws-cn:iam::{ACCOUNT}:role/bftest-workflow-role"

@@ -52,7 +52,11 @@ def test_a_changed_handler_plans_an_update_of_that_function_only_naming_its_code
     fixture_sources.write_handler("process_payment", version=2)
 
     # THEN the plan updates only that function, because its code hash differs
-    changed = [(resource, action, differences) for resource, action, differences in plan_of(gateway, names, fixture_sources) if action != "unchanged"]
+    changed = [
+        (resource, action, differences)
+        for resource, action, differences in plan_of(gateway, names, fixture_sources)
+        if action != "unchanged"
+    ]
     assert changed == [(f"lambda function {names.function('process_payment')}", "update", ("code hash",))]
 
 
@@ -62,18 +66,33 @@ def test_a_changed_asl_plans_an_update_of_the_state_machine_only(gateway, names,
     fixture_sources.write_definition({**fixture_definition(), "Comment": "reviewed on ${bucket}"})
 
     # THEN the plan updates only the state machine, because its ASL differs
-    changed = [(resource, action, differences) for resource, action, differences in plan_of(gateway, names, fixture_sources) if action != "unchanged"]
+    changed = [
+        (resource, action, differences)
+        for resource, action, differences in plan_of(gateway, names, fixture_sources)
+        if action != "unchanged"
+    ]
     assert changed == [(f"state machine {names.state_machine}", "update", ("ASL",))]
 
 
 def test_an_asl_that_needs_another_permission_plans_the_role_policy_too(gateway, names, fixture_sources):
     # GIVEN a deployed stack WHEN the ASL gains a publish to OrderErrors
     deploy(gateway, names, fixture_sources.sources)
-    alert = {"Alert": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": {"TopicArn": "${topic:order_errors}", "Message": "x"}, "End": True}}
+    alert = {
+        "Alert": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {"TopicArn": "${topic:order_errors}", "Message": "x"},
+            "End": True,
+        }
+    }
     fixture_sources.write_definition(fixture_definition(alert))
 
     # THEN the workflow role's policy and the state machine's ASL are to be updated, in that order
-    changed = [(resource, action, differences) for resource, action, differences in plan_of(gateway, names, fixture_sources) if action != "unchanged"]
+    changed = [
+        (resource, action, differences)
+        for resource, action, differences in plan_of(gateway, names, fixture_sources)
+        if action != "unchanged"
+    ]
     assert changed == [
         (f"iam role {STACK['role:workflow'].name(names)}", "update", ("policy",)),
         (f"state machine {names.state_machine}", "update", ("ASL",)),
@@ -89,12 +108,29 @@ def test_changed_settings_are_named(gateway, names, fixture_sources):
     sqs.set_queue_attributes(QueueUrl=dlq_url, Attributes={"MessageRetentionPeriod": "60"})
     gateway.client("lambda").update_function_configuration(FunctionName=names.function("validate_order"), Timeout=3)
     alarm = gateway.client("cloudwatch").describe_alarms(AlarmNames=[names.alarm("workflow-timedout")])["MetricAlarms"][0]
-    fields = ("AlarmName", "AlarmDescription", "Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods", "DatapointsToAlarm",
-              "ComparisonOperator", "TreatMissingData", "AlarmActions", "OKActions")
+    fields = (
+        "AlarmName",
+        "AlarmDescription",
+        "Namespace",
+        "MetricName",
+        "Dimensions",
+        "Statistic",
+        "Period",
+        "EvaluationPeriods",
+        "DatapointsToAlarm",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "AlarmActions",
+        "OKActions",
+    )
     gateway.client("cloudwatch").put_metric_alarm(**{field: alarm[field] for field in fields}, Threshold=5)
 
     # WHEN the stack is planned THEN exactly those three are to be updated, each naming what differs
-    changed = [(resource, action, differences) for resource, action, differences in plan_of(gateway, names, fixture_sources) if action != "unchanged"]
+    changed = [
+        (resource, action, differences)
+        for resource, action, differences in plan_of(gateway, names, fixture_sources)
+        if action != "unchanged"
+    ]
     assert changed == [
         (f"sqs queue {STACK['queue:shipping_dlq'].name(names)}", "update", ("attributes: MessageRetentionPeriod",)),
         (f"lambda function {names.function('validate_order')}", "update", ("configuration: Timeout",)),
@@ -114,7 +150,8 @@ def test_a_plan_makes_only_read_only_calls(gateway, names, fixture_sources, depl
     deployment.plan()
 
     # THEN nothing it called changes anything; on an empty account it asked once per resource (67), else more (113: a
-    # function asks 6 times with its log group and role, a topic and an alarm once each, the REST API 4 times: its id, routes, stage and the permission)
+    # function asks 6 times with its log group and role, a topic and an alarm once each, the REST API 4 times: its id, routes,
+    # stage and the permission)
     assert [call for call in calls if not READ_ONLY_OPERATION.match(call)] == []
     assert len(calls) == (113 if deployed else len(STACK.resources))
 
@@ -146,7 +183,9 @@ def test_a_queue_whose_dead_letters_go_to_another_stacks_queue_cannot_be_converg
     sqs = gateway.client("sqs")
     sqs.create_queue(QueueName="other-ShippingDLQ")
     other = f"arn:aws:sqs:us-east-1:{ACCOUNT}:other-ShippingDLQ"
-    sqs.create_queue(QueueName=names.shipping_queue, Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": other, "maxReceiveCount": 5})})
+    sqs.create_queue(
+        QueueName=names.shipping_queue, Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": other, "maxReceiveCount": 5})}
+    )
 
     # WHEN the stack is planned THEN the queue is named with the reason
     plan = Deployment.prepare(gateway, names, fixture_sources.sources).plan()
@@ -173,7 +212,11 @@ def test_one_more_queue_with_its_dlq_is_one_manifest_entry(gateway, names, fixtu
     deploy(gateway, names, fixture_sources.sources)
 
     # WHEN that manifest is planned THEN the queue, its DLQ, subscription and alarms are to be created, the dashboard shows them
-    changed = [(resource, action, differences) for resource, action, differences in plan_of(gateway, names, fixture_sources, RETURNS) if action != "unchanged"]
+    changed = [
+        (resource, action, differences)
+        for resource, action, differences in plan_of(gateway, names, fixture_sources, RETURNS)
+        if action != "unchanged"
+    ]
     assert changed == [
         (f"sqs queue {names.prefix}-ReturnsDLQ", "create", ()),
         (f"sqs queue {names.prefix}-ReturnsQueue", "create", ()),
@@ -191,12 +234,18 @@ def test_one_more_queue_with_its_dlq_is_one_manifest_entry(gateway, names, fixtu
     attributes = sqs.get_queue_attributes(QueueUrl=returns.url, AttributeNames=["RedrivePolicy"])["Attributes"]
     assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": returns.dlq_arn, "maxReceiveCount": 3}
     assert (returns.arn, returns.dlq_arn) == (RETURNS["queue:returns"].arn(names), RETURNS["queue:returns_dlq"].arn(names))
-    assert isinstance(RETURNS["queue:returns"], Queue) and sorted(describe_stack(gateway, names, RETURNS).queues) == ["analytics", "returns", "shipping"]
+    assert isinstance(RETURNS["queue:returns"], Queue) and sorted(describe_stack(gateway, names, RETURNS).queues) == [
+        "analytics",
+        "returns",
+        "shipping",
+    ]
 
     # AND teardown of that manifest plans and removes it with everything else
     assert f"sqs queue {names.prefix}-ReturnsQueue" in removal_plan(gateway, names, RETURNS)
     deleted = remove_stack(gateway, names, manifest=RETURNS)
-    assert {f"sqs queue {names.prefix}-ReturnsQueue", f"sqs queue {names.prefix}-ReturnsDLQ", f"alarm {names.alarm('age-returns')}"} <= set(deleted)
+    assert {f"sqs queue {names.prefix}-ReturnsQueue", f"sqs queue {names.prefix}-ReturnsDLQ", f"alarm {names.alarm('age-returns')}"} <= set(
+        deleted
+    )
     assert remaining_resources(gateway, names, RETURNS) == []
 
 
@@ -226,11 +275,19 @@ def test_the_order_api_is_created_then_unchanged_a_hand_change_is_named_and_tear
     (api_id,) = [item["id"] for item in apigateway.get_rest_apis()["items"]]
     receipt = next(item for item in apigateway.get_resources(restApiId=api_id)["items"] if item["path"] == "/orders/{orderId}/receipt")
     apigateway.delete_resource(restApiId=api_id, resourceId=receipt["id"])
-    apigateway.update_stage(restApiId=api_id, stageName="prod", patchOperations=[{"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "5"}])
+    apigateway.update_stage(
+        restApiId=api_id, stageName="prod", patchOperations=[{"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "5"}]
+    )
 
     # WHEN planned THEN only the API is to be updated, naming both differences
-    changed = [(resource, action, differences) for resource, action, differences in plan_of(gateway, names, fixture_sources) if action != "unchanged"]
-    assert changed == [(api, "update", ("resource /orders/{orderId}/receipt missing", "stage prod throttling 5.0/s burst 200, want 100.0/s burst 200"))]
+    changed = [
+        (resource, action, differences)
+        for resource, action, differences in plan_of(gateway, names, fixture_sources)
+        if action != "unchanged"
+    ]
+    assert changed == [
+        (api, "update", ("resource /orders/{orderId}/receipt missing", "stage prod throttling 5.0/s burst 200, want 100.0/s burst 200"))
+    ]
 
     # WHEN setup runs THEN it converges the same API, and the next plan is all unchanged
     deploy(gateway, names, fixture_sources.sources)

@@ -32,7 +32,12 @@ def test_plan_on_an_empty_account_is_every_resource_create_exit_3_and_creates_no
     assert list(document) == ["target", "endpoint_url", "region", "account", "plan", "changes"]
     assert (document["target"], document["account"], document["changes"]) == ("aws", ACCOUNT, RESOURCES)
     assert {(step["action"], tuple(step["differences"]), step["problem"]) for step in document["plan"]} == {("create", (), None)}
-    assert document["plan"][0] == {"resource": f"s3 bucket bftest-orders-{ACCOUNT}-us-east-1", "action": "create", "differences": [], "problem": None}
+    assert document["plan"][0] == {
+        "resource": f"s3 bucket bftest-orders-{ACCOUNT}-us-east-1",
+        "action": "create",
+        "differences": [],
+        "problem": None,
+    }
     assert json.loads(run(teardown, *AWS, "--plan", "--json").stdout) == {"delete": []}
 
 
@@ -111,7 +116,10 @@ def test_plan_on_local_without_an_emulator_is_every_resource_create_and_starts_n
 
     # THEN it says so, plans every resource as create on the emulator's account, exits 3, and started nothing
     assert result.exit_code == 3, result.output
-    assert f"No local emulator runs at http://127.0.0.1:{free_tcp_port}: it starts empty, so setup would create every resource." in result.stderr
+    assert (
+        f"No local emulator runs at http://127.0.0.1:{free_tcp_port}: it starts empty, so setup would create every resource."
+        in result.stderr
+    )
     document = json.loads(result.stdout)
     assert (document["target"], document["account"], document["changes"]) == ("local", ACCOUNT, RESOURCES)
     assert {step["action"] for step in document["plan"]} == {"create"}

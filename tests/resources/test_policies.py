@@ -72,7 +72,10 @@ def test_fan_out_queues_admit_only_the_new_orders_topic(deployed, queue):
         ],
     }
     dlq = queue.replace("Queue", "DLQ")
-    assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:bftest-{dlq}", "maxReceiveCount": 3}
+    assert json.loads(attributes["RedrivePolicy"]) == {
+        "deadLetterTargetArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:bftest-{dlq}",
+        "maxReceiveCount": 3,
+    }
     assert (attributes["VisibilityTimeout"], attributes["SqsManagedSseEnabled"]) == ("60", "true")
 
 
@@ -174,7 +177,10 @@ def test_the_order_api_may_touch_only_what_its_routes_read_and_write(deployed, n
         (["s3:ListBucket"], f"arn:aws:s3:::{names.bucket}"),
         (["dynamodb:Scan"], f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/bftest-Inventory"),
         (["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem"], f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/bftest-Orders"),
-        (["states:DescribeExecution", "states:GetExecutionHistory"], f"arn:aws:states:us-east-1:{ACCOUNT}:execution:bftest-OrderProcessingWorkflow:*"),
+        (
+            ["states:DescribeExecution", "states:GetExecutionHistory"],
+            f"arn:aws:states:us-east-1:{ACCOUNT}:execution:bftest-OrderProcessingWorkflow:*",
+        ),
         (["states:SendTaskFailure", "states:SendTaskSuccess"], "*"),
         (["logs:CreateLogStream", "logs:PutLogEvents"], f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/bftest-orders-api:*"),
     ]
@@ -187,7 +193,10 @@ def test_send_notification_may_publish_only_to_order_events(deployed, names):
     # THEN its grants are exactly Publish on OrderEvents and its own log group
     assert [(statement["Action"], statement["Resource"]) for statement in policy["PolicyDocument"]["Statement"]] == [
         (["sns:Publish"], f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-OrderEvents"),
-        (["logs:CreateLogStream", "logs:PutLogEvents"], f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/bftest-send-notification:*"),
+        (
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/bftest-send-notification:*",
+        ),
     ]
 
 
@@ -221,7 +230,9 @@ def test_workflow_role_invokes_exactly_the_functions_and_publishes_where_the_asl
                 "Sid": "AllowLambdaInvokeFunction",
                 "Effect": "Allow",
                 "Action": "lambda:InvokeFunction",
-                "Resource": sorted(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{names.function(spec.short_name)}" for spec in FUNCTION_SPECS),
+                "Resource": sorted(
+                    f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{names.function(spec.short_name)}" for spec in FUNCTION_SPECS
+                ),
             },
             {
                 "Sid": "AllowSnsPublish",

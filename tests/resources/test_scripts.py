@@ -79,8 +79,12 @@ def test_teardown_twice_exits_0_and_leaves_nothing(mocked_aws):
 def test_teardown_exits_1_naming_what_remains(mocked_aws, monkeypatch):
     # GIVEN a resource that survives deletion, however long teardown waits for the lists to settle
     checks = []
-    monkeypatch.setattr(remove, "remaining_resources", lambda gateway, names, manifest: checks.append(names) or ["sqs queue bftest-ShippingDLQ"])
-    monkeypatch.setattr(teardown, "remaining_after_settling", functools.partial(remove.remaining_after_settling, sleep=lambda seconds: None))
+    monkeypatch.setattr(
+        remove, "remaining_resources", lambda gateway, names, manifest: checks.append(names) or ["sqs queue bftest-ShippingDLQ"]
+    )
+    monkeypatch.setattr(
+        teardown, "remaining_after_settling", functools.partial(remove.remaining_after_settling, sleep=lambda seconds: None)
+    )
 
     # WHEN teardown runs THEN it still prints its document, and exits 1 naming the survivor
     result = run(teardown, *AWS, "--json")

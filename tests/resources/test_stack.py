@@ -47,7 +47,10 @@ def test_a_missing_order_api_is_named(gateway, names, fixture_sources):
     # WHEN it is described THEN the missing API is named
     with pytest.raises(StackNotReady) as failure:
         describe_stack(gateway, names)
-    assert str(failure.value) == "the stack with prefix 'bftest' is not deployed (rest api bftest-OrdersApi is missing): run `python setup_infra.py` first"
+    assert (
+        str(failure.value)
+        == "the stack with prefix 'bftest' is not deployed (rest api bftest-OrdersApi is missing): run `python setup_infra.py` first"
+    )
 
 
 def test_a_deployed_stack_is_found_by_name(gateway, names, fixture_sources):
@@ -71,8 +74,12 @@ def test_a_deployed_stack_is_found_by_name(gateway, names, fixture_sources):
             "critical_alerts": f"arn:aws:sns:us-east-1:{ACCOUNT}:bftest-CriticalAlerts",
         },
         queues={
-            "shipping": QueueInfo(queue_url + "ShippingQueue", queue_arn + "ShippingQueue", queue_url + "ShippingDLQ", queue_arn + "ShippingDLQ"),
-            "analytics": QueueInfo(queue_url + "AnalyticsQueue", queue_arn + "AnalyticsQueue", queue_url + "AnalyticsDLQ", queue_arn + "AnalyticsDLQ"),
+            "shipping": QueueInfo(
+                queue_url + "ShippingQueue", queue_arn + "ShippingQueue", queue_url + "ShippingDLQ", queue_arn + "ShippingDLQ"
+            ),
+            "analytics": QueueInfo(
+                queue_url + "AnalyticsQueue", queue_arn + "AnalyticsQueue", queue_url + "AnalyticsDLQ", queue_arn + "AnalyticsDLQ"
+            ),
         },
         notifications=QueueInfo(queue_url + "NotificationsQueue", queue_arn + "NotificationsQueue"),
         tables={"inventory": "bftest-Inventory", "orders": "bftest-Orders", "analytics": "bftest-SkuDemand"},
@@ -84,4 +91,9 @@ def test_a_deployed_stack_is_found_by_name(gateway, names, fixture_sources):
         api_url=f"https://{api_id}.execute-api.us-east-1.amazonaws.com/prod",
     )
     assert info.storefront_url == info.api_url + "/"
-    assert info.to_json()["notifications"] == {"url": queue_url + "NotificationsQueue", "arn": queue_arn + "NotificationsQueue", "dlq_url": None, "dlq_arn": None}
+    assert info.to_json()["notifications"] == {
+        "url": queue_url + "NotificationsQueue",
+        "arn": queue_arn + "NotificationsQueue",
+        "dlq_url": None,
+        "dlq_arn": None,
+    }

@@ -34,8 +34,18 @@ def test_every_placeholder_is_filled_in(tmp_path, names):
         "StartAt": "A",
         "States": {
             "A": {"Type": "Task", "Resource": "${function:validate_order}", "Next": "B"},
-            "B": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem", "Parameters": {"TableName": "${table:inventory}"}, "Next": "C"},
-            "C": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": {"TopicArn": "${topic:order_errors}"}, "End": True},
+            "B": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:updateItem",
+                "Parameters": {"TableName": "${table:inventory}"},
+                "Next": "C",
+            },
+            "C": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish",
+                "Parameters": {"TopicArn": "${topic:order_errors}"},
+                "End": True,
+            },
         },
     }
 
@@ -77,26 +87,68 @@ def test_policy_covers_lambda_invoke_integration_dynamodb_and_nested_states(name
     definition = {
         "StartAt": "Invoke",
         "States": {
-            "Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "bftest-validate-order", "Payload.$": "$"}, "Next": "Fork"},
+            "Invoke": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "bftest-validate-order", "Payload.$": "$"},
+                "Next": "Fork",
+            },
             "Fork": {
                 "Type": "Parallel",
-                "Branches": [{"StartAt": "Put", "States": {"Put": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "Parameters": {"TableName": "bftest-Orders"}, "End": True}}}],
+                "Branches": [
+                    {
+                        "StartAt": "Put",
+                        "States": {
+                            "Put": {
+                                "Type": "Task",
+                                "Resource": "arn:aws:states:::dynamodb:putItem",
+                                "Parameters": {"TableName": "bftest-Orders"},
+                                "End": True,
+                            }
+                        },
+                    }
+                ],
                 "Next": "Each",
             },
             "Each": {
                 "Type": "Map",
-                "ItemProcessor": {"StartAt": "Get", "States": {"Get": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "Parameters": {"TableName": "bftest-Orders"}, "End": True}}},
+                "ItemProcessor": {
+                    "StartAt": "Get",
+                    "States": {
+                        "Get": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::dynamodb:getItem",
+                            "Parameters": {"TableName": "bftest-Orders"},
+                            "End": True,
+                        }
+                    },
+                },
                 "End": True,
             },
         },
-    }  # fmt: skip
+    }
 
     # WHEN the role's policy is derived THEN it holds exactly those actions on those resources
     assert workflow_policy(names, json.dumps(definition))["Statement"] == [
-        {"Sid": "AllowDynamodbGetItem", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": [f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/bftest-Orders"]},
-        {"Sid": "AllowDynamodbPutItem", "Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": [f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/bftest-Orders"]},
-        {"Sid": "AllowLambdaInvokeFunction", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:bftest-validate-order"]},
-    ]  # fmt: skip
+        {
+            "Sid": "AllowDynamodbGetItem",
+            "Effect": "Allow",
+            "Action": "dynamodb:GetItem",
+            "Resource": [f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/bftest-Orders"],
+        },
+        {
+            "Sid": "AllowDynamodbPutItem",
+            "Effect": "Allow",
+            "Action": "dynamodb:PutItem",
+            "Resource": [f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/bftest-Orders"],
+        },
+        {
+            "Sid": "AllowLambdaInvokeFunction",
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:bftest-validate-order"],
+        },
+    ]
 
 
 def test_a_resource_chosen_at_run_time_cannot_be_granted(names):

@@ -37,7 +37,9 @@ def wired(emulator_url, tmp_path_factory):
 
 
 def receive(sqs, queue_url: str, **options) -> list[dict]:
-    return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"], **options).get("Messages", [])
+    return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"], **options).get(
+        "Messages", []
+    )
 
 
 def test_only_new_order_objects_reach_both_fan_out_queues_as_raw_s3_events(wired):
@@ -56,9 +58,9 @@ def test_only_new_order_objects_reach_both_fan_out_queues_as_raw_s3_events(wired
         assert len(messages) == 1
         event = json.loads(messages[0]["Body"])
         assert "Type" not in event  # raw delivery
-        assert [(record["eventSource"], record["eventName"].split(":")[0], record["s3"]["bucket"]["name"]) for record in event["Records"]] == [
-            ("aws:s3", "ObjectCreated", names.bucket)
-        ]
+        assert [
+            (record["eventSource"], record["eventName"].split(":")[0], record["s3"]["bucket"]["name"]) for record in event["Records"]
+        ] == [("aws:s3", "ObjectCreated", names.bucket)]
         assert unquote_plus(event["Records"][0]["s3"]["object"]["key"]) == "orders/2026/11/27/o-1.json"
 
 
@@ -118,8 +120,12 @@ def test_setup_again_on_the_shared_stack_reports_every_resource_unchanged(deploy
     document = json.loads(result.stdout)
     assert {change["action"] for change in document["changes"]} == {"unchanged"}
     assert (document["target"], document["endpoint_url"], document["bucket"]) == ("endpoint", emulator_url, info.bucket)
-    assert document["queues"]["shipping"] == {"url": info.queues["shipping"].url, "arn": info.queues["shipping"].arn,
-                                              "dlq_url": info.queues["shipping"].dlq_url, "dlq_arn": info.queues["shipping"].dlq_arn}  # fmt: skip
+    assert document["queues"]["shipping"] == {
+        "url": info.queues["shipping"].url,
+        "arn": info.queues["shipping"].arn,
+        "dlq_url": info.queues["shipping"].dlq_url,
+        "dlq_arn": info.queues["shipping"].dlq_arn,
+    }
 
 
 def test_local_target_starts_the_emulator_and_teardown_stops_it(monkeypatch, free_tcp_port):

@@ -77,7 +77,12 @@ class Scenario:
 
     def states_entered(self, execution_arn: str) -> list[str]:
         pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-        return [event["stateEnteredEventDetails"]["name"] for page in pages for event in page["events"] if event["type"].endswith("StateEntered")]
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for page in pages
+            for event in page["events"]
+            if event["type"].endswith("StateEntered")
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -114,24 +119,41 @@ def test_a_big_order_waits_holding_its_stock_is_approved_and_completes(reviewed,
     reviewed.until_waiting(order["orderId"])
     # THEN it waits AWAITING_APPROVAL with its stock reserved, and the reviewers were told
     waiting = next(item for item in approvals.waiting_orders(reviewed.dynamodb, reviewed.orders_table) if item.order_id == order["orderId"])
-    assert (waiting.customer_id, waiting.total_cents, waiting.items) == (order["customer"]["customerId"], 114_500, {"HP-TABLET": 3, "HP-SMARTWATCH": 2})
+    assert (waiting.customer_id, waiting.total_cents, waiting.items) == (
+        order["customer"]["customerId"],
+        114_500,
+        {"HP-TABLET": 3, "HP-SMARTWATCH": 2},
+    )
     assert reviewed.row(order["orderId"])["status"] == {"S": "AWAITING_APPROVAL"}
     assert reviewed.stock("HP-TABLET") == tablets_before - 3
     assert reviewed.sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
     [message] = heard(reviewed.stack.gateway.client("sqs"), approvals_heard, order["orderId"])
     assert (message["event"], message["totalCents"], message["items"]) == (
-        "ApprovalRequested", 114_500, [{"sku": "HP-TABLET", "quantity": 3}, {"sku": "HP-SMARTWATCH", "quantity": 2}])
+        "ApprovalRequested",
+        114_500,
+        [{"sku": "HP-TABLET", "quantity": 3}, {"sku": "HP-SMARTWATCH", "quantity": 2}],
+    )
     # WHEN a reviewer approves it
     decision = reviewed.decide(order["orderId"], "approve")
     # THEN it is charged and completed, and the row says who approved it
     assert reviewed.finished(execution_arn)["status"] == "SUCCEEDED"
     row = reviewed.row(order["orderId"])
     assert (row["status"], row["decision"], row["decidedBy"], row["chargedCents"]) == (
-        {"S": "COMPLETED"}, {"S": "approve"}, {"S": "alice"}, {"N": "114500"})
+        {"S": "COMPLETED"},
+        {"S": "approve"},
+        {"S": "alice"},
+        {"N": "114500"},
+    )
     assert decision.decision == "approve"
     assert reviewed.stock("HP-TABLET") == tablets_before - 3
     assert reviewed.states_entered(execution_arn)[-6:] == [
-        "AwaitApproval", "ProcessPayment", "PaymentApproved?", "GenerateReceipt", "SendNotification", "OrderCompleted"]
+        "AwaitApproval",
+        "ProcessPayment",
+        "PaymentApproved?",
+        "GenerateReceipt",
+        "SendNotification",
+        "OrderCompleted",
+    ]
 
 
 def test_a_rejected_order_fails_rejected_with_the_note_and_its_stock_is_back(reviewed):
@@ -147,7 +169,10 @@ def test_a_rejected_order_fails_rejected_with_the_note_and_its_stock_is_back(rev
     assert (execution["status"], execution["error"]) == ("FAILED", "Rejected")
     row = reviewed.row(order["orderId"])
     assert (row["status"], row["errorName"], row["reason"]) == (
-        {"S": "FAILED"}, {"S": "Rejected"}, {"S": "Rejected: looks like a reseller (by bob)"})
+        {"S": "FAILED"},
+        {"S": "Rejected"},
+        {"S": "Rejected: looks like a reseller (by bob)"},
+    )
     assert "chargedCents" not in row and "releasedAt" in row
     assert (reviewed.stock("HP-TABLET"), reviewed.stock("HP-SMARTWATCH")) == (tablets_before, watches_before)
 
@@ -215,7 +240,10 @@ def test_two_concurrent_decisions_have_exactly_one_winner(reviewed):
     assert execution["status"] == ("SUCCEEDED" if winner.decision == "approve" else "FAILED")
     row = reviewed.row(order["orderId"])
     assert (row["decision"], row["decidedBy"], row["chargeCount"] if winner.decision == "approve" else None) == (
-        {"S": winner.decision}, {"S": winner.reviewer}, {"N": "1"} if winner.decision == "approve" else None)
+        {"S": winner.decision},
+        {"S": winner.reviewer},
+        {"N": "1"} if winner.decision == "approve" else None,
+    )
 
 
 def test_an_order_nobody_decides_fails_approval_expired_and_its_stock_is_back(deploy_own_stack):
@@ -229,12 +257,18 @@ def test_an_order_nobody_decides_fails_approval_expired_and_its_stock_is_back(de
     assert (execution["status"], execution["error"]) == ("FAILED", "ApprovalExpired")
     row = expiring.row(order["orderId"])
     assert (row["status"], row["errorName"], row["reason"]) == (
-        {"S": "FAILED"}, {"S": "ApprovalExpired"}, {"S": "ApprovalExpired: no reviewer decided before the approval timed out"})
+        {"S": "FAILED"},
+        {"S": "ApprovalExpired"},
+        {"S": "ApprovalExpired: no reviewer decided before the approval timed out"},
+    )
     assert expiring.stock("HP-TABLET") == tablets_before
     # AND a late decision is told the approval expired
     with pytest.raises(ApprovalExpired) as late:
         expiring.decide(order["orderId"], "approve")
-    assert str(late.value) == f"the approval of order {order['orderId']} expired at {row['approvalExpiresAt']['S']}: it is FAILED ApprovalExpired"
+    assert (
+        str(late.value)
+        == f"the approval of order {order['orderId']} expired at {row['approvalExpiresAt']['S']}: it is FAILED ApprovalExpired"
+    )
 
 
 # --- approve.py -----------------------------------------------------------------------------------------------
@@ -255,7 +289,10 @@ def test_approve_py_lists_what_waits_and_decides_with_one_line_errors(reviewed):
     assert listed.exit_code == 0, listed.output
     [entry] = [item for item in json.loads(listed.stdout)["waiting"] if item["orderId"] == order["orderId"]]
     assert (entry["customerId"], entry["totalCents"], entry["items"]) == (
-        order["customer"]["customerId"], 114_500, {"HP-TABLET": 3, "HP-SMARTWATCH": 2})
+        order["customer"]["customerId"],
+        114_500,
+        {"HP-TABLET": 3, "HP-SMARTWATCH": 2},
+    )
     table = approve_py(reviewed)
     assert table.exit_code == 0 and order["orderId"] in table.stdout and "$1,145.00" in table.stdout
     # WHEN a rejection has no reason THEN it is a usage error (exit 2), and nothing is decided
@@ -268,6 +305,9 @@ def test_approve_py_lists_what_waits_and_decides_with_one_line_errors(reviewed):
     # AND deciding it again, or an unknown order, is one line naming why, exit 1
     again = approve_py(reviewed, "approve", order["orderId"])
     decided_at = reviewed.row(order["orderId"])["decidedAt"]["S"]
-    assert (again.exit_code, again.stderr) == (1, f"Error: order {order['orderId']} was already rejected by carol at {decided_at} (it is FAILED now)\n")
+    assert (again.exit_code, again.stderr) == (
+        1,
+        f"Error: order {order['orderId']} was already rejected by carol at {decided_at} (it is FAILED now)\n",
+    )
     unknown = approve_py(reviewed, "approve", "no-such-order")
     assert (unknown.exit_code, unknown.stderr) == (1, "Error: no order no-such-order in this stack\n")

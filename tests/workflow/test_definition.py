@@ -31,7 +31,12 @@ REJECTING_STEPS = {
 }
 MARK_FAILED_STATES = ("MarkOrderFailed", "MarkOrderFailedHoldingStock")
 PLACEHOLDERS = {f"function:{item.short_name}" for item in FUNCTION_SPECS} | {
-    "topic:order_events", "topic:order_errors", "table:orders", "table:inventory", "bucket"}
+    "topic:order_events",
+    "topic:order_errors",
+    "table:orders",
+    "table:inventory",
+    "bucket",
+}
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +79,11 @@ def test_a_returned_business_rejection_becomes_the_error_and_fails_the_order(def
     assert states[step]["Next"] == choice
     assert states[choice]["Choices"] == [{"Variable": f"{result_path}.rejection", "IsPresent": True, "Next": rejected}]
     assert {key: states[rejected][key] for key in ("Type", "InputPath", "ResultPath", "Next")} == {
-        "Type": "Pass", "InputPath": f"{result_path}.rejection", "ResultPath": "$.error", "Next": target}
+        "Type": "Pass",
+        "InputPath": f"{result_path}.rejection",
+        "ResultPath": "$.error",
+        "Next": target,
+    }
 
 
 def test_the_notification_comes_last_and_a_failed_one_leaves_the_completed_order_alone(definition):
@@ -152,7 +161,10 @@ def test_compensation_ends_in_the_fail_state_with_the_domain_error(definition):
     # The caught error stays at $.error on the way (the compensation steps' own errors go elsewhere).
     assert {catcher["ResultPath"] for name in FORWARD_STEPS[:-1] for catcher in states[name]["Catch"]} == {"$.error"}
     assert {key: states["OrderFailed"][key] for key in ("Type", "ErrorPath", "CausePath")} == {
-        "Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
+        "Type": "Fail",
+        "ErrorPath": "$.error.Error",
+        "CausePath": "$.error.Cause",
+    }
 
 
 def test_payment_gets_its_retry_count_and_retries_gateway_timeouts_with_jittered_backoff(definition):
@@ -169,7 +181,9 @@ def test_a_big_order_waits_for_a_person_after_its_reservation_and_before_its_pay
     states = definition["States"]
     # GIVEN a reservation WHEN ReserveInventory says the order needs approval THEN it waits in AwaitApproval, else it is charged
     assert states["StockReserved?"]["Default"] == "NeedsApproval?"
-    assert states["NeedsApproval?"]["Choices"] == [{"Variable": "$.reservation.needsApproval", "BooleanEquals": True, "Next": "AwaitApproval"}]
+    assert states["NeedsApproval?"]["Choices"] == [
+        {"Variable": "$.reservation.needsApproval", "BooleanEquals": True, "Next": "AwaitApproval"}
+    ]
     assert states["NeedsApproval?"]["Default"] == "ProcessPayment"
     waiting = states["AwaitApproval"]
     # AND the wait is a task token handed to request_approval, bounded by the timeout ReserveInventory passes on
@@ -182,4 +196,9 @@ def test_a_big_order_waits_for_a_person_after_its_reservation_and_before_its_pay
     assert catch_targets(waiting) == {"States.Timeout": "ApprovalExpired", "States.ALL": "ReleaseInventory"}
     assert {catcher["ResultPath"] for catcher in waiting["Catch"]} == {"$.error"}
     expired = states["ApprovalExpired"]
-    assert (expired["Type"], expired["ResultPath"], expired["Next"], expired["Result"]["Error"]) == ("Pass", "$.error", "ReleaseInventory", "ApprovalExpired")
+    assert (expired["Type"], expired["ResultPath"], expired["Next"], expired["Result"]["Error"]) == (
+        "Pass",
+        "$.error",
+        "ReleaseInventory",
+        "ApprovalExpired",
+    )

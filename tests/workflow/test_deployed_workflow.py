@@ -73,9 +73,9 @@ def stock_levels(dynamodb, table: str) -> dict[str, int]:
 def start(stepfunctions, state_machine_arn: str, bucket: str, order: dict) -> str:
     # The fulfillment worker's input: the order plus where it was read from; the execution is named after the order.
     execution_input = {"order": order, "source": {"bucket": bucket, "key": order_key(order["orderId"])}}
-    return stepfunctions.start_execution(
-        stateMachineArn=state_machine_arn, name=order["orderId"], input=json.dumps(execution_input)
-    )["executionArn"]
+    return stepfunctions.start_execution(stateMachineArn=state_machine_arn, name=order["orderId"], input=json.dumps(execution_input))[
+        "executionArn"
+    ]
 
 
 def wait_for(stepfunctions, state_machine_arn: str, execution_arns: list[str]) -> dict[str, dict]:
@@ -113,8 +113,12 @@ def run(workflow_stack) -> Run:
     dynamodb, stepfunctions = gateway.client("dynamodb"), gateway.client("stepfunctions")
     inventory, orders_table = info.tables["inventory"], info.tables["orders"]
     # GIVEN one unit of the doorbuster left, and an order per scenario
-    dynamodb.update_item(TableName=inventory, Key={"sku": {"S": SCARCE_SKU}}, UpdateExpression="SET stock = :one",
-                         ExpressionAttributeValues={":one": {"N": "1"}})
+    dynamodb.update_item(
+        TableName=inventory,
+        Key={"sku": {"S": SCARCE_SKU}},
+        UpdateExpression="SET stock = :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
     orders = {
         "valid": order_for("valid", "approved", [("HM-LAMP", 2)]),
         "invalid": make_invalid(order_for("invalid", "approved", [("KT-BLENDER", 1)]), "zero_quantity"),
@@ -128,9 +132,9 @@ def run(workflow_stack) -> Run:
         arns = list(pool.map(lambda order: start(stepfunctions, info.state_machine_arn, info.bucket, order), orders.values()))
     executions = wait_for(stepfunctions, info.state_machine_arn, arns)
     records = {
-        order["orderId"]: dynamodb.get_item(
-            TableName=orders_table, Key={"orderId": {"S": order["orderId"]}}, ConsistentRead=True
-        ).get("Item", {})
+        order["orderId"]: dynamodb.get_item(TableName=orders_table, Key={"orderId": {"S": order["orderId"]}}, ConsistentRead=True).get(
+            "Item", {}
+        )
         for order in orders.values()
     }
     # Each order tells the notifications queue exactly once: a confirmation or a failure.
@@ -145,8 +149,7 @@ def test_a_valid_order_completes_with_receipt_confirmation_and_stock_taken(run):
     assert run.execution("valid")["status"] == "SUCCEEDED"
     record = run.record("valid")
     assert record["status"] == {"S": "COMPLETED"}
-    assert (record["paymentId"], record["chargedCents"], record["chargeCount"]) == (
-        {"S": payment_id(order_id)}, {"N": "5800"}, {"N": "1"})
+    assert (record["paymentId"], record["chargedCents"], record["chargeCount"]) == ({"S": payment_id(order_id)}, {"N": "5800"}, {"N": "1"})
     # AND its receipt holds the total
     s3 = run.stack.gateway.client("s3")
     receipt = json.loads(s3.get_object(Bucket=run.stack.info.bucket, Key=receipt_key(order_id))["Body"].read())
@@ -164,8 +167,9 @@ def test_a_valid_order_completes_with_receipt_confirmation_and_stock_taken(run):
 def test_stock_moves_only_for_completed_orders(run):
     # THEN only the valid order, the retried payment and the one doorbuster winner took stock:
     # the invalid order touched none and the declined payment's reservation was given back
-    expected = dict(run.stock_before, **{"HM-LAMP": run.stock_before["HM-LAMP"] - 2,
-                                         "HP-SPEAKER": run.stock_before["HP-SPEAKER"] - 1, SCARCE_SKU: 0})
+    expected = dict(
+        run.stock_before, **{"HM-LAMP": run.stock_before["HM-LAMP"] - 2, "HP-SPEAKER": run.stock_before["HP-SPEAKER"] - 1, SCARCE_SKU: 0}
+    )
     assert run.stock_after == expected
 
 
@@ -179,8 +183,11 @@ def assert_failed_and_told(run, scenario: str, error: str) -> None:
     assert record["reason"]["S"].startswith(f"{error}: ")
     assert "chargedCents" not in record
     assert run.messages(scenario) == [
-        (run.stack.info.topics["order_errors"],
-         {"event": "OrderFailed", "orderId": order_id, "errorName": error, "reason": record["reason"]["S"]})]
+        (
+            run.stack.info.topics["order_errors"],
+            {"event": "OrderFailed", "orderId": order_id, "errorName": error, "reason": record["reason"]["S"]},
+        )
+    ]
 
 
 def test_an_invalid_order_fails_with_validation_error_and_takes_no_stock(run):
@@ -201,19 +208,27 @@ def test_failed_orders_have_no_receipt(run):
 def lambda_failures(run, scenario: str) -> list[str]:
     stepfunctions = run.stack.gateway.client("stepfunctions")
     pages = stepfunctions.get_paginator("get_execution_history").paginate(executionArn=run.execution(scenario)["executionArn"])
-    return [event["lambdaFunctionFailedEventDetails"]["error"] for page in pages for event in page["events"]
-            if event["type"] == "LambdaFunctionFailed"]
+    return [
+        event["lambdaFunctionFailedEventDetails"]["error"]
+        for page in pages
+        for event in page["events"]
+        if event["type"] == "LambdaFunctionFailed"
+    ]
 
 
 def test_business_failures_are_no_lambda_errors(run):
     # GIVEN the orders that failed for business reasons: invalid, declined, and 19 out of stock
-    business = [scenario for scenario in run.orders if scenario in ("invalid", "declined") or (
-        scenario.startswith("contender-") and run.execution(scenario)["status"] == "FAILED")]
+    business = [
+        scenario
+        for scenario in run.orders
+        if scenario in ("invalid", "declined") or (scenario.startswith("contender-") and run.execution(scenario)["status"] == "FAILED")
+    ]
     assert len(business) == 2 + CONTENDERS - 1
     # THEN no Lambda invocation of theirs failed: each rejection was the step's result, routed by a Choice
     # (a cold worker the loaded emulator had to kill is the environment's fault, retried, and not the order's)
-    failures = {scenario: [error for error in lambda_failures(run, scenario) if error not in LAMBDA_ENVIRONMENT_ERRORS]
-                for scenario in business}
+    failures = {
+        scenario: [error for error in lambda_failures(run, scenario) if error not in LAMBDA_ENVIRONMENT_ERRORS] for scenario in business
+    }
     assert failures == {scenario: [] for scenario in business}
 
 
@@ -225,8 +240,10 @@ def test_an_orders_log_lines_are_json_across_every_function_it_ran_in(run):
     lines = order_log_lines(run.stack.gateway.client("logs"), groups, order_id)
     # THEN each step logged its outcome as JSON naming the order and its execution, in the saga's order
     steps = [(line["logGroup"], line["message"]) for line in lines]
-    assert steps == [(names.log_group(step), "step done") for step in
-                     ("validate_order", "reserve_inventory", "process_payment", "generate_receipt", "send_notification")]
+    assert steps == [
+        (names.log_group(step), "step done")
+        for step in ("validate_order", "reserve_inventory", "process_payment", "generate_receipt", "send_notification")
+    ]
     assert {(line["orderId"], line["execution"], line["service"]) for line in lines} == {(order_id, order_id, SERVICE_NAME)}
 
 

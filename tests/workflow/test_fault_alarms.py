@@ -83,8 +83,12 @@ def spiked(deploy_own_stack, emulator_url):
     stack = deploy_own_stack()
     gateway, info = stack.gateway, stack.info
     # GIVEN a doorbuster with fewer units left than the orders that want it
-    gateway.client("dynamodb").update_item(TableName=info.tables["inventory"], Key={"sku": {"S": DOORBUSTER}},
-                                           UpdateExpression="SET stock = :left", ExpressionAttributeValues={":left": {"N": str(DOORBUSTER_STOCK)}})
+    gateway.client("dynamodb").update_item(
+        TableName=info.tables["inventory"],
+        Key={"sku": {"S": DOORBUSTER}},
+        UpdateExpression="SET stock = :left",
+        ExpressionAttributeValues={":left": {"N": str(DOORBUSTER_STOCK)}},
+    )
     # WHEN the spike's orders are uploaded and consumer.py drains them
     orders = spike()
     for order in orders:
@@ -116,10 +120,15 @@ def test_no_fault_alarms_metric_moved(spiked):
 
     # THEN no message is in a DLQ (alarm dlq-*: ApproximateNumberOfMessagesVisible), nor waiting in a work queue (alarm age-*)
     def depth(url: str) -> int:
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )
         return sum(int(value) for value in attributes["Attributes"].values())
 
-    assert {name: (depth(queue.url), depth(queue.dlq_url)) for name, queue in info.queues.items()} == {"shipping": (0, 0), "analytics": (0, 0)}
+    assert {name: (depth(queue.url), depth(queue.dlq_url)) for name, queue in info.queues.items()} == {
+        "shipping": (0, 0),
+        "analytics": (0, 0),
+    }
     # AND no execution timed out or was aborted (alarms workflow-timedout, workflow-aborted)
     for status in ("TIMED_OUT", "ABORTED"):
         pages = stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=info.state_machine_arn, statusFilter=status)
@@ -134,7 +143,10 @@ def test_no_fault_alarms_metric_moved(spiked):
             for event in page["events"]:
                 if event["type"] == "LambdaFunctionScheduled":
                     invocations[event["lambdaFunctionScheduledEventDetails"]["resource"].rsplit(":", 1)[-1]] += 1
-                elif event["type"] == "LambdaFunctionFailed" and event["lambdaFunctionFailedEventDetails"]["error"] not in LAMBDA_ENVIRONMENT_ERRORS:
+                elif (
+                    event["type"] == "LambdaFunctionFailed"
+                    and event["lambdaFunctionFailedEventDetails"]["error"] not in LAMBDA_ENVIRONMENT_ERRORS
+                ):
                     failures.append((order["orderId"], event["lambdaFunctionFailedEventDetails"]["error"]))
     flaky = sorted(order["orderId"] for order in orders if order["orderId"].startswith("flaky"))
     assert sorted(failures) == [(order_id, "PaymentGatewayTimeout") for order_id in flaky]
@@ -147,7 +159,11 @@ def test_no_fault_alarms_metric_moved(spiked):
 def test_the_business_metrics_count_the_failures_by_reason_under_the_failure_rate_limit(spiked):
     stack, _, _ = spiked
     logs = stack.gateway.client("logs")
-    records = [record for short_name in ("generate_receipt", "mark_order_failed") for record in metric_lines(logs, stack.names.log_group(short_name))]
+    records = [
+        record
+        for short_name in ("generate_receipt", "mark_order_failed")
+        for record in metric_lines(logs, stack.names.log_group(short_name))
+    ]
     counts = business_counts(records)
     service = ((SERVICE_DIMENSION, "order-processing"),)
 

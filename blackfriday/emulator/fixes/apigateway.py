@@ -27,7 +27,9 @@ def deployed_api(api_id: str, stage: str) -> DeployedApi | None:
                 for resource in list(api.resources.values())
                 for method_name, method in list(resource.resource_methods.items())
             )
-            return DeployedApi(api_id, account_id, region, stage, dict(api.stages[stage].variables or {}), tuple(api.binaryMediaTypes or ()), routes)
+            return DeployedApi(
+                api_id, account_id, region, stage, dict(api.stages[stage].variables or {}), tuple(api.binaryMediaTypes or ()), routes
+            )
     return None
 
 

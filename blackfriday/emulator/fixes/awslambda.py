@@ -158,7 +158,9 @@ def remote_get_backend(lambda_url: str) -> Callable[[Callable], Callable]:
 
 def in_another_process(lambda_url: str) -> Patch:
     """The messaging process's fix: moto's notification invocations go to the Lambda API at `lambda_url`."""
-    return Patch(lambda_utils, "get_backend", "889a2b95548422aebfe9c1ac189daf5d5301d7d27a18cb80fba0bd173ebd91c0", remote_get_backend(lambda_url))
+    return Patch(
+        lambda_utils, "get_backend", "889a2b95548422aebfe9c1ac189daf5d5301d7d27a18cb80fba0bd173ebd91c0", remote_get_backend(lambda_url)
+    )
 
 
 FIXES = (Patch(LambdaFunction, "invoke", "dadc324f30aed38bf9dde5a93000c195ed3e5fb5e984f71ebd4c6629fc89aa2e", invoke_in_runtime),)
@@ -169,7 +171,9 @@ RELIED_ON = (
     Fingerprint(LambdaFunction, "__init__", "70a285222b4a0e116bf028325b1e929bd4a8de6615b9a14c0acb3376af6609a4"),
     Fingerprint(LambdaFunction, "set_version", "a88cfd18f221ff573c0cef70532d6bf06f83925a211a038d0e4bfa3cdeb196dd"),
     Fingerprint(LambdaBackend, "get_function", "3a27e326009fd403e8b8f33a288a3f3e9643c45420e5b47b24e7b9a29cc250c2"),
-    Fingerprint(Policy, "__init__", "e72abc13bd1f196f1fe3f79c7264b358c1d892835893daa9d0e4b13f360bb106"),  # resource_policy_statements reads `statements`
+    Fingerprint(
+        Policy, "__init__", "e72abc13bd1f196f1fe3f79c7264b358c1d892835893daa9d0e4b13f360bb106"
+    ),  # resource_policy_statements reads `statements`
     # errors.UnsupportedRuntime and InvalidRequestContent are moto Lambda client errors (code, message).
     Fingerprint(LambdaClientError, "__init__", "58ded73f638272d055943589a2259c2d2eab8b5904772f9c85d25671e164d6e7"),
 )

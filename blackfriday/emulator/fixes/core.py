@@ -72,16 +72,28 @@ def raw_response(body: bytes) -> MockRawResponse:
 
 
 FIXES = (
-    Patch(moto.backends, "list_of_moto_modules", "4f741a10b06500e840c3aaa1b4f02706e6f2bfbababc0e8a2a7b9c9d0e8957dc", cached_list_of_moto_modules, hot_spot=True),
-    Patch(moto_utils, "camelcase_to_underscores", "084cdc5bab92db95a0ebd8d554c70b212a057d35825b08ca3b80b202d4965eb3", memoized, hot_spot=True),
-    Patch(moto_utils, "method_names_from_class", "9dbac89d082b655fee902c450e69de9dbadf9699ad06411298494984b55138c3", memoized, hot_spot=True),
+    Patch(
+        moto.backends,
+        "list_of_moto_modules",
+        "4f741a10b06500e840c3aaa1b4f02706e6f2bfbababc0e8a2a7b9c9d0e8957dc",
+        cached_list_of_moto_modules,
+        hot_spot=True,
+    ),
+    Patch(
+        moto_utils, "camelcase_to_underscores", "084cdc5bab92db95a0ebd8d554c70b212a057d35825b08ca3b80b202d4965eb3", memoized, hot_spot=True
+    ),
+    Patch(
+        moto_utils, "method_names_from_class", "9dbac89d082b655fee902c450e69de9dbadf9699ad06411298494984b55138c3", memoized, hot_spot=True
+    ),
 )
 RELIED_ON = (
     # The server calls `backends.list_of_moto_modules()` through the module; backend_for calls it too.
     Fingerprint(DomainDispatcherApplication, "get_backend_for_host", "1f41972c1e4e660fbf4e4ddfeeed2fdff56dc105a8f8e1bf015640f710ef511a"),
     # backend_for copies its decision (and the server's warm-up builds each service's app through it).
     Fingerprint(DomainDispatcherApplication, "get_application", "0ff6939685bde9172bc014581e6d9373c63594fab534071ff806e0f26a0c21be"),
-    Fingerprint(DomainDispatcherApplication, "infer_service_region_host", "b4fac9b6aa6baef13071a246d6038ea1b0c5f3bc5ac6ca4b6d25ef9a51a2848e"),
+    Fingerprint(
+        DomainDispatcherApplication, "infer_service_region_host", "b4fac9b6aa6baef13071a246d6038ea1b0c5f3bc5ac6ca4b6d25ef9a51a2848e"
+    ),
     Fingerprint(DomainDispatcherApplication, "__init__", "fb61347b637f8eff83979113ddfe21358601c71db3a187902989b3df06020389"),
     Fingerprint(werkzeug_app, "create_backend_app", "a317751ebd1c922b780f29ddad94a40364779d7c4e3107bf671d046c2bb8b463"),
     # The base of the server's request handler: it keeps the header names sent_header_names reads.

@@ -91,7 +91,9 @@ def item_level_backup(original: Callable) -> Callable:
         snapshots = [(table, key, copy.deepcopy(table.get_item(*self.get_keys_value(table, key)))) for table, key in touched]
         # A cancelled transaction writes nothing to the tables' streams either (moto's restored table copies
         # brought back their old stream shards): remember where each stream ends.
-        stream_ends = {id(table): (table.stream_shard, len(table.stream_shard.items)) for table, _ in touched if table.stream_shard is not None}
+        stream_ends = {
+            id(table): (table.stream_shard, len(table.stream_shard.items)) for table, _ in touched if table.stream_shard is not None
+        }
         _keeping_tables.active = True
         try:
             return original(self, transact_items)
@@ -176,12 +178,43 @@ def typed_traversal(original: Callable) -> Callable:
 
 
 FIXES = (
-    Patch(DynamoDBBackend, "transact_write_items", "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4", item_level_backup, hot_spot=True),
+    Patch(
+        DynamoDBBackend,
+        "transact_write_items",
+        "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4",
+        item_level_backup,
+        hot_spot=True,
+    ),
     # The `copy` module moto.dynamodb.models imported, for the stand-in: fingerprinted by that module's source.
-    Patch(dynamodb_models, "copy", "deee8b9c59bc8a4be642e9968c1673b6e4be57b989f8fd6777dd29786864ca86", keeping_tables, hot_spot=True, source_of=dynamodb_models),
-    Patch(UpdateExpressionParser, "make", "2c00ed96d6e191f243b449166e75bfb38f307b2e19405bc0981847061e0dbee3", memoized_update_expression_parse, hot_spot=True),
-    Patch(Validator, "__init__", "9489b532dd0fb359e273711c1a67971f1b73af47ddbaa91868e9cc42a26ddbb3", validator_copying_from_pickle, hot_spot=True),
-    Patch(DepthFirstTraverser, "traverse_node_recursively", "d7f01d9b45cf9f64ac84751ec4c8cab3114e7c179350eb1b81ffe5f0a114aa78", typed_traversal, hot_spot=True),
+    Patch(
+        dynamodb_models,
+        "copy",
+        "deee8b9c59bc8a4be642e9968c1673b6e4be57b989f8fd6777dd29786864ca86",
+        keeping_tables,
+        hot_spot=True,
+        source_of=dynamodb_models,
+    ),
+    Patch(
+        UpdateExpressionParser,
+        "make",
+        "2c00ed96d6e191f243b449166e75bfb38f307b2e19405bc0981847061e0dbee3",
+        memoized_update_expression_parse,
+        hot_spot=True,
+    ),
+    Patch(
+        Validator,
+        "__init__",
+        "9489b532dd0fb359e273711c1a67971f1b73af47ddbaa91868e9cc42a26ddbb3",
+        validator_copying_from_pickle,
+        hot_spot=True,
+    ),
+    Patch(
+        DepthFirstTraverser,
+        "traverse_node_recursively",
+        "d7f01d9b45cf9f64ac84751ec4c8cab3114e7c179350eb1b81ffe5f0a114aa78",
+        typed_traversal,
+        hot_spot=True,
+    ),
 )
 # The transaction fix finds tables with get_table, and takes a stream's records to be StreamShard.items, appended to by add.
 RELIED_ON = (

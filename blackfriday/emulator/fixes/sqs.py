@@ -258,13 +258,29 @@ FIXES = (
         hot_spot=True,
     ),
     Patch(Queue, "add_message", "f27c9231c1f2043382bc1435c4dfbab7b645389df642f050d9dda477f6535c35", indexed_add_message, hot_spot=True),
-    Patch(Queue, "delete_message", "fa6fd5b9bd2cafb4aaacd79da7fc656e513e1513197c2939ff002f9ebfd4be46", indexed_delete_message, hot_spot=True),
-    Patch(Message, "mark_received", "98e7ec115c7fcb9f34b06f42cb88a96ee9b595870bdad0105e25c4d8df462c97", indexed_mark_received, hot_spot=True),
-    Patch(Message, "change_visibility", "fcde8986de1390dce4e6015305233a4545ff8193b2d98b7cf5ae544a9d543084", indexed_change_visibility, hot_spot=True),
     Patch(
-        SQSBackend, "change_message_visibility", "f0e9df5f66627114c9249020675ff5accee62a9cab5e797442538c13ac593b99", indexed_change_message_visibility, hot_spot=True
+        Queue, "delete_message", "fa6fd5b9bd2cafb4aaacd79da7fc656e513e1513197c2939ff002f9ebfd4be46", indexed_delete_message, hot_spot=True
     ),
-    Patch(SQSBackend, "purge_queue", "443ea1ae7b15230caa656fd9915e50d18868a7efc9d37c4da9a0e999c725766a", indexed_purge_queue, hot_spot=True),
+    Patch(
+        Message, "mark_received", "98e7ec115c7fcb9f34b06f42cb88a96ee9b595870bdad0105e25c4d8df462c97", indexed_mark_received, hot_spot=True
+    ),
+    Patch(
+        Message,
+        "change_visibility",
+        "fcde8986de1390dce4e6015305233a4545ff8193b2d98b7cf5ae544a9d543084",
+        indexed_change_visibility,
+        hot_spot=True,
+    ),
+    Patch(
+        SQSBackend,
+        "change_message_visibility",
+        "f0e9df5f66627114c9249020675ff5accee62a9cab5e797442538c13ac593b99",
+        indexed_change_message_visibility,
+        hot_spot=True,
+    ),
+    Patch(
+        SQSBackend, "purge_queue", "443ea1ae7b15230caa656fd9915e50d18868a7efc9d37c4da9a0e999c725766a", indexed_purge_queue, hot_spot=True
+    ),
     Patch(
         SQSBackend,
         "is_message_valid_based_on_retention_period",
@@ -273,7 +289,12 @@ FIXES = (
         hot_spot=True,
     ),
     # A long-polling ReceiveMessage waits with the request gate released (gate.py says why).
-    Patch(Queue, "wait_for_messages", "58432562ccf2e13ed8841c825dd2614b6e57b71733d1ce9ba6926d38530ba1f1", gate.wait_for_messages_outside_the_gate),
+    Patch(
+        Queue,
+        "wait_for_messages",
+        "58432562ccf2e13ed8841c825dd2614b6e57b71733d1ce9ba6926d38530ba1f1",
+        gate.wait_for_messages_outside_the_gate,
+    ),
 )
 # ReceiveMessage iterates `queue.messages`, moves messages to the DLQ with `queue._messages.remove` +
 # `add_message`, marks them received, and waits through `queue.wait_for_messages`, which add_message

@@ -38,6 +38,7 @@ from blackfriday.emulator.fixes.registry import Fingerprint, Patch
 
 log = logging.getLogger("blackfriday.emulator.fixes.stepfunctions")
 
+
 # The Step Functions interpreter builds a new boto3 client for every Task state (tens of
 # milliseconds, and not thread-safe on boto3's default session). Clients are thread-safe once built,
 # and the original ignores `state_credentials` (it signs with fixed dummy keys), so one client per
@@ -187,9 +188,15 @@ class StatusChangeEvents:
                 batch.append(self.pending.get())
             for region in dict.fromkeys(region for region, _, _ in batch):  # one PutEvents per region, in order
                 entries = [
-                    {"Source": "aws.states", "DetailType": STATUS_CHANGE_DETAIL_TYPE, "Detail": json.dumps(detail), "Resources": [detail["executionArn"]]}
+                    {
+                        "Source": "aws.states",
+                        "DetailType": STATUS_CHANGE_DETAIL_TYPE,
+                        "Detail": json.dumps(detail),
+                        "Resources": [detail["executionArn"]],
+                    }
                     for event_region, detail, under_mock in batch
-                    if event_region == region and not (under_mock and not botocore_stubber.enabled)  # that mock has ended: nobody to receive it
+                    if event_region == region
+                    and not (under_mock and not botocore_stubber.enabled)  # that mock has ended: nobody to receive it
                 ]
                 if not entries:
                     continue
@@ -243,11 +250,7 @@ def ending_waiting_tasks(original: Callable) -> Callable:
         env = getattr(self.exec_worker, "env", None)
         if env is None:
             return
-        waiting = [
-            endpoint
-            for endpoint in list(env.callback_pool_manager._pool.values())
-            if endpoint.get_outcome() is None
-        ]
+        waiting = [endpoint for endpoint in list(env.callback_pool_manager._pool.values()) if endpoint.get_outcome() is None]
         for endpoint in waiting:
             CLOSED_TASK_TOKENS.add(endpoint.callback_id)
             endpoint.interrupt_all()
@@ -302,14 +305,38 @@ def execute_state_machines(moto_port: int) -> None:
 
 
 FIXES = (
-    Patch(boto_client, "boto_client_for", "1f44dc2ac8aa2179df62365a6e5ea377f1770ea828a0f107440a2554f1b4edb8", cached_boto_client_for, hot_spot=True),
-    Patch(ExecutionWorker, "_get_evaluation_entrypoint", "2b25949ae855da8035b347b28ac72f90d7d6542bf26ef7e1f03a50ce6a981fde", cached_entrypoint, hot_spot=True),
+    Patch(
+        boto_client,
+        "boto_client_for",
+        "1f44dc2ac8aa2179df62365a6e5ea377f1770ea828a0f107440a2554f1b4edb8",
+        cached_boto_client_for,
+        hot_spot=True,
+    ),
+    Patch(
+        ExecutionWorker,
+        "_get_evaluation_entrypoint",
+        "2b25949ae855da8035b347b28ac72f90d7d6542bf26ef7e1f03a50ce6a981fde",
+        cached_entrypoint,
+        hot_spot=True,
+    ),
     # extract_json builds a new jsonpath parser (a yacc table) for every path of every state of
     # every execution; parsed paths hold no data, so each distinct path is parsed once.
     Patch(json_path, "parse", "8e8fc5e91980418de2f2dda0105ef9082ea234aeb8625c1a96401aeb399e50b7", memoized, hot_spot=True),
-    Patch(StepFunctionResponse, "describe_execution", "c3953bdc9ce21fda47ee3e996bf749950fb31c22a169464f6f2c878aa8372977", describe_execution_output_as_json),
-    Patch(StepFunctionResponse, "send_task_failure", "f0fed5e805768377c3886da87839f8dc3ea37bdaa5a64bab13da2784b5e00304", send_task_failure_with_cause),
-    Patch(StateTaskServiceCallback, "_from_error", "1b5fce896077838065829de102fa3780e4f8a63b047fa03b4e9bd79dd32c8736", heartbeat_timeout_named),
+    Patch(
+        StepFunctionResponse,
+        "describe_execution",
+        "c3953bdc9ce21fda47ee3e996bf749950fb31c22a169464f6f2c878aa8372977",
+        describe_execution_output_as_json,
+    ),
+    Patch(
+        StepFunctionResponse,
+        "send_task_failure",
+        "f0fed5e805768377c3886da87839f8dc3ea37bdaa5a64bab13da2784b5e00304",
+        send_task_failure_with_cause,
+    ),
+    Patch(
+        StateTaskServiceCallback, "_from_error", "1b5fce896077838065829de102fa3780e4f8a63b047fa03b4e9bd79dd32c8736", heartbeat_timeout_named
+    ),
     Patch(StateTaskActivity, "_from_error", "8aae6eb423a2d3fa246927cdc66bb87f5e54b3292bfb1c3506b0731f180b09e2", heartbeat_timeout_named),
     Patch(Execution, "start", "07e927c2d5f9e1045b9afd33ffd85b672eca4da712ad93354365076b2419cc13", announcing_start),
     Patch(Execution, "stop", "16663c65db9a2f964cf64a120175dffa68489dc6c8a664b4e6e47700938ee2e0", ending_waiting_tasks),
@@ -317,10 +344,27 @@ FIXES = (
     Patch(StateMap, "_eval_state", "bc5ea7fa3b82b34731c0f513ca58d518b2a540c6183e7067dc3c42a84fadfa26", returning_when_stopped),
     Patch(StateParallel, "_eval_state", "1d86cbe57c7641265acb5ff7ce8141530d364d6a4f596d1c1402656f0f985487", returning_when_stopped),
     Patch(ExecutionState, "_eval_state", "88a5f8e4c72b10849ada6345c535c9eb30519136b9bb838952f2d9b5ce38ff0b", returning_when_stopped),
-    Patch(StepFunctionsParserBackend, "send_task_success", "2e95c66f0d676001a8c7b2e9b5b43972c0419af46a28f49842c81f0405bfc402", closed_tokens_time_out),
-    Patch(StepFunctionsParserBackend, "send_task_failure", "2d5a9597cf1d92f9cb4bc47b3b6ae48a0fe5d3c72e20b3cc57afdeabfcddd5ca", closed_tokens_time_out),
-    Patch(StepFunctionsParserBackend, "send_task_heartbeat", "279ad79cd7a2f24b6971a61a7924c092b4684bfa25fdb4b36ad922140c2917de", closed_tokens_time_out),
-    Patch(BaseExecutionWorkerCommunication, "terminated", "360372a6a57bf99b6067dcd0a364f56330f090650dc94d32f80b41b875456caf", announcing_end),
+    Patch(
+        StepFunctionsParserBackend,
+        "send_task_success",
+        "2e95c66f0d676001a8c7b2e9b5b43972c0419af46a28f49842c81f0405bfc402",
+        closed_tokens_time_out,
+    ),
+    Patch(
+        StepFunctionsParserBackend,
+        "send_task_failure",
+        "2d5a9597cf1d92f9cb4bc47b3b6ae48a0fe5d3c72e20b3cc57afdeabfcddd5ca",
+        closed_tokens_time_out,
+    ),
+    Patch(
+        StepFunctionsParserBackend,
+        "send_task_heartbeat",
+        "279ad79cd7a2f24b6971a61a7924c092b4684bfa25fdb4b36ad922140c2917de",
+        closed_tokens_time_out,
+    ),
+    Patch(
+        BaseExecutionWorkerCommunication, "terminated", "360372a6a57bf99b6067dcd0a364f56330f090650dc94d32f80b41b875456caf", announcing_end
+    ),
 )
 RELIED_ON = (
     Fingerprint(json_path, "extract_json", "932245247973780c72287b75597e70031472f0cd764f35a199100d8a195987a4"),
